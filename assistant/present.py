@@ -1,0 +1,53 @@
+"""Present: an Answer as text for a person, or as one JSON object for a program."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from .types import Answer
+
+
+def quote(text: str, width: int = 100, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return textwrap.fill(f"“{text}”", width=width, initial_indent="    ", subsequent_indent="     ")
+
+
+def source_line(n: int, title: str, source: str, published_at: str, url: str) -> str:
+    where = ", ".join(x for x in (source, published_at[:10]) if x)
+    line = f"[{n}] {title or 'Untitled'}" + (f" — {where}" if where else "")
+    return line + (f"\n    {url}" if url else "")
+
+
+def sources_text(answer: Answer) -> str:
+    if answer.refused or not answer.citations:
+        return ""
+    lines = ["", "Sources:"]
+    for c in answer.citations:
+        lines.append(source_line(c.n, c.title, c.source, c.published_at, c.url))
+        lines.append(quote(c.text))
+    if answer.unsupported:
+        lines += ["", "Not supported by the cited passages (check before relying on it):"]
+        lines += [f"  - {s}" for s in answer.unsupported]
+    return "\n".join(lines)
+
+
+def answer_text(answer: Answer) -> str:
+    return answer.answer + "\n" + sources_text(answer)
+
+
+def answer_json(answer: Answer) -> str:
+    return json.dumps(answer.to_json(), ensure_ascii=False)
+
+
+def sources_table(rows: list[dict]) -> str:
+    if not rows:
+        return "No documents indexed."
+    lines = []
+    for r in rows:
+        where = ", ".join(x for x in (r.get("source", ""), (r.get("published_at") or "")[:10]) if x)
+        lines.append(f"{r['doc_id']}  {r['chunks']:>3} chunks  {r.get('title') or 'Untitled'}"
+                     + (f"  ({where})" if where else ""))
+    return "\n".join(lines)

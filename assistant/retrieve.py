@@ -1,0 +1,104 @@
+"""Retrieve: hybrid search. Dense (Chroma, cosine) and BM25 (bm25s, English stemming and stopwords) each rank
+candidates; reciprocal rank fusion (Cormack et al., 2009) merges them; the top k become numbered Passages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from .errors import AssistantError
+from .types import Passage
+
+
+@dataclass
+class Filters:
+    source: str | None = None
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None
+
+    def where(self) -> dict | None:
+        clauses = []
+        if self.source:
+            clauses.append({"source": self.source})
+        if self.since:
+            clauses.append({"published_day": {"$gte": day_int(self.since, "--since")}})
+        if self.until:
+            clauses.append({"published_day": {"$lte": day_int(self.until, "--until")}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def day_int(value: str, flag: str) -> int:
+    try:
+        d = date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise AssistantError(f"{flag} '{value}' is not a date; use YYYY-MM-DD") from None
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+class BM25Index:
+    def __init__(self, ids: list[str], texts: list[str], metas: list[dict]):
+        import bm25s
+        import Stemmer
+
+        self.ids, self.texts, self.metas = ids, texts, metas
+        self.stemmer = Stemmer.Stemmer("english")
+        self.retriever = bm25s.BM25()
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
+        self.retriever.index(tokens, show_progress=False)
+
+    def search(self, query: str, n: int) -> list[tuple[str, str, dict, float]]:
+        import bm25s
+
+        if not self.ids:
+            return []
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
+        if not tokens.ids or not tokens.ids[0]:
+            return []
+        docs, scores = self.retriever.retrieve(tokens, k=min(n, len(self.ids)), show_progress=False)
+        out = []
+        for idx, score in zip(docs[0], scores[0]):
+            if score > 0:
+                i = int(idx)
+                out.append((self.ids[i], self.texts[i], self.metas[i], float(score)))
+        return out
+
+
+class Retriever:
+    def __init__(self, store, embedder, settings):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._bm25: dict[str, tuple[int, BM25Index]] = {}
+
+    def bm25(self, where: dict | None) -> BM25Index:
+        """BM25 over the chunks that pass the filters, rebuilt only when the store's contents change."""
+        key = json.dumps(where, sort_keys=True)
+        count = self.store.count()
+        cached = self._bm25.get(key)
+        if cached is None or cached[0] != count:
+            got = self.store.get(where)
+            cached = (count, BM25Index(got["ids"], got["documents"], got["metadatas"]))
+            self._bm25[key] = cached
+        return cached[1]
+
+    def retrieve(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        k = k or self.settings.k
+        where = (filters or Filters()).where()
+        n = max(self.settings.candidates, k)
+        vector = self.embedder.embed([query])[0]
+        dense = self.store.query(vector, n, where)
+        sparse = self.bm25(where).search(query, n)
+        fused: dict[str, dict] = {}
+        for ranking, key in ((dense, "similarity"), (sparse, "bm25")):
+            for rank, (chunk_id, text, meta, value) in enumerate(ranking):
+                entry = fused.setdefault(chunk_id, {"text": text, "meta": dict(meta), "score": 0.0})
+                entry["score"] += 1.0 / (self.settings.rrf_k + rank + 1)
+                entry["meta"][key] = round(1.0 - value, 6) if key == "similarity" else round(value, 4)
+        ranked = sorted(fused.items(), key=lambda item: (-item[1]["score"], item[0]))[:k]
+        return [Passage(n=i + 1, chunk_id=chunk_id, doc_id=entry["meta"]["doc_id"], text=entry["text"],
+                        score=entry["score"], metadata=entry["meta"])
+                for i, (chunk_id, entry) in enumerate(ranked)]

@@ -1,0 +1,86 @@
+"""All settings in one place: defaults < config file (TOML) < ASSISTANT_* env vars < explicit arguments (CLI flags).
+
+The config file is ``$ASSISTANT_CONFIG`` or ``<user config dir>/assistant/config.toml``; keys are the field names below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("ASSISTANT_CONFIG") or Path(user_config_dir("assistant")) / "config.toml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", populate_by_name=True)
+
+    # where things live
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("assistant")))
+    cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("assistant")))
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+
+    # store
+    chroma_url: str = ""  # e.g. http://127.0.0.1:8000 → chromadb.HttpClient instead of the on-disk store
+    collection: str = "news"
+
+    # embeddings
+    embed_backend: Literal["local", "openai"] = "local"
+    embed_model: str = ""  # "" = all-MiniLM-L6-v2 (local) / text-embedding-3-small (openai)
+    embed_batch_size: int = 32
+
+    # chunking (counted in the embedding model's own word pieces; MiniLM reads at most 256)
+    chunk_tokens: int = 180
+    chunk_overlap: int = 32
+
+    # retrieval
+    k: int = 4
+    candidates: int = 20  # per retriever, before fusion
+    rrf_k: int = 60
+
+    # generation
+    llm: Literal["local", "openai", "extractive"] = "local"
+    llm_model: str = "qwen2.5-coder-1.5b"  # local: a name from models.KNOWN_MODELS; openai: the served model id
+    llm_model_path: Path | None = None  # any GGUF; overrides llm_model for the local backend
+    n_ctx: int = 4096
+    n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    max_tokens: int = 300
+    temperature: float = 0.0
+    seed: int = 0
+
+    # OpenAI-compatible endpoints (also read from the usual OPENAI_* variables)
+    openai_api_key: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY"))
+    openai_base_url: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL"))
+    openai_timeout: float = 120.0
+
+    # verification
+    verify_similarity_floor: float = 0.45
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def embed_model_name(self) -> str:
+        if self.embed_model:
+            return self.embed_model
+        return "all-MiniLM-L6-v2" if self.embed_backend == "local" else "text-embedding-3-small"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings with explicit overrides; ``None`` values mean 'not given' and fall through."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)

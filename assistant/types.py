@@ -1,0 +1,128 @@
+"""What flows between the pipeline stages: Document → Chunk → Passage → Answer (with Citations)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One article as loaded from a file or a news record."""
+
+    doc_id: str
+    title: str
+    text: str
+    path: str  # the file it came from (absolute), or "" when added from Python
+    content_hash: str
+    source: str = ""
+    published_at: str = ""  # ISO date or datetime as given
+    url: str = ""
+    author: str = ""
+    category: str = ""
+
+    def metadata(self) -> dict[str, Any]:
+        """Metadata that travels with every chunk (Chroma accepts str/int/float/bool only)."""
+        meta = {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "path": self.path,
+            "content_hash": self.content_hash,
+            "source": self.source,
+            "published_at": self.published_at,
+            "url": self.url,
+            "author": self.author,
+            "category": self.category,
+        }
+        day = date_key(self.published_at)
+        if day is not None:
+            meta["published_day"] = day
+        return meta
+
+
+@dataclass
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    text: str
+    start_char: int
+    end_char: int
+    metadata: dict[str, Any]
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, numbered as the LLM sees it."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    text: str
+    score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.metadata.get("title", "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "score": round(self.score, 6),
+                "text": self.text}
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    published_at: str
+    url: str
+    text: str
+
+    @classmethod
+    def from_passage(cls, p: Passage) -> "Citation":
+        m = p.metadata
+        return cls(n=p.n, doc_id=p.doc_id, title=m.get("title", ""), source=m.get("source", ""),
+                   published_at=m.get("published_at", ""), url=m.get("url", ""), text=p.text)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    unsupported: list[str]
+    model: str
+    timings_ms: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [p.to_json() for p in self.passages],
+            "unsupported": list(self.unsupported),
+            "model": self.model,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+def date_key(value: str) -> int | None:
+    """'2024-11-18T10:00:00+00:00' → 20241118, for range filters; None when there is no usable date."""
+    if not value:
+        return None
+    from datetime import date, datetime
+
+    text = value.strip()
+    try:
+        d = datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        try:
+            d = date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+    return d.year * 10000 + d.month * 100 + d.day
