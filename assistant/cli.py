@@ -8,10 +8,26 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
+
+
+class _Commands(TyperGroup):
+    """Every command reports an AssistantError as one `error: ...` line on stderr and exits 1, however the app is
+    invoked (the console script, ``python -m assistant.cli``, or typer's CliRunner in tests)."""
+
+    def invoke(self, ctx):
+        from .errors import AssistantError
+
+        try:
+            return super().invoke(ctx)
+        except AssistantError as err:
+            echo_err(f"error: {err}")
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(help="Grounded, cited answers over news articles — offline by default, every citation checked.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  rich_markup_mode=None)
+                  rich_markup_mode=None, cls=_Commands)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where the index lives [env ASSISTANT_DATA_DIR].",
                                                  show_default=False)]
@@ -160,6 +176,63 @@ def info(data_dir: DataDir = None, as_json: Json = False):
     else:
         for key, value in details.items():
             typer.echo(f"{key:>16}: {value}")
+
+
+@app.command("eval")
+def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}.")],
+          corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Files/dirs to index once for all "
+                                                               "questions (anything `ingest` accepts).")] = None,
+          out: Annotated[Optional[Path], typer.Option("--out", help="Run folder [runs/<questions>-<mode>]; re-running "
+                                                      "with the same folder resumes.")] = None,
+          mode: Annotated[Optional[str], typer.Option("--mode", help="Per-question passages (RGB): noise, rejection "
+                                                      "or counterfactual.")] = None,
+          limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
+          judge: Annotated[str, typer.Option("--judge", help="Support judge: heuristic (offline verifier) or llm.")]
+          = "heuristic",
+          compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous run folder: show deltas.")]
+          = None,
+          fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when "
+                                                                  "the metric is below VALUE (repeatable).")] = None,
+          data_dir: DataDir = None, k: K = None, llm: Llm = None, model: Model = None, as_json: Json = False):
+    """Score answers, citations, refusals and retrieval on a question set; writes summary.json, results.jsonl,
+    report.md and report.png. Never touches your own index."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .errors import AssistantError
+    from .evaluate import EvalConfig, run_eval
+
+    gates: dict[str, float] = {}
+    for gate in fail_under or []:
+        name, _, value = gate.partition("=")
+        try:
+            gates[name.strip()] = float(value)
+        except ValueError:
+            raise AssistantError(f"--fail-under '{gate}' is not METRIC=NUMBER (e.g. answer_accuracy=0.8)") from None
+    out = out or Path("runs") / f"{questions.stem}-{mode or ('corpus' if corpus else 'noise')}"
+    cfg = EvalConfig(questions=questions, out=out, corpus=list(corpus or []), mode=mode, limit=limit, judge=judge,
+                     compare=compare, fail_under=gates)
+    a = make_assistant(data_dir, llm, model, k)
+    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=_stderr_console(), transient=True, disable=as_json) as bar:
+        task = bar.add_task("eval", total=None)
+        summary = run_eval(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    previous, failed = summary.pop("_previous"), summary.pop("_failed_gates")
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        from .report import DEFINITIONS, fmt
+
+        typer.echo(f"{summary['n']} questions → {out}/report.md")
+        for key in DEFINITIONS:
+            if key in summary:
+                delta = ""
+                if previous and isinstance(previous.get(key), (int, float)):
+                    delta = f"  ({summary[key] - previous[key]:+.3f})"
+                typer.echo(f"{key:>20}: {fmt(summary[key])}{delta}")
+    for line in failed:
+        echo_err(f"gate failed: {line}")
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

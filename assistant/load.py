@@ -131,9 +131,9 @@ def text_document(path: Path, text: str) -> Document:
 
 
 def html_document(path: Path, text: str) -> Document:
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser  # selectolax>=1.0 removed the old (Modest) HTMLParser
 
-    tree = HTMLParser(text)
+    tree = LexborHTMLParser(text)
     title_node = tree.css_first("title") or tree.css_first("h1")
     title = title_node.text(strip=True) if title_node else path.stem
     for selector in ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template"):

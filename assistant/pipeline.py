@@ -33,6 +33,12 @@ class Assistant:
         self.settings = settings or load_settings(**overrides)
         self._embedder = self._store = self._retriever = self._generator = self._verifier = None
 
+    def derive(self, **overrides) -> "Assistant":
+        """Another Assistant (e.g. another data dir or collection) sharing this one's loaded models."""
+        other = Assistant(self.settings.model_copy(update=overrides))
+        other._embedder, other._generator, other._verifier = self._embedder, self._generator, self._verifier
+        return other
+
     # ---- backends, built on first use
     @property
     def embedder(self):

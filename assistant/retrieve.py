@@ -72,16 +72,17 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self._bm25: dict[str, tuple[int, BM25Index]] = {}
+        self._bm25: dict[str, tuple[tuple[int, int], BM25Index]] = {}
 
     def bm25(self, where: dict | None) -> BM25Index:
         """BM25 over the chunks that pass the filters, rebuilt only when the store's contents change."""
         key = json.dumps(where, sort_keys=True)
-        count = self.store.count()
+        # the count alone misses a write that keeps it (remove one doc, add another of the same size; an update)
+        stamp = (self.store.count(), getattr(self.store, "generation", 0))
         cached = self._bm25.get(key)
-        if cached is None or cached[0] != count:
+        if cached is None or cached[0] != stamp:
             got = self.store.get(where)
-            cached = (count, BM25Index(got["ids"], got["documents"], got["metadatas"]))
+            cached = (stamp, BM25Index(got["ids"], got["documents"], got["metadatas"]))
             self._bm25[key] = cached
         return cached[1]
 

@@ -82,5 +82,19 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides) -> Settings:
     """Settings with explicit overrides; ``None`` values mean 'not given' and fall through."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from .errors import AssistantError
+
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValidationError as err:  # a bad flag, ASSISTANT_* variable or config value: one line, not a traceback
+        first = err.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise AssistantError(f"setting '{name}' = {first.get('input')!r} is invalid: {first['msg']}; "
+                             f"fix the flag, the ASSISTANT_{name.upper()} variable or {config_file()}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise AssistantError(f"config file {config_file()} is not valid TOML ({err}); fix or remove it") from None

@@ -44,6 +44,7 @@ class Store:
         self.client = chroma_client(settings)
         self.name = settings.collection
         self._collection = None
+        self.generation = 0  # bumped on every write, so caches over the contents (BM25) know to rebuild
 
     @property
     def location(self) -> str:
@@ -131,6 +132,7 @@ class Store:
         stale = old - {c.chunk_id for c in chunks}
         if stale:
             col.delete(ids=sorted(stale))
+        self.generation += 1
 
     def delete_document(self, doc_id: str) -> int:
         col = self.collection()
@@ -139,4 +141,5 @@ class Store:
         ids = col.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
             col.delete(ids=ids)
+            self.generation += 1
         return len(ids)
