@@ -34,6 +34,7 @@ class LocalGenerator:
             self.path = model_path(settings.llm_model, settings.cache_dir)
         self.name = f"local:{self.path.stem}"
         self._llm = None
+        self._warm: set[str] = set()
 
     def llm(self):
         if self._llm is None:
@@ -49,7 +50,63 @@ class LocalGenerator:
                 raise BackendError(f"cannot load {self.path} ({err}); check it is a GGUF model file") from None
         return self._llm
 
+    def warm_prefix(self, system: str) -> None:
+        """Restore (or compute once and save) the KV cache of the fixed prompt prefix — the system rules and the
+        worked example — so a fresh process only evaluates the passages and the question."""
+        if system in self._warm:
+            return
+        self._warm.add(system)
+        import hashlib
+        import pickle
+
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self.llm()
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return
+        eos, bos = llm.token_eos(), llm.token_bos()
+        fmt = Jinja2ChatFormatter(template=template, eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+                                  bos_token=llm._model.token_get_text(bos) if bos != -1 else "")
+
+        def tokens(user: str) -> list[int]:
+            r = fmt(messages=[{"role": "system", "content": system}, {"role": "user", "content": user}])
+            return llm.tokenize(r.prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
+
+        a, b = tokens("Passages:\nA"), tokens("Passages:\nB")
+        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        prefix = a[:n]
+        if n < 16:
+            return
+        key = hashlib.sha256(repr((str(self.path), self.path.stat().st_size, self.settings.n_ctx,
+                                   llama_cpp.__version__, prefix)).encode()).hexdigest()[:24]
+        cache = self.settings.cache_dir / "kv" / f"{key}.pkl"
+        ctx = llm._ctx.ctx
+        if cache.is_file():
+            try:
+                saved = pickle.loads(cache.read_bytes())
+                data = (llama_cpp.ctypes.c_uint8 * len(saved["state"])).from_buffer_copy(saved["state"])
+                if llama_cpp.llama_state_set_data(ctx, data, len(saved["state"])) == len(saved["state"]):
+                    llm.input_ids[:n] = prefix
+                    llm.n_tokens = n
+                    llm._requires_eval = True
+                    return
+            except Exception:  # a stale or cut file: recompute below
+                pass
+        llm.reset()
+        llm.eval(prefix)
+        size = llama_cpp.llama_state_get_size(ctx)
+        buf = (llama_cpp.ctypes.c_uint8 * int(size))()
+        written = llama_cpp.llama_state_get_data(ctx, buf, size)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps({"state": bytes(buf)[:written]}))
+        tmp.replace(cache)
+
     def stream(self, prompt: Prompt) -> Iterator[str]:
+        if prompt.messages and prompt.messages[0]["role"] == "system" and self._llm is None:
+            self.warm_prefix(prompt.messages[0]["content"])
         chunks = self.llm().create_chat_completion(
             messages=prompt.messages, temperature=self.settings.temperature, top_p=1.0, top_k=1 if
             self.settings.temperature == 0 else 40, repeat_penalty=1.0, max_tokens=self.settings.max_tokens,
@@ -83,7 +140,8 @@ class OpenAIGenerator:
         try:
             chunks = self.client.chat.completions.create(
                 model=self.model, messages=prompt.messages, temperature=self.settings.temperature,
-                max_tokens=self.settings.max_tokens, stream=True, seed=self.settings.seed)
+                max_tokens=self.settings.max_tokens, stream=True, seed=self.settings.seed,
+                extra_body=self.settings.openai_extra_body or None)
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content

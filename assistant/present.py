@@ -21,13 +21,28 @@ def source_line(n: int, title: str, source: str, published_at: str, url: str) ->
     return line + (f"\n    {url}" if url else "")
 
 
+def evidence(answer: Answer, n: int, passage: str) -> str:
+    """The passage sentence that best matches the answer sentences citing [n] (what a reader wants to check)."""
+    from .verify import cited_numbers, content_terms, split_sentences
+
+    claims = [s for s in split_sentences(answer.answer) if n in cited_numbers(s)]
+    terms = set().union(*(content_terms(c) for c in claims)) if claims else set()
+    sentences = split_sentences(passage)
+    if not sentences or not terms:
+        return passage
+    best = max(sentences, key=lambda s: len(terms & content_terms(s)))
+    prefix = "… " if not passage.startswith(best) else ""
+    suffix = " …" if not passage.rstrip().endswith(best) else ""
+    return f"{prefix}{best}{suffix}"
+
+
 def sources_text(answer: Answer) -> str:
     if answer.refused or not answer.citations:
         return ""
     lines = ["", "Sources:"]
     for c in answer.citations:
         lines.append(source_line(c.n, c.title, c.source, c.published_at, c.url))
-        lines.append(quote(c.text))
+        lines.append(quote(evidence(answer, c.n, c.text)))
     if answer.unsupported:
         lines += ["", "Not supported by the cited passages (check before relying on it):"]
         lines += [f"  - {s}" for s in answer.unsupported]

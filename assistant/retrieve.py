@@ -47,13 +47,16 @@ class BM25Index:
         self.ids, self.texts, self.metas = ids, texts, metas
         self.stemmer = Stemmer.Stemmer("english")
         self.retriever = bm25s.BM25()
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
-        self.retriever.index(tokens, show_progress=False)
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False) if texts else None
+        # bm25s cannot index an empty vocabulary (no chunks pass the filters, or only stopwords): nothing to search
+        self.empty = tokens is None or not tokens.vocab
+        if not self.empty:
+            self.retriever.index(tokens, show_progress=False)
 
     def search(self, query: str, n: int) -> list[tuple[str, str, dict, float]]:
         import bm25s
 
-        if not self.ids:
+        if self.empty:
             return []
         tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
         if not tokens.ids or not tokens.ids[0]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from platformdirs import user_cache_dir, user_config_dir, user_data_dir
 from pydantic import AliasChoices, Field
@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     openai_api_key: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY"))
     openai_base_url: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL"))
     openai_timeout: float = 120.0
+    # extra JSON fields sent with each chat request, e.g. {"repeat_penalty": 1.0} for llama.cpp's server, whose
+    # default 1.1 penalty garbles repeated digits ("10, 000"); none by default (OpenAI refuses unknown fields)
+    openai_extra_body: dict[str, Any] = Field(default_factory=dict)
 
     # verification
     verify_similarity_floor: float = 0.45

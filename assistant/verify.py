@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+LEADING_CITATION = re.compile(r"(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+")
 NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 WORD = re.compile(r"[A-Za-z][A-Za-z’'\-.]*[A-Za-z]|[A-Z]")
 REFUSAL = re.compile(
@@ -40,18 +41,29 @@ def sentence_splitter():
     return split_by_sentence_tokenizer()
 
 
+ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Lt|Col|Sgt|St|Jr|Sr|Inc|Corp|"
+                          r"Co|No|vs|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.)$")
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences, with a citation that stands after the full stop ('... troops. [1]') kept on its sentence."""
+    """Sentences, with a citation that stands after the full stop ('... troops. [1]') kept on its sentence, and
+    no break after an abbreviation ('U.S. weapons') or before a lowercase word."""
     out: list[str] = []
     for line in text.splitlines():
-        for piece in sentence_splitter()(line):
+        glue = False
+        for i, piece in enumerate(sentence_splitter()(line)):
             piece = piece.strip()
+            lead = LEADING_CITATION.match(piece)
+            if i and out and lead and lead.end() < len(piece):  # '... troops. [1] Then ...': [1] is the previous one's
+                out[-1] = f"{out[-1]} {lead.group().strip()}"
+                piece = piece[lead.end():]
             if not piece:
                 continue
-            if out and CITATION.fullmatch(piece):
+            if out and (glue or CITATION.fullmatch(piece) or piece[0].islower()):
                 out[-1] = f"{out[-1]} {piece}"
             else:
                 out.append(piece)
+            glue = bool(ABBREVIATION.search(out[-1]))
     return out
 
 
@@ -180,7 +192,10 @@ class Verifier:
         units = [s for p in passages for s in split_sentences(p)] or passages
         vectors = self._vectors([claim] + units)
         similarity = max(sum(a * b for a, b in zip(vectors[0], v)) for v in vectors[1:])
-        if similarity < self.floor:
+        terms = content_terms(claim)
+        coverage = len(terms & content_terms(joined)) / len(terms) if terms else 0.0
+        # a short claim ("Donald Trump.") embeds poorly: all of its words occurring in the passages is enough
+        if similarity < self.floor and not (coverage >= 0.999 and len(terms) <= 4):
             return Support(False, f"similarity {similarity:.2f} to the cited passages is below {self.floor}", similarity)
         return Support(True, "", similarity)
 

@@ -23,14 +23,30 @@ VENV_BIN = Path(sys.executable).parent
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
+class MemoEmbedder:
+    """The real LocalEmbedder, remembering vectors by text: the tests ingest the same seed article many times and
+    MiniLM is deterministic, so this changes no result, only the time (CPU inference is ~0.2 s per chunk)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self._memo: dict[str, list[float]] = {}
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.inner.embed(missing)))
+        return [self._memo[t] for t in texts]
+
+
 @pytest.fixture(scope="session")
 def shared_embedder():
     """One all-MiniLM-L6-v2 for the whole session (it loads lazily, on the first embed)."""
     from assistant.embed import LocalEmbedder
 
     # LocalEmbedder reads only these three settings; a namespace keeps the user's env/config out of it
-    return LocalEmbedder(SimpleNamespace(embed_model_name=DEFAULT_EMBED_MODEL, embed_batch_size=32,
-                                         n_threads=max(1, os.cpu_count() or 1)))
+    return MemoEmbedder(LocalEmbedder(SimpleNamespace(embed_model_name=DEFAULT_EMBED_MODEL, embed_batch_size=32,
+                                                      n_threads=max(1, os.cpu_count() or 1))))
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,134 @@
+"""Retrieve: hybrid (dense + BM25, fused), filters on source and date, numbered passages."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.errors import AssistantError, EmptyIndexError
+from assistant.retrieve import BM25Index, Filters
+
+from conftest import NEWS_RECORDS, write_jsonl
+
+
+@pytest.mark.parametrize("question,needle,within", [
+    ("What is the range of ATACMS?", "190 miles", 1),
+    ("range of ATACMS", "190 miles", 1),
+    ("How many North Korean troops joined Russian forces in Kursk?", "10,000 North Korean troops", 1),
+    ("How many Russian troops have massed in the Kursk area?", "50,000 Russian troops", 2),
+])
+def test_seed_questions_find_the_passage(seeded, seed_text, question, needle, within):
+    assert seed_text.count(needle) == 1  # one right passage among the seed's chunks
+    assert seeded.store.count() > 2 * within
+    passages = seeded.retrieve(question, k=within)
+    assert len(passages) == within
+    assert any(needle in p.text for p in passages)
+
+
+def test_passages_are_numbered_ranked_and_carry_metadata(seeded):
+    passages = seeded.retrieve("ATACMS range", k=3)
+    assert [p.n for p in passages] == [1, 2, 3]
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert len({p.chunk_id for p in passages}) == 3
+    doc_id = seeded.sources()[0]["doc_id"]
+    for p in passages:
+        assert p.doc_id == doc_id and p.chunk_id.startswith(f"{doc_id}:")
+        assert p.metadata["title"] == seeded.sources()[0]["title"]
+        assert "similarity" in p.metadata or "bm25" in p.metadata
+
+
+def test_k_limits_the_passages(seeded):
+    assert len(seeded.retrieve("Kursk", k=1)) == 1
+    assert len(seeded.retrieve("Kursk", k=50)) == seeded.store.count()  # never more than there is
+
+
+def test_empty_question_and_empty_index(assistant, seeded):
+    with pytest.raises(AssistantError, match="empty"):
+        seeded.retrieve("   ")
+
+
+def test_empty_index_says_so(assistant):
+    with pytest.raises(EmptyIndexError, match="ingest"):
+        assistant.retrieve("anything at all?")
+
+
+@pytest.fixture
+def news(assistant, news_jsonl):
+    assert assistant.ingest([news_jsonl]).errors == []
+    return assistant
+
+
+def ids(passages):
+    return {p.doc_id for p in passages}
+
+
+def test_source_filter(news):
+    got = news.retrieve("harbour", k=10, filters=Filters(source="Valley Herald"))
+    assert ids(got) == {"wire-2", "wire-3"}
+    assert all(p.metadata["source"] == "Valley Herald" for p in got)
+    assert ids(news.retrieve("harbour", k=10, filters=Filters(source="No Such Paper"))) == set()
+
+
+def test_date_filters_are_inclusive_and_combine(news):
+    everything = ids(news.retrieve("harbour", k=10))
+    assert everything == {r["id"] for r in NEWS_RECORDS}
+    assert ids(news.retrieve("harbour", k=10, filters=Filters(since="2024-06-15"))) == {"wire-2", "wire-3", "wire-4"}
+    assert ids(news.retrieve("harbour", k=10, filters=Filters(until="2024-06-15"))) == {"wire-1", "wire-2"}
+    assert ids(news.retrieve("harbour", k=10, filters=Filters(since="2024-04-01", until="2024-12-31"))) == {
+        "wire-2", "wire-3"}
+    assert ids(news.retrieve("harbour", k=10, filters=Filters(source="Coastal Times", since="2025-01-01"))) == {
+        "wire-4"}
+    assert news.retrieve("harbour", filters=Filters(since="2030-01-01")) == []
+
+
+def test_filtered_out_question_is_refused_not_invented(news):
+    answer = news.ask("When does the harbour ferry run?", filters=Filters(since="2030-01-01"))
+    assert answer.refused and answer.passages == [] and answer.citations == []
+
+
+@pytest.mark.parametrize("flag", ["since", "until"])
+@pytest.mark.parametrize("value", ["yesterday", "2024-13-01", "15/06/2024"])
+def test_bad_date_is_an_assistant_error(news, flag, value):
+    with pytest.raises(AssistantError) as err:
+        news.retrieve("harbour", filters=Filters(**{flag: value}))
+    assert f"--{flag} '{value}'" in str(err.value) and "YYYY-MM-DD" in str(err.value)
+
+
+def test_bm25_ranks_an_exact_rare_keyword_first():
+    texts = [
+        "The harbour bridge reopened after repairs to the main span.",
+        "Growers picked apples in the valley during a mild spring.",
+        "A zorbulite shipment reached the harbour on Tuesday.",
+        "The ferry timetable changes in October for the harbour.",
+        "The library received an atlas from a local family.",
+    ]
+    index = BM25Index([f"c{i}" for i in range(len(texts))], texts, [{} for _ in texts])
+    hits = index.search("zorbulite", 5)
+    assert [h[0] for h in hits] == ["c2"]  # only the chunk with the word scores at all
+    hits = index.search("when was the zorbulite shipment at the harbour", 5)
+    assert hits[0][0] == "c2" and hits[0][3] > hits[1][3]
+    assert index.search("the and of", 5) == []  # stopwords only
+    assert BM25Index([], [], []).search("anything", 3) == []
+
+
+def test_hybrid_finds_a_rare_keyword_the_embedder_may_miss(news, tmp_path):
+    write_jsonl(tmp_path / "more.jsonl", [{"id": "rare", "title": "Port notice", "source": "Coastal Times",
+                                           "published_at": "2024-05-05",
+                                           "body": "Inspectors logged cargo code QX-7731 at berth four."}])
+    news.ingest([tmp_path / "more.jsonl"])
+    assert news.retrieve("QX-7731", k=2)[0].doc_id == "rare"
+
+
+def test_bm25_sees_removals_and_replacements_in_the_same_process(news, tmp_path):
+    assert news.retrieve("Quenby atlas", k=1)[0].doc_id == "wire-4"  # builds the BM25 index
+    n = news.store.count()
+    news.remove("wire-4")
+    # a new one-chunk document keeps the chunk count the same as before the removal
+    write_jsonl(tmp_path / "new.jsonl", [{"id": "wire-5", "title": "Market day", "source": "Coastal Times",
+                                          "published_at": "2025-02-01",
+                                          "body": "Fishmongers sold herring at the Saturday market."}])
+    news.ingest([tmp_path / "new.jsonl"])
+    assert news.store.count() == n
+    got = news.retrieve("Quenby atlas library", k=5)
+    assert "wire-4" not in ids(got)  # a removed document is never a passage
+    stored = set(news.store.get()["ids"])
+    assert all(p.chunk_id in stored for p in got)

@@ -1,0 +1,119 @@
+"""Store: chunks + vectors in an on-disk Chroma collection that remembers its embedding model."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from assistant.errors import AssistantError, ModelMismatchError
+from assistant.settings import load_settings
+from assistant.store import Store
+from assistant.types import Chunk, Document
+
+DIM = 384
+
+
+def vec(i: int) -> list[float]:
+    """A unit vector pointing mostly along axis i (so a query for vec(i) finds chunk i first)."""
+    v = [0.01] * DIM
+    v[i % DIM] = 1.0
+    norm = math.sqrt(sum(x * x for x in v))
+    return [x / norm for x in v]
+
+
+def make_doc(doc_id: str, texts: list[str], **meta) -> tuple[Document, list[Chunk]]:
+    body = " ".join(texts)
+    doc = Document(doc_id=doc_id, title=meta.pop("title", f"Title {doc_id}"), text=body, path=f"/corpus/{doc_id}.txt",
+                   content_hash=f"hash-{doc_id}-{len(texts)}", **meta)
+    chunks, pos = [], 0
+    for i, t in enumerate(texts):
+        chunks.append(Chunk(f"{doc_id}:{i}", doc_id, t, pos, pos + len(t),
+                            doc.metadata() | {"chunk": i, "start_char": pos, "end_char": pos + len(t)}))
+        pos += len(t) + 1
+    return doc, chunks
+
+
+@pytest.fixture
+def settings(data_dir):
+    return load_settings(data_dir=data_dir)
+
+
+@pytest.fixture
+def store(settings):
+    return Store(settings, "all-MiniLM-L6-v2")
+
+
+def test_empty_store_reads_without_creating(store):
+    assert store.count() == 0
+    assert store.documents() == []
+    assert store.query(vec(0), 5) == []
+    assert store.delete_document("nothing") == 0
+    assert store.collection() is None
+
+
+def test_write_list_query_and_delete(store):
+    a, a_chunks = make_doc("a", ["alpha one", "alpha two", "alpha three"], source="Wire", published_at="2024-01-02")
+    b, b_chunks = make_doc("b", ["beta one"])
+    store.replace_document(a, a_chunks, [vec(0), vec(1), vec(2)])
+    store.replace_document(b, b_chunks, [vec(3)])
+    assert store.count() == 4
+    rows = {r["doc_id"]: r for r in store.documents()}
+    assert rows["a"]["chunks"] == 3 and rows["b"]["chunks"] == 1
+    assert rows["a"]["source"] == "Wire" and rows["a"]["title"] == "Title a" and rows["a"]["path"] == a.path
+    hits = store.query(vec(2), 2)
+    assert hits[0][0] == "a:2" and hits[0][1] == "alpha three" and hits[0][2]["doc_id"] == "a"
+    assert hits[0][3] < hits[1][3]  # cosine distance, nearest first
+    assert [h[0] for h in store.query(vec(2), 4, where={"doc_id": "b"})] == ["b:0"]
+    assert store.content_hashes(["a", "b", "zzz"]) == {"a": a.content_hash, "b": b.content_hash}
+    assert store.doc_ids_for_path(a.path) == {"a"}
+    assert store.delete_document("a") == 3
+    assert store.count() == 1 and [r["doc_id"] for r in store.documents()] == ["b"]
+
+
+def test_replacing_a_document_drops_its_stale_chunks(store):
+    doc, chunks = make_doc("a", ["v1 first", "v1 second", "v1 third"])
+    store.replace_document(doc, chunks, [vec(0), vec(1), vec(2)])
+    doc2, chunks2 = make_doc("a", ["v2 only"])
+    store.replace_document(doc2, chunks2, [vec(5)])
+    got = store.get()
+    assert got["ids"] == ["a:0"] and got["documents"] == ["v2 only"]
+    assert store.content_hashes(["a"]) == {"a": doc2.content_hash}
+
+
+def test_the_store_persists_across_clients(settings, store):
+    doc, chunks = make_doc("a", ["persisted text"])
+    store.replace_document(doc, chunks, [vec(0)])
+    again = Store(settings, "all-MiniLM-L6-v2")
+    assert again.count() == 1 and again.get()["documents"] == ["persisted text"]
+
+
+def test_model_mismatch_is_refused_with_a_clear_message(settings, store):
+    doc, chunks = make_doc("a", ["some text"])
+    store.replace_document(doc, chunks, [vec(0)])
+    other = Store(settings, "other-model")
+    with pytest.raises(ModelMismatchError) as err:
+        other.count()
+    msg = str(err.value)
+    assert "'all-MiniLM-L6-v2'" in msg and "'other-model'" in msg
+    assert "ASSISTANT_EMBED_MODEL=all-MiniLM-L6-v2" in msg and "--data-dir" in msg and "\n" not in msg
+    # writing with the other model is refused too, and does not relabel the collection
+    with pytest.raises(ModelMismatchError):
+        other.replace_document(doc, chunks, [vec(1)])
+    with pytest.raises(ModelMismatchError):
+        Store(settings, "other-model").documents()
+    fresh = Store(settings, "all-MiniLM-L6-v2")
+    assert fresh.count() == 1 and fresh.get()["documents"] == ["some text"]
+
+
+def test_another_collection_in_the_same_dir_is_independent(data_dir, store):
+    doc, chunks = make_doc("a", ["text"])
+    store.replace_document(doc, chunks, [vec(0)])
+    other = Store(load_settings(data_dir=data_dir, collection="archive"), "other-model")
+    assert other.count() == 0  # a different collection, so no mismatch
+
+
+@pytest.mark.parametrize("name", ["x", "-bad", "has space", "a" * 600])
+def test_invalid_collection_name(data_dir, name):
+    with pytest.raises(AssistantError, match="collection name"):
+        Store(load_settings(data_dir=data_dir, collection=name), "all-MiniLM-L6-v2")

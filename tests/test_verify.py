@@ -1,0 +1,137 @@
+"""Verify: every cited sentence is checked against the passages it cites (numbers, names, meaning)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.verify import Verifier, cited_numbers, entities_in, is_refusal, split_sentences, strip_citations
+
+PASSAGES = {
+    1: "The Army Tactical Missile System (ATACMS), with a range of approximately 190 miles, represents a potent tool "
+       "for Ukraine. Nearly 50,000 Russian troops have massed in the Kursk area.",
+    2: "Over 10,000 North Korean troops have reportedly joined Russian forces in Kursk. President-elect Donald Trump "
+       "has expressed skepticism about continued aid to Ukraine.",
+}
+REFUSAL = "Insufficient information."
+
+
+@pytest.fixture(scope="module")
+def verifier(shared_embedder):
+    return Verifier(shared_embedder, 0.45)
+
+
+def test_supported_sentence_passes(verifier):
+    answer = "ATACMS has a range of approximately 190 miles [1]."
+    v = verifier.verify(answer, PASSAGES)
+    assert not v.refused and v.unsupported == [] and v.dropped == []
+    assert v.answer == answer and v.cited == [1]
+    (s,) = v.sentences
+    assert s.supported and s.similarity >= 0.45 and s.repaired_from is None
+
+
+def test_planted_wrong_number_is_flagged(verifier):
+    answer = "ATACMS has a range of approximately 300 miles [1]."
+    v = verifier.verify(answer, PASSAGES)
+    assert v.unsupported == [answer]
+    assert "300" in v.sentences[0].reason
+    # the same claim with the right number passes, so it is the number that failed
+    assert verifier.verify(answer.replace("300", "190"), PASSAGES).unsupported == []
+
+
+def test_number_written_with_or_without_separator_matches(verifier):
+    assert verifier.supports("Nearly 50000 Russian troops massed in the Kursk area.", [PASSAGES[1]]).supported
+    assert not verifier.supports("Nearly 60,000 Russian troops massed in the Kursk area.", [PASSAGES[1]]).supported
+
+
+def test_out_of_range_citation_is_dropped(verifier):
+    v = verifier.verify("ATACMS has a range of approximately 190 miles [9].", PASSAGES)
+    assert v.dropped == [9]
+    assert "[9]" not in v.answer and 9 not in v.cited
+    assert v.unsupported == []  # the fact is in [1]: re-attributed there
+    assert v.answer.endswith("[1].")
+
+
+def test_out_of_range_citation_in_a_group_keeps_the_valid_one(verifier):
+    v = verifier.verify("ATACMS has a range of approximately 190 miles [1, 9].", PASSAGES)
+    assert v.dropped == [9] and v.cited == [1] and "9" not in v.answer.replace("190", "")
+    assert v.answer == "ATACMS has a range of approximately 190 miles [1]."
+
+
+def test_wrong_citation_is_reattributed(verifier):
+    v = verifier.verify("ATACMS has a range of approximately 190 miles [2].", PASSAGES)
+    assert v.cited == [1] and v.unsupported == []
+    assert "[1]" in v.answer and "[2]" not in v.answer
+    assert v.sentences[0].repaired_from == [2]
+
+
+def test_no_reattribution_when_asked_not_to(verifier):
+    answer = "ATACMS has a range of approximately 190 miles [2]."
+    v = verifier.verify(answer, PASSAGES, repair=False)
+    assert v.unsupported == [answer] and v.cited == [2]
+
+
+@pytest.mark.parametrize("answer", [
+    "Insufficient information.",
+    "insufficient information",
+    "Insufficient information. [1]",
+    "The passages do not mention the weather in Kyiv.",
+    "I don't know.",
+    "",
+])
+def test_refusal_is_refused_not_unsupported(verifier, answer):
+    v = verifier.verify(answer, PASSAGES, REFUSAL)
+    assert v.refused and v.unsupported == [] and v.cited == []
+    assert v.answer == REFUSAL
+
+
+def test_entity_not_in_passage_is_flagged(verifier):
+    answer = "Zelenskyy said ATACMS has a range of approximately 190 miles [1]."
+    v = verifier.verify(answer, PASSAGES)
+    assert v.unsupported == [answer]
+    assert "Zelenskyy" in v.sentences[0].reason
+    # names do count when they are there (and demonyms match their country)
+    assert verifier.supports("Russian troops massed in Kursk.", [PASSAGES[1]]).supported
+    assert verifier.supports("North Korea sent over 10,000 troops to Kursk.", [PASSAGES[2]]).supported
+
+
+def test_uncited_sentence_nobody_supports_is_reported(verifier):
+    v = verifier.verify("The apple harvest in France was excellent this year.", PASSAGES)
+    assert v.unsupported == ["The apple harvest in France was excellent this year."]
+    assert v.sentences[0].reason == "no citation" and v.cited == []
+
+
+def test_uncited_sentence_a_passage_supports_gets_its_citation(verifier):
+    v = verifier.verify("Over 10,000 North Korean troops joined Russian forces in Kursk.", PASSAGES)
+    assert v.unsupported == [] and v.cited == [2]
+    assert v.answer == "Over 10,000 North Korean troops joined Russian forces in Kursk [2]."
+
+
+def test_unrelated_sentence_fails_the_similarity_floor(verifier):
+    v = verifier.verify("The weather was pleasant and mild all week [1].", PASSAGES)
+    assert len(v.unsupported) == 1 and "similarity" in v.sentences[0].reason
+    assert v.sentences[0].similarity < 0.45
+
+
+def test_mixed_answer_flags_only_the_bad_sentence(verifier):
+    good = "ATACMS has a range of approximately 190 miles [1]."
+    bad = "Over 20,000 North Korean troops joined Russian forces [2]."
+    v = verifier.verify(f"{good} {bad}", PASSAGES)
+    assert v.unsupported == [bad]
+    assert v.cited == [1, 2] and v.answer == f"{good} {bad}"
+
+
+def test_citation_after_the_full_stop_stays_with_its_sentence(verifier):
+    answer = ("ATACMS has a range of approximately 190 miles. [1] "
+              "Over 10,000 North Korean troops joined Russian forces in Kursk. [2]")
+    v = verifier.verify(answer, PASSAGES, repair=False)
+    assert [s.cited for s in v.sentences] == [[1], [2]]
+    assert v.unsupported == []
+
+
+def test_helpers():
+    assert cited_numbers("a [1] b [2, 3] c [4;5]") == [1, 2, 3, 4, 5]
+    assert strip_citations("It rained [1]. Then [2, 3] it stopped .") == "It rained. Then it stopped."
+    assert split_sentences("First one. [1] Second one [2].\nThird line.") == [
+        "First one. [1]", "Second one [2].", "Third line."]
+    assert "Kursk" in entities_in("Troops arrived in Kursk.") and "The" not in entities_in("The troops left.")
+    assert is_refusal("Insufficient information.") and not is_refusal("ATACMS reaches 190 miles [1].")
