@@ -105,9 +105,12 @@ def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
     if not answer.refused:
         passages = {p.n: p.text for p in answer.passages}
         sentences = [(strip_citations(s), cited_numbers(s)) for s in split_sentences(answer.answer)]
-        m.update(M.citation_scores([s for s in sentences if s[0]], passages, judge.supports))
+        def supports(claim: str, texts: list[str]) -> bool:
+            return judge.supports(claim, texts, q.question)
+
+        m.update(M.citation_scores([s for s in sentences if s[0]], passages, supports))
         m["faithfulness"] = M.faithfulness(judge.claims(q.question, answer.answer), list(passages.values()),
-                                           judge.supports)
+                                           supports)
     if q.evidence and not q.unanswerable:
         m.update(M.retrieval_scores([p.text for p in ranked], q.evidence))
     return m

@@ -27,8 +27,8 @@ class HeuristicJudge:
         self.verifier = verifier
         self.model = f"verifier(floor={verifier.floor})"
 
-    def supports(self, claim: str, passages: list[str]) -> bool:
-        return self.verifier.supports(claim, passages).supported
+    def supports(self, claim: str, passages: list[str], question: str = "") -> bool:
+        return self.verifier.supports(claim, passages, question).supported
 
     def claims(self, question: str, answer: str) -> list[str]:
         if is_refusal(answer):
@@ -49,7 +49,7 @@ class LLMJudge:
         prompt = Prompt(messages=[{"role": "user", "content": text}], question="", passages=[], refusal="")
         return "".join(self.generator.stream(prompt)).strip()
 
-    def supports(self, claim: str, passages: list[str]) -> bool:
+    def supports(self, claim: str, passages: list[str], question: str = "") -> bool:
         key = json.dumps([claim, passages])
         if key not in self._cache:
             body = "\n\n".join(f"[{i}] {p}" for i, p in enumerate(passages, 1))
@@ -98,15 +98,15 @@ def calibration_pairs(claims_file: Path | None, rgb_file: Path | None, rgb_limit
                 continue
             gold = q.answers[0]
             pairs.append({"claim": f"{q.question}: {gold}.", "passages": q.positive, "supported": True,
-                          "origin": "rgb:gold/positive"})
+                          "origin": "rgb:gold/positive", "question": q.question})
             fake = next((f for f in q.fake_answers if not any(contains(p, f) for p in q.positive)), None)
             if fake:
                 pairs.append({"claim": f"{q.question}: {fake}.", "passages": q.positive, "supported": False,
-                              "origin": "rgb:fake/positive"})
+                              "origin": "rgb:fake/positive", "question": q.question})
             # RGB's negatives occasionally hold the answer after all; such a pair's label would be wrong: skip it
             if q.negative and not any(contains(p, a) for p in q.negative for a in q.answers):
                 pairs.append({"claim": f"{q.question}: {gold}.", "passages": q.negative, "supported": False,
-                              "origin": "rgb:gold/negative"})
+                              "origin": "rgb:gold/negative", "question": q.question})
     return pairs
 
 
@@ -121,7 +121,7 @@ def calibrate(judge, pairs: list[dict], cache_dir: Path | None = None) -> dict:
     tp = fp = tn = fn = 0
     by_origin: dict[str, list[int]] = {}
     for pair in pairs:
-        said = judge.supports(pair["claim"], pair["passages"])
+        said = judge.supports(pair["claim"], pair["passages"], pair.get("question", ""))
         right = said == pair["supported"]
         tp += said and pair["supported"]
         fp += said and not pair["supported"]

@@ -209,7 +209,9 @@ class Assistant:
                 yield piece
             raw = "".join(pieces).strip()
         t2 = time.perf_counter()
-        verification = self.verifier.verify(raw, {p.n: p.text for p in passages}, prompt.refusal)
+        verification = self.verifier.verify(raw, {p.n: p.text for p in passages}, prompt.refusal,
+                                            question=question,
+                                            withhold_unsupported=self.settings.refuse_unsupported)
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
         yield Answer(

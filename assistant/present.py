@@ -37,6 +37,9 @@ def evidence(answer: Answer, n: int, passage: str) -> str:
 
 
 def sources_text(answer: Answer) -> str:
+    if answer.refused and answer.unsupported:
+        return "\n".join(["", "The model's answer was withheld: the passages do not support it:"]
+                         + [f"  - {s}" for s in answer.unsupported])
     if answer.refused or not answer.citations:
         return ""
     lines = ["", "Sources:"]

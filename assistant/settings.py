@@ -66,6 +66,7 @@ class Settings(BaseSettings):
 
     # verification
     verify_similarity_floor: float = 0.45
+    refuse_unsupported: bool = True  # an answer none of whose sentences the passages support becomes a refusal
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

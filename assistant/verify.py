@@ -4,7 +4,9 @@ A sentence is supported by its cited passages when (1) every number in it occurs
 it occurs in them, and (3) it is semantically close to one of their sentences (cosine with the embedder ≥ a floor).
 Citations to passages that do not exist are dropped. A sentence that fails, or cites nothing, is re-attributed to a
 passage that does support it when exactly that check passes for one (the fact was in [1], the model cited [2]);
-otherwise it is reported as unsupported. A refusal is a refusal, not an unsupported answer.
+otherwise it is reported as unsupported. When no sentence at all is supported, the answer is withheld and becomes a
+refusal (``refuse_unsupported``), the withheld sentences still reported. A refusal is a refusal, not an unsupported
+answer.
 
 The eval suite reuses ``Verifier.supports`` as its offline (heuristic) judge.
 """
@@ -84,6 +86,31 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
 
 
+def number_units(text: str) -> list[tuple[str, set[str]]]:
+    """Each number with the stems of the (up to 3) words after it: '190 miles' → ('190', {'mile'})."""
+    out = []
+    for match in NUMBER.finditer(text):
+        after = re.findall(r"[A-Za-z]+", text[match.end():match.end() + 40])[:3]
+        out.append((match.group().replace(",", "").rstrip("."), {_stemmer().stemWord(w.lower()) for w in after}))
+    return out
+
+
+def unit_mismatch(claim: str, passages: str, question: str = "") -> str | None:
+    """'190 kilometers' against passages that only say '190 miles': the word right after a number must follow
+    that number somewhere in the passages (or the question), unless it is a stopword."""
+    have: dict[str, set[str]] = {}
+    for number, words in number_units(passages) + number_units(question):
+        have.setdefault(number, set()).update(words)
+    for match in NUMBER.finditer(claim):
+        number = match.group().replace(",", "").rstrip(".")
+        following = re.match(r"[\s-]*([A-Za-z]+)", claim[match.end():])
+        if not following or following.group(1).lower() in stopwords() or number not in have:
+            continue
+        if _stemmer().stemWord(following.group(1).lower()) not in have[number]:
+            return f"{match.group()} {following.group(1)}"
+    return None
+
+
 def entities_in(sentence: str) -> list[str]:
     """Capitalised words and acronyms; the first word only when it is not a common word."""
     found = []
@@ -148,9 +175,12 @@ class Verification:
     refused: bool
     sentences: list[SentenceCheck] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)  # citation numbers removed: no such passage
+    withheld: bool = False  # refused because no sentence of the model's answer was supported
 
     @property
     def cited(self) -> list[int]:
+        if self.refused:
+            return []
         seen: list[int] = []
         for s in self.sentences:
             seen.extend(n for n in s.cited if n not in seen)
@@ -175,18 +205,27 @@ class Verifier:
             self._cache = {t: self._cache[t] for t in texts}
         return [self._cache[t] for t in texts]
 
-    def supports(self, claim: str, passages: list[str]) -> Support:
-        """Do these passages, together, support the claim? (numbers, entities, similarity floor)"""
+    def supports(self, claim: str, passages: list[str], question: str = "") -> Support:
+        """Do these passages, together, support the claim? (numbers, entities, similarity floor)
+
+        Numbers and names that the question itself states are its premise, not the answer's claim: they need not
+        occur in the passages (a snippet about "the 2020 US Open final" rarely repeats every word of the question).
+        """
         claim = strip_citations(claim)
         if not passages:
             return Support(False, "cites no passage")
         joined = " ".join(passages)
         lower = joined.lower()
-        have_numbers = numbers_in(joined)
+        have_numbers = numbers_in(joined) | numbers_in(question)
         missing_numbers = [n for n in numbers_in(claim) if n not in have_numbers]
         if missing_numbers:
             return Support(False, f"number {missing_numbers[0]} is not in the cited passages")
-        missing_entities = [e for e in entities_in(claim) if not entity_occurs(e, lower)]
+        wrong_unit = unit_mismatch(claim, joined, question)
+        if wrong_unit:
+            return Support(False, f"'{wrong_unit}' does not occur with that number in the cited passages")
+        lower_q = question.lower()
+        missing_entities = [e for e in entities_in(claim) if not entity_occurs(e, lower) and
+                            not entity_occurs(e, lower_q)]
         if missing_entities:
             return Support(False, f"'{missing_entities[0]}' is not in the cited passages")
         units = [s for p in passages for s in split_sentences(p)] or passages
@@ -200,7 +239,7 @@ class Verifier:
         return Support(True, "", similarity)
 
     def verify(self, answer: str, passages: dict[int, str], refusal: str = "Insufficient information.",
-               repair: bool = True) -> Verification:
+               repair: bool = True, question: str = "", withhold_unsupported: bool = False) -> Verification:
         """Check an answer against its numbered passages ({n: text})."""
         if is_refusal(answer):
             return Verification(answer=refusal, refused=True)
@@ -219,21 +258,26 @@ class Verifier:
             if not re.search(r"[A-Za-z0-9]", claim):
                 continue
             cited = list(dict.fromkeys(cited_numbers(sentence)))
-            support = self.supports(claim, [passages[n] for n in cited]) if cited else Support(False, "no citation")
+            support = self.supports(claim, [passages[n] for n in cited], question) if cited \
+                else Support(False, "no citation")
             check = SentenceCheck(sentence, claim, cited, support.supported, support.reason, support.similarity)
             if not support.supported and repair:
-                self._repair(check, passages)
+                self._repair(check, passages, question)
             checks.append(check)
         text = " ".join(c.text for c in checks) if checks else cleaned
+        if withhold_unsupported and checks and not any(c.supported for c in checks):
+            # nothing the model said is in the passages: that is a refusal, with what was withheld reported
+            return Verification(answer=refusal, refused=True, sentences=checks, dropped=sorted(set(dropped)),
+                                withheld=True)
         return Verification(answer=text, refused=False, sentences=checks, dropped=sorted(set(dropped)))
 
-    def _repair(self, check: SentenceCheck, passages: dict[int, str]) -> None:
+    def _repair(self, check: SentenceCheck, passages: dict[int, str], question: str = "") -> None:
         """Re-attribute a failing sentence to the one passage that best supports it, if any does."""
         best: tuple[float, int] | None = None
         for n, text in passages.items():
             if n in check.cited:
                 continue
-            s = self.supports(check.claim, [text])
+            s = self.supports(check.claim, [text], question)
             if s.supported and (best is None or s.similarity > best[0]):
                 best = (s.similarity, n)
         if best is None:
