@@ -187,12 +187,17 @@ def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl)
           mode: Annotated[Optional[str], typer.Option("--mode", help="Per-question passages (RGB): noise, rejection "
                                                       "or counterfactual.")] = None,
           limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
+          sample: Annotated[Optional[int], typer.Option("--sample", help="N evenly spaced questions (after --limit).",
+                                                        min=1)] = None,
           judge: Annotated[str, typer.Option("--judge", help="Support judge: heuristic (offline verifier) or llm.")]
           = "heuristic",
           compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous run folder: show deltas.")]
           = None,
           fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when "
                                                                   "the metric is below VALUE (repeatable).")] = None,
+          judge_pairs: Annotated[Optional[int], typer.Option("--judge-pairs", help="Measure the judge on at most N "
+                                                             "labelled pairs [all; 60 with --judge llm].", min=1)]
+          = None,
           data_dir: DataDir = None, k: K = None, llm: Llm = None, model: Model = None, as_json: Json = False):
     """Score answers, citations, refusals and retrieval on a question set; writes summary.json, results.jsonl,
     report.md and report.png. Never touches your own index."""
@@ -209,8 +214,8 @@ def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl)
         except ValueError:
             raise AssistantError(f"--fail-under '{gate}' is not METRIC=NUMBER (e.g. answer_accuracy=0.8)") from None
     out = out or Path("runs") / f"{questions.stem}-{mode or ('corpus' if corpus else 'noise')}"
-    cfg = EvalConfig(questions=questions, out=out, corpus=list(corpus or []), mode=mode, limit=limit, judge=judge,
-                     compare=compare, fail_under=gates)
+    cfg = EvalConfig(questions=questions, out=out, corpus=list(corpus or []), mode=mode, limit=limit, sample=sample,
+                     judge=judge, compare=compare, fail_under=gates, judge_pairs=judge_pairs)
     a = make_assistant(data_dir, llm, model, k)
     with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=_stderr_console(), transient=True, disable=as_json) as bar:

@@ -24,6 +24,7 @@ from .types import Document
 MODES = ("corpus", "noise", "rejection", "counterfactual")
 RATE_METRICS = ("answer_accuracy", "correct_and_cited", "token_f1", "rejection_rate", "false_refusal_rate",
                 "citation_recall", "citation_precision", "faithfulness", "hits@4", "hits@10", "map@10", "mrr@10",
+                "evidence_recall@10",
                 "fake_answer_rate", "conflict_flag_rate")
 
 
@@ -34,10 +35,11 @@ class EvalConfig:
     corpus: list[Path] = field(default_factory=list)
     mode: str | None = None
     limit: int | None = None
+    sample: int | None = None  # evenly spaced questions, for a quick representative run
     judge: str = "heuristic"
     compare: Path | None = None
     fail_under: dict[str, float] = field(default_factory=dict)
-    calibration_rgb_limit: int | None = None  # RGB questions used to build judge-calibration pairs
+    judge_pairs: int | None = None  # cap on judge-calibration pairs (evenly spaced); default all, 60 for --judge llm
 
 
 def default_paths() -> tuple[Path, Path]:
@@ -51,7 +53,8 @@ def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
     return {"questions": str(cfg.questions.resolve()), "corpus": [str(p.resolve()) for p in cfg.corpus],
             "mode": mode, "llm": settings.llm, "llm_model": str(settings.llm_model_path or settings.llm_model),
             "k": settings.k, "embed": f"{settings.embed_backend}:{settings.embed_model_name}",
-            "chunk_tokens": settings.chunk_tokens, "judge": cfg.judge}
+            "chunk_tokens": settings.chunk_tokens, "judge": cfg.judge,
+            "refuse_unsupported": settings.refuse_unsupported}
 
 
 def corpus_index(assistant, paths: list[Path]):
@@ -131,6 +134,7 @@ def aggregate(rows: list[dict]) -> dict:
         "citation_recall": pick("citation_recall"), "citation_precision": pick("citation_precision"),
         "faithfulness": pick("faithfulness"),
         "hits@4": pick("hits@4"), "hits@10": pick("hits@10"), "map@10": pick("map@10"), "mrr@10": pick("mrr@10"),
+        "evidence_recall@10": pick("evidence_recall@10"),
         "fake_answer_rate": pick("fake_answer"), "conflict_flag_rate": pick("conflict_flagged"),
     }
     for key, vals in values.items():
@@ -147,6 +151,8 @@ def run_eval(assistant, cfg: EvalConfig, progress: Callable[[int, int], None] | 
     from .judges import calibrate, calibration_pairs, make_judge
 
     questions = load_questions(cfg.questions, cfg.limit)
+    if cfg.sample and cfg.sample < len(questions):
+        questions = [questions[i * len(questions) // cfg.sample] for i in range(cfg.sample)]
     has_passages = any(q.positive or q.negative or q.counterfactual for q in questions)
     mode = cfg.mode or ("corpus" if cfg.corpus else "noise" if has_passages else None)
     if mode is None:
@@ -175,7 +181,11 @@ def run_eval(assistant, cfg: EvalConfig, progress: Callable[[int, int], None] | 
 
     done: dict[str, dict] = {}
     if results_file.exists():
-        for line in results_file.read_text(encoding="utf-8").splitlines():
+        text = results_file.read_text(encoding="utf-8")
+        if text and not text.endswith("\n"):  # the last line was cut short: drop it, or the next row is glued on
+            text = text[:text.rfind("\n") + 1]
+            results_file.write_text(text, encoding="utf-8")
+        for line in text.splitlines():
             try:
                 row = json.loads(line)
                 done[row["id"]] = row
@@ -209,7 +219,10 @@ def run_eval(assistant, cfg: EvalConfig, progress: Callable[[int, int], None] | 
     if types:
         summary["by_type"] = {t: aggregate([r for r in rows if r["type"] == t]) for t in types}
     claims_file, rgb_file = default_paths()
-    pairs = calibration_pairs(claims_file, rgb_file, cfg.calibration_rgb_limit)
+    pairs = calibration_pairs(claims_file, rgb_file)
+    cap = cfg.judge_pairs or (60 if cfg.judge == "llm" else None)
+    if cap and cap < len(pairs):
+        pairs = [pairs[i * len(pairs) // cap] for i in range(cap)]
     summary["judge"] = cfg.judge
     summary.update(calibrate(judge, pairs, s.cache_dir))
     if cfg.judge != "heuristic":

@@ -20,7 +20,8 @@ Judge = Callable[[str, list[str]], bool]  # (claim, passages) → supported?
 
 def normalize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"(?<=\d)[,\s](?=\d{3}\b)", "", text)  # 10,000 / 10 000 → 10000
+    # 10,000 / 10 000 / 1,000,000 → one number; a longer group is not a thousands group ("in 2021 100 people")
+    text = re.sub(r"\b\d{1,3}(?:[,\s]\d{3})+\b", lambda m: re.sub(r"[,\s]", "", m.group()), text)
     text = re.sub(r"[^a-z0-9]+", " ", text)
     return text.split()
 
@@ -82,28 +83,28 @@ def faithfulness(claims: list[str], context: list[str], judge: Judge) -> float |
 
 
 def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return text.replace(" ", "").replace("\n", "")
 
 
 def retrieval_scores(ranked_texts: list[str], facts: list[str]) -> dict:
-    """MultiHop-RAG: hits@4 and hits@10 (share of gold facts found in the top k), MAP@10, MRR@10."""
+    """MultiHop-RAG's retrieval_evaluate.py, per question: hits@4 / hits@10 (1 when any top-k chunk holds a gold
+    fact), AP@10 (at each relevant rank, the gold facts first found there / rank, summed, over min(#facts, 10)),
+    RR@10; plus evidence_recall@10, the share of gold facts found in the top 10 (ours: multi-hop needs them all)."""
     if not facts:
         return {}
     gold = [squash(f) for f in facts]
     chunks = [squash(t) for t in ranked_texts[:10]]
-
-    def found(k: int) -> float:
-        return sum(any(f in c for c in chunks[:k]) for f in gold) / len(gold)
-
-    relevant = [any(f in c for f in gold) for c in chunks]
-    hits, precisions = 0, []
-    for i, rel in enumerate(relevant, 1):
-        if rel:
-            hits += 1
-            precisions.append(hits / i)
-    ap = sum(precisions) / min(len(gold), 10) if precisions else 0.0
-    mrr = next((1 / i for i, rel in enumerate(relevant, 1) if rel), 0.0)
-    return {"hits@4": found(4), "hits@10": found(10), "map@10": ap, "mrr@10": mrr}
+    found: list[str] = []
+    ap, first, hit4 = 0.0, None, False
+    for rank, chunk in enumerate(chunks, 1):
+        if any(f in chunk for f in gold):
+            first = first or rank
+            hit4 = hit4 or rank <= 4
+            new = [f for f in gold if f in chunk and f not in found]
+            found.extend(new)
+            ap += len(new) / rank
+    return {"hits@4": float(hit4), "hits@10": float(first is not None), "map@10": ap / min(len(gold), 10),
+            "mrr@10": 1 / first if first else 0.0, "evidence_recall@10": len(set(found)) / len(set(gold))}
 
 
 def percentile(values: list[float], q: float) -> float | None:

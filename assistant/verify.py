@@ -26,6 +26,7 @@ REFUSAL = re.compile(
     r"(?:the )?(?:provided )?(?:passages?|sources?|context|articles?) (?:do(?:es)? not|don't|doesn't) "
     r"(?:contain|mention|provide|say|state|include|specify|give)|there is no (?:information|mention)|"
     r"no information)", re.I)
+QUOTED = re.compile(r"[\"“]([^\"“”]{3,300})[\"”]")
 ENTITY_SUFFIXES = ("’s", "'s", "ians", "ian", "ans", "an", "ns", "n", "es", "s")
 
 
@@ -220,6 +221,10 @@ class Verifier:
         missing_numbers = [n for n in numbers_in(claim) if n not in have_numbers]
         if missing_numbers:
             return Support(False, f"number {missing_numbers[0]} is not in the cited passages")
+        for quoted in QUOTED.findall(claim):
+            words = re.findall(r"\w+", quoted.lower())
+            if len(words) >= 2 and " ".join(words) not in " ".join(re.findall(r"\w+", lower)):
+                return Support(False, f"the quotation “{quoted}” is not in the cited passages")
         wrong_unit = unit_mismatch(claim, joined, question)
         if wrong_unit:
             return Support(False, f"'{wrong_unit}' does not occur with that number in the cited passages")

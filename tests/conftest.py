@@ -58,6 +58,8 @@ def isolated_env(tmp_path, monkeypatch, request, shared_embedder):
     monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "config.toml"))  # absent: defaults apply
     if request.node.get_closest_marker("llm") is None:
         monkeypatch.setenv("ASSISTANT_LLM", "extractive")
+        # eval index and judge caches go to tmp, not ~/.cache (llm tests keep it: the model files live there)
+        monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.setenv(key, "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
