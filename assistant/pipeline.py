@@ -32,11 +32,16 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, **overrides):
         self.settings = settings or load_settings(**overrides)
         self._embedder = self._store = self._retriever = self._generator = self._verifier = None
+        self._parent: Assistant | None = None
 
     def derive(self, **overrides) -> "Assistant":
-        """Another Assistant (e.g. another data dir or collection) sharing this one's loaded models."""
+        """Another Assistant (e.g. another data dir or collection) sharing this one's models, loaded once, whichever
+        of the two uses them first."""
+        shared = {"llm", "llm_model", "llm_model_path", "embed_backend", "embed_model", "openai_base_url"}
+        if shared & set(overrides):
+            raise ValueError(f"derive() shares the models: it cannot change {sorted(shared & set(overrides))}")
         other = Assistant(self.settings.model_copy(update=overrides))
-        other._embedder, other._generator, other._verifier = self._embedder, self._generator, self._verifier
+        other._parent = self
         return other
 
     # ---- backends, built on first use
@@ -45,7 +50,7 @@ class Assistant:
         if self._embedder is None:
             from .embed import make_embedder
 
-            self._embedder = make_embedder(self.settings)
+            self._embedder = self._parent.embedder if self._parent else make_embedder(self.settings)
         return self._embedder
 
     @property
@@ -69,7 +74,7 @@ class Assistant:
         if self._generator is None:
             from .generate import make_generator
 
-            self._generator = make_generator(self.settings, self.embedder)
+            self._generator = self._parent.generator if self._parent else make_generator(self.settings, self.embedder)
         return self._generator
 
     @property
@@ -77,7 +82,8 @@ class Assistant:
         if self._verifier is None:
             from .verify import Verifier
 
-            self._verifier = Verifier(self.embedder, self.settings.verify_similarity_floor)
+            self._verifier = self._parent.verifier if self._parent else \
+                Verifier(self.embedder, self.settings.verify_similarity_floor)
         return self._verifier
 
     # ---- indexing

@@ -135,3 +135,37 @@ def test_helpers():
         "First one. [1]", "Second one [2].", "Third line."]
     assert "Kursk" in entities_in("Troops arrived in Kursk.") and "The" not in entities_in("The troops left.")
     assert is_refusal("Insufficient information.") and not is_refusal("ATACMS reaches 190 miles [1].")
+
+
+def test_answer_with_no_supported_sentence_is_withheld_as_a_refusal(verifier):
+    invented = "The ATACMS is manufactured by Northrop Grumman [1]."
+    v = verifier.verify(invented, PASSAGES, REFUSAL, withhold_unsupported=True)
+    assert v.refused and v.withheld and v.answer == REFUSAL
+    assert v.unsupported == [invented] and v.cited == []
+    # without the setting the same answer stands, flagged
+    kept = verifier.verify(invented, PASSAGES, REFUSAL)
+    assert not kept.refused and kept.unsupported == [invented]
+    # one supported sentence is enough to keep the answer
+    mixed = verifier.verify(invented + " ATACMS has a range of approximately 190 miles [1].", PASSAGES, REFUSAL,
+                            withhold_unsupported=True)
+    assert not mixed.refused and mixed.unsupported == [invented]
+
+
+def test_unit_after_a_number_must_match(verifier):
+    assert not verifier.supports("ATACMS has a range of approximately 190 kilometers.", [PASSAGES[1]]).supported
+    assert not verifier.supports("Ukraine seized 190 square miles of territory.", [PASSAGES[1]]).supported
+    assert verifier.supports("ATACMS has a range of approximately 190 miles.", [PASSAGES[1]]).supported
+    assert verifier.supports("ATACMS has a 190-mile range.", [PASSAGES[1]]).supported
+
+
+def test_quotation_must_be_in_the_passages(verifier):
+    fake = 'Donald Trump called the aid "a waste of money" [2].'
+    assert "quotation" in verifier.supports(fake, [PASSAGES[2]]).reason
+    real = verifier.supports('The troops joined "Russian forces in Kursk" [2].', [PASSAGES[2]])
+    assert real.supported
+
+
+def test_names_the_question_states_are_its_premise(verifier):
+    claim = "Vladimir Putin's country faces over 10,000 North Korean troops in Kursk."
+    assert not verifier.supports(claim, [PASSAGES[2]]).supported  # 'Vladimir' is in no passage
+    assert verifier.supports(claim, [PASSAGES[2]], question="What does Vladimir Putin's country face?").supported
