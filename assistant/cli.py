@@ -34,7 +34,8 @@ DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where the i
 Llm = Annotated[Optional[str], typer.Option("--llm", help="Generator: local, openai or extractive [env ASSISTANT_LLM].")]
 Model = Annotated[Optional[str], typer.Option("--model", help="local: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b; "
                                                              "openai: the served model id [env ASSISTANT_LLM_MODEL].")]
-K = Annotated[Optional[int], typer.Option("--k", "-k", help="Passages to retrieve [default 4].", min=1, max=50)]
+K = Annotated[Optional[int], typer.Option("--k", "-k", help="Exactly this many passages [default: at least 4, more "
+                                                          "short ones within the context budget].", min=1, max=50)]
 Source = Annotated[Optional[str], typer.Option("--source", help="Only passages from this source.")]
 Since = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")]
 Until = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")]
@@ -44,7 +45,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 def make_assistant(data_dir=None, llm=None, model=None, k=None):
     from .pipeline import Assistant
 
-    return Assistant(data_dir=data_dir, llm=llm, llm_model=model, k=k)
+    # an explicit --k means exactly k passages; by default short passages are added within the context budget
+    return Assistant(data_dir=data_dir, llm=llm, llm_model=model, k=k, context_tokens=0 if k else None)
 
 
 def echo_err(message: str) -> None:

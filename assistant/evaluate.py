@@ -52,7 +52,7 @@ def default_paths() -> tuple[Path, Path]:
 def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
     return {"questions": str(cfg.questions.resolve()), "corpus": [str(p.resolve()) for p in cfg.corpus],
             "mode": mode, "llm": settings.llm, "llm_model": str(settings.llm_model_path or settings.llm_model),
-            "k": settings.k, "embed": f"{settings.embed_backend}:{settings.embed_model_name}",
+            "k": settings.k, "k_max": settings.k_max, "context_tokens": settings.context_tokens, "embed": f"{settings.embed_backend}:{settings.embed_model_name}",
             "chunk_tokens": settings.chunk_tokens, "judge": cfg.judge,
             "refuse_unsupported": settings.refuse_unsupported}
 
@@ -200,9 +200,9 @@ def run_eval(assistant, cfg: EvalConfig, progress: Callable[[int, int], None] | 
         for q in todo:
             idx = index or question_index(assistant, cfg.out / "index", q, mode)
             t0 = time.perf_counter()
-            ranked = idx.retrieve(q.question, k=max(10, s.k)) if idx else []
+            ranked = idx.retrieve(q.question, k=max(10, s.k, s.k_max)) if idx else []
             t1 = time.perf_counter()
-            answer = idx.ask(q.question, passages=ranked[:s.k]) if idx else assistant.ask(q.question, passages=[])
+            answer = idx.ask(q.question, passages=idx.select(ranked)) if idx else assistant.ask(q.question, passages=[])
             answer.timings_ms["retrieve"] = (t1 - t0) * 1000
             answer.timings_ms["total"] += (t1 - t0) * 1000
             row = {"id": q.id, "question": q.question, "type": q.type, "gold": q.gold(),

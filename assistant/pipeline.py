@@ -176,6 +176,13 @@ class Assistant:
         }
 
     # ---- answering
+    def select(self, ranked: list[Passage], k: int | None = None) -> list[Passage]:
+        """What goes in the prompt: at least k passages, more short ones while they fit the context budget."""
+        from .retrieve import select_passages
+
+        k = k or self.settings.k
+        return select_passages(ranked, k, max(k, self.settings.k_max), self.settings.context_tokens)
+
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         if not question.strip():
             raise AssistantError("the question is empty; ask something")
@@ -202,7 +209,8 @@ class Assistant:
         t0 = time.perf_counter()
         if passages is None:
             query = question if not history else f"{history[-1][0]} {question}"
-            passages = self.retrieve(query, k, filters)
+            k = k or self.settings.k
+            passages = self.select(self.retrieve(query, max(k, self.settings.k_max), filters), k)
         t1 = time.perf_counter()
         prompt = build_prompt(self.settings.prompts_dir, question, passages, history)
         if not passages:

@@ -39,6 +39,23 @@ def day_int(value: str, flag: str) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
+def select_passages(ranked: list[Passage], k: int, k_max: int, budget: int) -> list[Passage]:
+    """The top k passages, then the next ones while the passage text stays within ``budget`` word pieces (a prefix of
+    the ranking, so the numbering holds)."""
+    if budget <= 0 or len(ranked) <= k:
+        return ranked[:k]
+    from .chunk import count_tokens
+
+    chosen = ranked[:k]
+    used = sum(count_tokens(p.text) for p in chosen)
+    for p in ranked[k:k_max]:
+        used += count_tokens(p.text)
+        if used > budget:
+            break
+        chosen.append(p)
+    return chosen
+
+
 class BM25Index:
     def __init__(self, ids: list[str], texts: list[str], metas: list[dict]):
         import bm25s

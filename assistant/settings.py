@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = 32
 
     # retrieval
-    k: int = 4
+    k: int = 4  # passages in the prompt, at least
+    k_max: int = 8  # short passages are added beyond k while they fit in context_tokens, up to k_max
+    context_tokens: int = 720  # MiniLM word pieces of passage text; 0 = exactly k passages
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
 

@@ -239,7 +239,7 @@ class Verifier:
         terms = content_terms(claim)
         coverage = len(terms & content_terms(joined)) / len(terms) if terms else 0.0
         # a short claim ("Donald Trump.") embeds poorly: all of its words occurring in the passages is enough
-        if similarity < self.floor and not (coverage >= 0.999 and len(terms) <= 4):
+        if similarity < self.floor and coverage < 0.999:
             return Support(False, f"similarity {similarity:.2f} to the cited passages is below {self.floor}", similarity)
         return Support(True, "", similarity)
 
@@ -277,14 +277,21 @@ class Verifier:
         return Verification(answer=text, refused=False, sentences=checks, dropped=sorted(set(dropped)))
 
     def _repair(self, check: SentenceCheck, passages: dict[int, str], question: str = "") -> None:
-        """Re-attribute a failing sentence to the one passage that best supports it, if any does."""
-        best: tuple[float, int] | None = None
+        """Re-attribute a failing sentence to the passage that best supports it, else to the best pair of passages
+        that support it together (a sentence joining two facts), if any does."""
+        best: tuple[float, tuple[int, ...]] | None = None
         for n, text in passages.items():
-            if n in check.cited:
-                continue
             s = self.supports(check.claim, [text], question)
-            if s.supported and (best is None or s.similarity > best[0]):
-                best = (s.similarity, n)
+            if s.supported and (best is None or s.similarity > best[0]) and [n] != check.cited:
+                best = (s.similarity, (n,))
+        if best is None and len(passages) > 1 and self.supports(check.claim, list(passages.values()),
+                                                                 question).supported:
+            numbers = sorted(passages)
+            for i, a in enumerate(numbers):
+                for b in numbers[i + 1:]:
+                    s = self.supports(check.claim, [passages[a], passages[b]], question)
+                    if s.supported and (best is None or s.similarity > best[0]) and [a, b] != sorted(check.cited):
+                        best = (s.similarity, (a, b))
         if best is None:
             return
         body = CITATION.sub("", check.text).rstrip()
@@ -292,6 +299,6 @@ class Verifier:
         if body and body[-1] in ".!?":
             body, tail = body[:-1].rstrip(), body[-1]
         check.repaired_from = check.cited
-        check.cited = [best[1]]
-        check.text = f"{body} [{best[1]}]{tail}"
+        check.cited = list(best[1])
+        check.text = body + "".join(f" [{n}]" for n in best[1]) + tail
         check.supported, check.reason, check.similarity = True, "", best[0]
