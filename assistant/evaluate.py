@@ -43,10 +43,9 @@ class EvalConfig:
 
 
 def default_paths() -> tuple[Path, Path]:
-    from .settings import PROJECT_ROOT
+    from .settings import PROJECT_ROOT, datasets_dir
 
-    return PROJECT_ROOT / "evals" / "claims.jsonl", \
-        PROJECT_ROOT.parent / "shared" / "datasets" / "rgb_en_fact" / "questions.dev.jsonl"
+    return PROJECT_ROOT / "evals" / "claims.jsonl", datasets_dir() / "rgb_en_fact" / "questions.dev.jsonl"
 
 
 def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:

@@ -16,6 +16,17 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def datasets_dir() -> Path:
+    """The shared benchmark data (read there, never copied into the project): $ASSISTANT_DATASETS_DIR, else the
+    ``shared/datasets`` folder beside the project checkout."""
+    if os.environ.get("ASSISTANT_DATASETS_DIR"):
+        return Path(os.environ["ASSISTANT_DATASETS_DIR"])
+    for candidate in (PROJECT_ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")):
+        if candidate.is_dir():
+            return candidate
+    return PROJECT_ROOT.parent / "shared" / "datasets"
+
+
 def config_file() -> Path:
     return Path(os.environ.get("ASSISTANT_CONFIG") or Path(user_config_dir("assistant")) / "config.toml")
 

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from assistant.settings import datasets_dir
 from assistant.cli import app
 from assistant.metrics import squash
 
@@ -19,7 +20,7 @@ from conftest import ROOT, SEEDS, write_jsonl
 from test_cli import ANSWER_SCHEMA
 
 SEED_Q = ROOT / "evals" / "seed.jsonl"
-DATASETS = Path("/work/shared/datasets")
+DATASETS = datasets_dir()
 RGB_DEV = DATASETS / "rgb_en_fact" / "questions.dev.jsonl"
 MULTIHOP = DATASETS / "multihop_rag"
 needs_rgb = pytest.mark.skipif(not RGB_DEV.is_file(), reason="shared RGB data set not available")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.settings import datasets_dir
 from assistant import metrics as M
 from assistant.errors import InputError
 from assistant.evalsets import flatten, load_questions, parse_question
@@ -14,7 +15,7 @@ from assistant.judges import calibrate, calibration_pairs
 
 from conftest import ROOT, write_jsonl
 
-DATASETS = Path("/work/shared/datasets")
+DATASETS = datasets_dir()
 RGB_DEV = DATASETS / "rgb_en_fact" / "questions.dev.jsonl"
 MULTIHOP_DEV = DATASETS / "multihop_rag" / "questions.dev.jsonl"
 CLAIMS = ROOT / "evals" / "claims.jsonl"
