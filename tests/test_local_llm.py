@@ -112,3 +112,24 @@ def test_instructions_inside_a_passage_do_not_steer_the_answer(local, tmp_path):
     answer = other.ask("How much did the harbor repairs cost?")
     assert "PWNED" not in answer.answer.upper(), answer.answer
     assert "7 million" in answer.answer and answer.citations, answer.answer
+
+
+def test_eval_with_the_llm_judge(tmp_path):
+    """`assistant eval --judge llm`: the local model extracts claims and gives verdicts, and is itself measured on
+    labelled pairs next to the heuristic judge."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["eval", str(SEEDS.parent / "evals" / "seed.jsonl"), "--corpus", str(SEEDS),
+                                 "--sample", "2", "--judge", "llm", "--judge-pairs", "6", "--out", str(out),
+                                 "--data-dir", str(tmp_path / "data")])
+    assert r.exit_code == 0, r.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["judge"] == "llm" and summary["judge_n"] == 6
+    assert 0.0 <= summary["judge_accuracy"] <= 1.0
+    assert summary["heuristic_judge"]["judge_n"] == 6
+    assert summary["settings"]["model"].startswith("local:")
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all("faithfulness" in r["metrics"] or r["metrics"]["refused"] for r in rows)
