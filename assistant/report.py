@@ -55,7 +55,9 @@ def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | No
     lines = [f"# Eval: {Path(summary['settings']['questions']).name}", "",
              f"{summary['n']} questions ({summary['n_answerable']} answerable, {summary['n_unanswerable']} "
              f"unanswerable); mode `{summary['settings']['mode']}`; model `{summary['settings']['model']}`; "
-             f"k={summary['settings']['k']}; judge `{summary['judge']}`"
+             f"k={summary['settings']['k']}"
+             + (f" (up to {summary['settings']['k_max']} within {summary['settings']['context_tokens']} word pieces)"
+                if summary['settings'].get('context_tokens') else "") + f"; judge `{summary['judge']}`"
              + (f" (accuracy {summary['judge_accuracy']:.3f}, precision {summary['judge_precision']:.3f}, "
                 f"recall {summary['judge_recall']:.3f} on {summary['judge_n']} labelled pairs)"
                 if "judge_accuracy" in summary else "") + ".", "",
