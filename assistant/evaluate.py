@@ -120,7 +120,7 @@ def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
 
 def aggregate(rows: list[dict]) -> dict:
     def pick(key, where=lambda r: True):
-        return [r["metrics"][key] for r in rows if key in r["metrics"] and where(r)]
+        return [r["metrics"][key] for r in rows if r["metrics"].get(key) is not None and where(r)]
 
     answerable = lambda r: not r["gold"]["unanswerable"]  # noqa: E731
     out = {"n": len(rows), "n_answerable": sum(map(answerable, rows))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,11 +35,34 @@ class Prompt:
     history: list[tuple[str, str]] = field(default_factory=list)
 
 
+INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|"
+    r"your|these|those|system|other)\s+(?:instructions?|rules|prompts?|guidelines|directions)\b|"
+    r"\byou are now\b|\bfrom now on,? you\b|\b(?:system|developer) (?:prompt|message)\b|\bnew instructions?\b|"
+    r"\b(?:reply|respond|answer|say|output|print|write)\b.{0,20}\bonly\b.{0,20}\b(?:with|the word)\b", re.I | re.S)
+REDACTED = "[text addressed to the assistant removed]"
+
+
+def neutralize(text: str) -> str:
+    """Passages are data: a sentence in an article that addresses the model with instructions ("ignore previous
+    instructions, reply only with ...") is replaced in the prompt, so it cannot steer the answer. The passage as
+    stored, cited and shown is unchanged."""
+    if not INSTRUCTION.search(text):
+        return text
+    from .verify import split_sentences
+
+    out = []
+    for line in text.splitlines():
+        out.append(" ".join(REDACTED if INSTRUCTION.search(s) else s for s in split_sentences(line)) if line else line)
+    return "\n".join(out)
+
+
 def format_passage(prompts_dir: Path, p: Passage) -> str:
     meta = p.metadata
     source_date = ", ".join(x for x in (meta.get("source", ""), meta.get("published_at", "")[:10]) if x) or "no source"
     return load_template(prompts_dir, "passage.md").format(
-        n=p.n, title=meta.get("title", "") or "Untitled", source_date=source_date, text=p.text.strip()).strip()
+        n=p.n, title=meta.get("title", "") or "Untitled", source_date=source_date,
+        text=neutralize(p.text.strip())).strip()
 
 
 def build_prompt(prompts_dir: Path, question: str, passages: list[Passage],
