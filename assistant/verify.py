@@ -26,6 +26,8 @@ REFUSAL = re.compile(
     r"(?:the )?(?:provided )?(?:passages?|sources?|context|articles?) (?:do(?:es)? not|don't|doesn't) "
     r"(?:contain|mention|provide|say|state|include|specify|give)|there is no (?:information|mention)|"
     r"no information)", re.I)
+YES_NO = re.compile(r"\W*(?:yes|no)\W*", re.I)
+YES_NO_LEAD = re.compile(r"^\s*(?:yes|no)\s*[,;:.\-–—]\s*", re.I)
 QUOTED = re.compile(r"[\"“]([^\"“”]{3,300})[\"”]")
 ENTITY_SUFFIXES = ("’s", "'s", "ians", "ian", "ans", "an", "ns", "n", "es", "s")
 
@@ -262,6 +264,10 @@ class Verifier:
             claim = strip_citations(sentence)
             if not re.search(r"[A-Za-z0-9]", claim):
                 continue
+            if YES_NO.fullmatch(claim):  # a bare "Yes." states no fact to find in a passage: it stands on the rest
+                checks.append(SentenceCheck(sentence, claim, cited_numbers(sentence), True, "yes/no"))
+                continue
+            claim = YES_NO_LEAD.sub("", claim)  # "Yes, both articles ..." is checked as "both articles ..."
             cited = list(dict.fromkeys(cited_numbers(sentence)))
             support = self.supports(claim, [passages[n] for n in cited], question) if cited \
                 else Support(False, "no citation")

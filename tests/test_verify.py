@@ -187,3 +187,14 @@ def test_instructions_in_a_passage_are_removed_from_the_prompt_only():
     assert "The harbor reopened on Monday." in body
     assert news in body  # ordinary reporting about rules is not touched
     assert passages[0].text == text  # what is stored, cited and shown stays as written
+
+
+def test_yes_no_answers_are_not_withheld(verifier):
+    bare = verifier.verify("Yes [1].", PASSAGES, REFUSAL, withhold_unsupported=True)
+    assert not bare.refused and bare.unsupported == [] and bare.cited == [1]
+    lead = verifier.verify("Yes, ATACMS has a range of approximately 190 miles [1].", PASSAGES, REFUSAL,
+                           withhold_unsupported=True)
+    assert not lead.refused and lead.unsupported == []
+    # the fact after "Yes," is still checked
+    wrong = verifier.verify("Yes, ATACMS has a range of approximately 300 miles [1].", PASSAGES, REFUSAL)
+    assert wrong.unsupported == ["Yes, ATACMS has a range of approximately 300 miles [1]."]
