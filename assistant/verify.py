@@ -140,8 +140,7 @@ def entity_occurs(entity: str, haystack_lower: str) -> bool:
 
 
 def content_terms(text: str) -> set[str]:
-    import Stemmer
-
+    """Stemmed content words (stopwords dropped), for lexical overlap."""
     stem = _stemmer()
     words = re.findall(r"[a-z0-9]+", text.lower())
     return {stem.stemWord(w) for w in words if w not in stopwords() and len(w) > 1}

@@ -35,7 +35,7 @@ SUMMARY_KEYS = {"n", "answer_accuracy", "citation_recall", "citation_precision",
                 "by_type", "settings"}
 
 
-def run(*args) -> "Result":
+def run(*args):
     """`assistant eval ARGS` in-process (the session's shared embedder); stdout and stderr kept apart."""
     return CliRunner().invoke(app, ["eval", *map(str, args)])
 
