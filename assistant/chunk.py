@@ -51,10 +51,11 @@ class Chunker:
         cursor = 0
         for i, node in enumerate(nodes):
             text = node.get_content()
-            start = node.start_char_idx
+            start = getattr(node, "start_char_idx", None)  # a TextNode's; BaseNode does not declare it
             if start is None:  # the splitter could not place it: find it ourselves
                 start = max(doc.text.find(text, cursor), 0)
-            end = node.end_char_idx if node.end_char_idx is not None else start + len(text)
+            end = getattr(node, "end_char_idx", None)
+            end = end if end is not None else start + len(text)
             cursor = start
             meta = doc.metadata() | {"chunk": i, "start_char": start, "end_char": end}
             chunks.append(Chunk(chunk_id=f"{doc.doc_id}:{i}", doc_id=doc.doc_id, text=text, start_char=start,

@@ -44,9 +44,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 def make_assistant(data_dir=None, llm=None, model=None, k=None):
     from .pipeline import Assistant
+    from .retrieve import Budget
 
-    # an explicit --k means exactly k passages; by default short passages are added within the context budget
-    return Assistant(data_dir=data_dir, llm=llm, llm_model=model, k=k, context_tokens=0 if k else None)
+    return Assistant(data_dir=data_dir, llm=llm, llm_model=model, **Budget.exactly(k))
 
 
 def echo_err(message: str) -> None:
@@ -88,9 +88,11 @@ def _stderr_console():
 def ask(question: Annotated[str, typer.Argument(help="The question.")], data_dir: DataDir = None, k: K = None,
         source: Source = None, since: Since = None, until: Until = None, llm: Llm = None, model: Model = None,
         as_json: Json = False,
-        stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they come, sources after.")] = False):
+        stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they come, sources after.")] = False,
+        explain: Annotated[bool, typer.Option("--explain", help="Show how each sentence was checked: which check "
+                                                               "failed, which citations moved.")] = False):
     """Answer a question from the indexed articles, citing passages as [n]; every citation is checked."""
-    from .present import answer_json, answer_text, sources_text
+    from .present import answer_json, answer_text, explain_text, sources_text
     from .retrieve import Filters
     from .types import Answer
 
@@ -108,9 +110,11 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], data_dir
         if final.answer.strip() != "".join(streamed).strip() and not final.refused:
             typer.echo(f"\nChecked answer (citations verified): {final.answer}")
         typer.echo(sources_text(final))
+        if explain:
+            typer.echo(explain_text(final))
         return
     answer = a.ask(question, k, filters)
-    typer.echo(answer_json(answer) if as_json else answer_text(answer))
+    typer.echo(answer_json(answer) if as_json else answer_text(answer) + (explain_text(answer) if explain else ""))
 
 
 @app.command()
@@ -180,6 +184,19 @@ def info(data_dir: DataDir = None, as_json: Json = False):
             typer.echo(f"{key:>16}: {value}")
 
 
+def parse_gates(flag: str, given: list[str] | None) -> dict[str, float]:
+    from .errors import AssistantError
+
+    gates: dict[str, float] = {}
+    for gate in given or []:
+        name, _, value = gate.partition("=")
+        try:
+            gates[name.strip()] = float(value)
+        except ValueError:
+            raise AssistantError(f"{flag} '{gate}' is not METRIC=NUMBER (e.g. answer_accuracy=0.8)") from None
+    return gates
+
+
 @app.command("eval")
 def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}.")],
           corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Files/dirs to index once for all "
@@ -197,6 +214,10 @@ def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl)
           = None,
           fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when "
                                                                   "the metric is below VALUE (repeatable).")] = None,
+          fail_over: Annotated[Optional[list[str]], typer.Option("--fail-over", help="METRIC=VALUE: exit 1 when "
+                                                                 "the metric is above VALUE, for lower-is-better "
+                                                                 "ones such as false_refusal_rate or latency_ms_p50 "
+                                                                 "(repeatable).")] = None,
           judge_pairs: Annotated[Optional[int], typer.Option("--judge-pairs", help="Measure the judge on at most N "
                                                              "labelled pairs [all; 60 with --judge llm].", min=1)]
           = None,
@@ -205,40 +226,32 @@ def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl)
     report.md and report.png. Never touches your own index."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .errors import AssistantError
-    from .evaluate import EvalConfig, run_eval
+    from .eval import EvalConfig, run_eval
+    from .eval.metrics import METRICS, format_value
 
-    gates: dict[str, float] = {}
-    for gate in fail_under or []:
-        name, _, value = gate.partition("=")
-        try:
-            gates[name.strip()] = float(value)
-        except ValueError:
-            raise AssistantError(f"--fail-under '{gate}' is not METRIC=NUMBER (e.g. answer_accuracy=0.8)") from None
     out = out or Path("runs") / f"{questions.stem}-{mode or ('corpus' if corpus else 'noise')}"
     cfg = EvalConfig(questions=questions, out=out, corpus=list(corpus or []), mode=mode, limit=limit, sample=sample,
-                     judge=judge, compare=compare, fail_under=gates, judge_pairs=judge_pairs)
+                     judge=judge, compare=compare, fail_under=parse_gates("--fail-under", fail_under),
+                     fail_over=parse_gates("--fail-over", fail_over), judge_pairs=judge_pairs)
     a = make_assistant(data_dir, llm, model, k)
     with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=_stderr_console(), transient=True, disable=as_json) as bar:
         task = bar.add_task("eval", total=None)
-        summary = run_eval(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    previous, failed = summary.pop("_previous"), summary.pop("_failed_gates")
+        result = run_eval(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    summary, previous = result.summary, result.previous
     if as_json:
         typer.echo(json.dumps(summary))
     else:
-        from .report import DEFINITIONS, fmt
-
         typer.echo(f"{summary['n']} questions → {out}/report.md")
-        for key in DEFINITIONS:
-            if key in summary:
+        for m in METRICS:
+            if m.name in summary:
                 delta = ""
-                if previous and isinstance(previous.get(key), (int, float)):
-                    delta = f"  ({summary[key] - previous[key]:+.3f})"
-                typer.echo(f"{key:>20}: {fmt(summary[key])}{delta}")
-    for line in failed:
+                if previous and isinstance(previous.get(m.name), (int, float)):
+                    delta = f"  ({summary[m.name] - previous[m.name]:+.3f})"
+                typer.echo(f"{m.name:>20}: {format_value(summary[m.name])}{delta}")
+    for line in result.failed_gates:
         echo_err(f"gate failed: {line}")
-    if failed:
+    if result.failed_gates:
         raise typer.Exit(1)
 
 

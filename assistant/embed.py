@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from typing import Callable, Protocol
 
 from .errors import BackendError
 from .settings import Settings
@@ -59,7 +59,7 @@ class OpenAIEmbedder:
     """Any OpenAI-compatible /v1/embeddings endpoint."""
 
     def __init__(self, settings: Settings):
-        from .generate import openai_client
+        from .openai_client import openai_client
 
         self.name = settings.embed_model_name
         self.batch_size = max(settings.embed_batch_size, 64)
@@ -79,8 +79,14 @@ class OpenAIEmbedder:
         return out
 
 
-BACKENDS = {"local": LocalEmbedder, "openai": OpenAIEmbedder}
+# The registry: a backend name → a factory of settings. An added backend registers here like the built-in ones.
+EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {"local": LocalEmbedder, "openai": OpenAIEmbedder}
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    return BACKENDS[settings.embed_backend](settings)
+    try:
+        factory = EMBEDDERS[settings.embed_backend]
+    except KeyError:
+        raise BackendError(f"unknown embedding backend '{settings.embed_backend}'; use one of "
+                           f"{', '.join(EMBEDDERS)}") from None
+    return factory(settings)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from .errors import BackendError
 from .prompt import Prompt
@@ -35,6 +35,8 @@ class LocalGenerator:
         self.name = f"local:{self.path.stem}"
         self._llm = None
         self._warm: set[str] = set()
+        self.prefix_restored = False  # the prefix's KV state came from the cache dir (see kvcache.py)
+        self.prefix_error = ""
 
     def llm(self):
         if self._llm is None:
@@ -53,56 +55,15 @@ class LocalGenerator:
     def warm_prefix(self, system: str) -> None:
         """Restore (or compute once and save) the KV cache of the fixed prompt prefix — the system rules and the
         worked example — so a fresh process only evaluates the passages and the question."""
+        from .kvcache import PrefixCache, chat_prefix_tokens
+
         if system in self._warm:
             return
         self._warm.add(system)
-        import hashlib
-        import pickle
-
-        import llama_cpp
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
         llm = self.llm()
-        template = llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            return
-        eos, bos = llm.token_eos(), llm.token_bos()
-        fmt = Jinja2ChatFormatter(template=template, eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
-                                  bos_token=llm._model.token_get_text(bos) if bos != -1 else "")
-
-        def tokens(user: str) -> list[int]:
-            r = fmt(messages=[{"role": "system", "content": system}, {"role": "user", "content": user}])
-            return llm.tokenize(r.prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
-
-        a, b = tokens("Passages:\nA"), tokens("Passages:\nB")
-        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-        prefix = a[:n]
-        if n < 16:
-            return
-        key = hashlib.sha256(repr((str(self.path), self.path.stat().st_size, self.settings.n_ctx,
-                                   llama_cpp.__version__, prefix)).encode()).hexdigest()[:24]
-        cache = self.settings.cache_dir / "kv" / f"{key}.pkl"
-        ctx = llm._ctx.ctx
-        if cache.is_file():
-            try:
-                saved = pickle.loads(cache.read_bytes())
-                data = (llama_cpp.ctypes.c_uint8 * len(saved["state"])).from_buffer_copy(saved["state"])
-                if llama_cpp.llama_state_set_data(ctx, data, len(saved["state"])) == len(saved["state"]):
-                    llm.input_ids[:n] = prefix
-                    llm.n_tokens = n
-                    llm._requires_eval = True
-                    return
-            except Exception:  # a stale or cut file: recompute below
-                pass
-        llm.reset()
-        llm.eval(prefix)
-        size = llama_cpp.llama_state_get_size(ctx)
-        buf = (llama_cpp.ctypes.c_uint8 * int(size))()
-        written = llama_cpp.llama_state_get_data(ctx, buf, size)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps({"state": bytes(buf)[:written]}))
-        tmp.replace(cache)
+        cache = PrefixCache(self.settings.cache_dir / "kv", self.path, self.settings.n_ctx)
+        self.prefix_restored = cache.warm(llm, chat_prefix_tokens(llm, system))
+        self.prefix_error = cache.last_error
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         if prompt.messages and prompt.messages[0]["role"] == "system" and self._llm is None:
@@ -117,13 +78,6 @@ class LocalGenerator:
                 yield text
 
 
-def openai_client(settings: Settings):
-    import openai
-
-    return openai.OpenAI(api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url or None,
-                         timeout=settings.openai_timeout, max_retries=1)
-
-
 class OpenAIGenerator:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -132,6 +86,8 @@ class OpenAIGenerator:
                                "(any OpenAI-compatible server)")
         self.model = settings.llm_model if settings.llm_model not in ("qwen2.5-coder-1.5b", "") else "gpt-4o-mini"
         self.name = f"openai:{self.model}"
+        from .openai_client import openai_client
+
         self.client = openai_client(settings)
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
@@ -155,13 +111,13 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, settings: Settings, embedder):
+    def __init__(self, embedder):
         self.embedder = embedder
         self.floor = 0.35
         self.max_sentences = 2
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
-        from .verify import content_terms, split_sentences
+        from .text import content_terms, split_sentences
 
         candidates = [(p.n, s) for p in prompt.passages for s in split_sentences(p.text) if len(s.split()) >= 4]
         if not candidates:
@@ -192,9 +148,18 @@ class ExtractiveGenerator:
         yield " ".join(picked)
 
 
-def make_generator(settings: Settings, embedder) -> Generator:
-    if settings.llm == "local":
-        return LocalGenerator(settings)
-    if settings.llm == "openai":
-        return OpenAIGenerator(settings)
-    return ExtractiveGenerator(settings, embedder)
+# The registry: a backend name → a factory of (settings, backends). The built-in backends have no special place: an
+# added one registers here the same way.
+GENERATORS: dict[str, Callable[[Settings, Any], Generator]] = {
+    "local": lambda settings, backends: LocalGenerator(settings),
+    "openai": lambda settings, backends: OpenAIGenerator(settings),
+    "extractive": lambda settings, backends: ExtractiveGenerator(backends.embedder),
+}
+
+
+def make_generator(settings: Settings, backends) -> Generator:
+    try:
+        factory = GENERATORS[settings.llm]
+    except KeyError:
+        raise BackendError(f"unknown generator '{settings.llm}'; use one of {', '.join(GENERATORS)}") from None
+    return factory(settings, backends)

@@ -8,12 +8,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
+from .backends import Backends
 from .errors import AssistantError, EmptyIndexError
-from .retrieve import Filters
+from .retrieve import Budget, Filters
 from .settings import Settings, load_settings
 from .types import Answer, Citation, Document, Passage
+
+if TYPE_CHECKING:
+    from .retrieve import Retriever
+    from .store import Store
 
 
 @dataclass
@@ -29,32 +34,40 @@ class IngestReport:
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, **overrides):
-        self.settings = settings or load_settings(**overrides)
-        self._embedder = self._store = self._retriever = self._generator = self._verifier = None
-        self._parent: Assistant | None = None
+    """The pipeline. ``backends`` (models, built on first use) may be passed in and shared; the store and the
+    retriever belong to this Assistant's data dir and collection."""
+
+    def __init__(self, settings: Settings | None = None, backends: Backends | None = None, **overrides):
+        if settings is None:
+            settings = load_settings(**overrides)
+        elif overrides:
+            settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+        self.settings = settings
+        if backends is not None and backends.compatible(settings):
+            raise ValueError(f"these backends were built for other model settings: "
+                             f"{', '.join(backends.compatible(settings))}")
+        self.backends = backends or Backends(settings)
+        self._store: Store | None = None
+        self._retriever: Retriever | None = None
 
     def derive(self, **overrides) -> "Assistant":
-        """Another Assistant (e.g. another data dir or collection) sharing this one's models, loaded once, whichever
-        of the two uses them first."""
-        shared = {"llm", "llm_model", "llm_model_path", "embed_backend", "embed_model", "openai_base_url"}
-        if shared & set(overrides):
-            raise ValueError(f"derive() shares the models: it cannot change {sorted(shared & set(overrides))}")
-        other = Assistant(self.settings.model_copy(update=overrides))
-        other._parent = self
-        return other
+        """Another Assistant (another data dir, collection or Chroma server) sharing this one's models."""
+        return Assistant(self.settings.model_copy(update=overrides), backends=self.backends)
 
-    # ---- backends, built on first use
     @property
     def embedder(self):
-        if self._embedder is None:
-            from .embed import make_embedder
-
-            self._embedder = self._parent.embedder if self._parent else make_embedder(self.settings)
-        return self._embedder
+        return self.backends.embedder
 
     @property
-    def store(self):
+    def generator(self):
+        return self.backends.generator
+
+    @property
+    def verifier(self):
+        return self.backends.verifier
+
+    @property
+    def store(self) -> Store:
         if self._store is None:
             from .store import Store
 
@@ -62,29 +75,12 @@ class Assistant:
         return self._store
 
     @property
-    def retriever(self):
+    def retriever(self) -> Retriever:
         if self._retriever is None:
             from .retrieve import Retriever
 
             self._retriever = Retriever(self.store, self.embedder, self.settings)
         return self._retriever
-
-    @property
-    def generator(self):
-        if self._generator is None:
-            from .generate import make_generator
-
-            self._generator = self._parent.generator if self._parent else make_generator(self.settings, self.embedder)
-        return self._generator
-
-    @property
-    def verifier(self):
-        if self._verifier is None:
-            from .verify import Verifier
-
-            self._verifier = self._parent.verifier if self._parent else \
-                Verifier(self.embedder, self.settings.verify_similarity_floor)
-        return self._verifier
 
     # ---- indexing
     def ingest(self, paths: list[str | Path], progress: Callable[[int, int], None] | None = None) -> IngestReport:
@@ -175,43 +171,45 @@ class Assistant:
             "k": s.k,
         }
 
-    # ---- answering
-    def select(self, ranked: list[Passage], k: int | None = None) -> list[Passage]:
-        """What goes in the prompt: at least k passages, more short ones while they fit the context budget."""
-        from .retrieve import select_passages
-
-        k = k or self.settings.k
-        return select_passages(ranked, k, max(k, self.settings.k_max), self.settings.context_tokens)
+    # ---- answering: retrieve → prompt → generate → verify, each stage entered once
+    def budget(self, k: int | None = None) -> Budget:
+        """How many passages go in the prompt (see ``Budget``): at least k from the settings, or exactly ``k``."""
+        return Budget.of(self.settings, k)
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The top ``k`` passages (default: the settings' k), numbered from 1."""
         if not question.strip():
             raise AssistantError("the question is empty; ask something")
         if self.store.count() == 0:
             raise EmptyIndexError(f"nothing is indexed in {self.settings.data_dir}; "
                                   "run `assistant ingest seeds/` (or any files) first")
-        return self.retriever.retrieve(question, k, filters)
+        return self.retriever.retrieve(question, k or self.settings.k, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            history: list[tuple[str, str]] | None = None, passages: list[Passage] | None = None) -> Answer:
-        answer = None
-        for item in self.ask_stream(question, k, filters, history, passages):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
+            history: list[tuple[str, str]] | None = None) -> Answer:
+        return last_answer(self.ask_stream(question, k, filters, history))
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   history: list[tuple[str, str]] | None = None,
-                   passages: list[Passage] | None = None) -> Iterator[str | Answer]:
+                   history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
         """Yields the answer's text as it is generated, then the verified Answer."""
+        started = time.perf_counter()
+        query = question if not history else f"{history[-1][0]} {question}"
+        budget = self.budget(k)
+        passages = budget.select(self.retrieve(query, budget.k_max, filters))
+        yield from self.answer_stream(question, passages, history, started=started)
+
+    def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
+               started: float | None = None) -> Answer:
+        """Answer from these passages (already retrieved and numbered); ``started`` (a ``time.perf_counter()``)
+        counts the retrieval that found them into the timings."""
+        return last_answer(self.answer_stream(question, passages, history, started))
+
+    def answer_stream(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
+                      started: float | None = None) -> Iterator[str | Answer]:
         from .prompt import build_prompt
 
-        t0 = time.perf_counter()
-        if passages is None:
-            query = question if not history else f"{history[-1][0]} {question}"
-            k = k or self.settings.k
-            passages = self.select(self.retrieve(query, max(k, self.settings.k_max), filters), k)
         t1 = time.perf_counter()
+        t0 = started if started is not None else t1
         prompt = build_prompt(self.settings.prompts_dir, question, passages, history)
         if not passages:
             raw = prompt.refusal
@@ -238,4 +236,17 @@ class Assistant:
             model=self.generator.name if passages else "none",
             timings_ms={"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000, "verify": (t3 - t2) * 1000,
                         "total": (t3 - t0) * 1000},
+            sentences=verification.sentences,
+            dropped=verification.dropped,
+            withheld=verification.withheld,
         )
+
+
+def last_answer(items: Iterator[str | Answer]) -> Answer:
+    answer = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    if answer is None:
+        raise RuntimeError("the pipeline ended without an Answer")
+    return answer

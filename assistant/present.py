@@ -22,17 +22,11 @@ def source_line(n: int, title: str, source: str, published_at: str, url: str) ->
 
 
 def evidence(answer: Answer, n: int, passage: str) -> str:
-    """The passage sentence that best matches the answer sentences citing [n] (what a reader wants to check)."""
-    from .verify import cited_numbers, content_terms, split_sentences
-
-    claims = [s for s in split_sentences(answer.answer) if n in cited_numbers(s)]
-    terms = set().union(*(content_terms(c) for c in claims)) if claims else set()
-    sentences = split_sentences(passage)
-    if not sentences or not terms:
-        return passage
-    best = max(sentences, key=lambda s: len(terms & content_terms(s)))
+    """The sentence of passage [n] that the verifier matched to the answer sentence citing it, marked as an
+    excerpt when it is not the whole passage."""
+    best = next((s.evidence[n] for s in answer.sentences if n in s.evidence), passage)
     prefix = "… " if not passage.startswith(best) else ""
-    suffix = " …" if not passage.rstrip().endswith(best) else ""
+    suffix = " …" if not passage.rstrip().endswith(best.rstrip()) else ""
     return f"{prefix}{best}{suffix}"
 
 
@@ -49,6 +43,24 @@ def sources_text(answer: Answer) -> str:
     if answer.unsupported:
         lines += ["", "Not supported by the cited passages (check before relying on it):"]
         lines += [f"  - {s}" for s in answer.unsupported]
+    return "\n".join(lines)
+
+
+def explain_text(answer: Answer) -> str:
+    """How each sentence of the model's answer was checked (``ask --explain``)."""
+    lines = ["", "How the answer was checked:"]
+    if not answer.sentences:
+        lines.append("  the model refused: nothing to check" if answer.refused else "  no sentence to check")
+    for s in answer.sentences:
+        mark = "supported" if s.supported else f"NOT supported ({s.check}: {s.reason})"
+        lines.append(f"  - {s.text}\n      {mark}")
+        if s.repaired_from is not None:
+            was = ", ".join(f"[{n}]" for n in s.repaired_from) or "no citation"
+            lines.append(f"      citation moved: {was} → {', '.join(f'[{n}]' for n in s.cited)}")
+    if answer.dropped:
+        lines.append("  citations dropped (no such passage): " + ", ".join(f"[{n}]" for n in answer.dropped))
+    if answer.withheld:
+        lines.append("  no sentence was supported, so the answer was withheld")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import AssistantError
+from .text import split_sentences
 from .types import Passage
 
 
@@ -49,8 +50,6 @@ def neutralize(text: str) -> str:
     stored, cited and shown is unchanged."""
     if not INSTRUCTION.search(text):
         return text
-    from .verify import split_sentences
-
     out = []
     for line in text.splitlines():
         out.append(" ".join(REDACTED if INSTRUCTION.search(s) else s for s in split_sentences(line)) if line else line)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .errors import AssistantError
-from .types import Passage
+from .types import Hit, Passage
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Filters:
     until: str | None = None
 
     def where(self) -> dict | None:
-        clauses = []
+        clauses: list[dict] = []
         if self.source:
             clauses.append({"source": self.source})
         if self.since:
@@ -39,21 +39,41 @@ def day_int(value: str, flag: str) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
-def select_passages(ranked: list[Passage], k: int, k_max: int, budget: int) -> list[Passage]:
-    """The top k passages, then the next ones while the passage text stays within ``budget`` word pieces (a prefix of
-    the ranking, so the numbering holds)."""
-    if budget <= 0 or len(ranked) <= k:
-        return ranked[:k]
-    from .chunk import count_tokens
+@dataclass(frozen=True)
+class Budget:
+    """How many passages go in the prompt — the one place this rule lives. By default at least ``k`` (settings),
+    then the next ones while the passage text stays within ``tokens`` MiniLM word pieces, up to ``k_max``; an
+    explicit k (``--k N``, ``ask(k=N)``) means exactly N."""
 
-    chosen = ranked[:k]
-    used = sum(count_tokens(p.text) for p in chosen)
-    for p in ranked[k:k_max]:
-        used += count_tokens(p.text)
-        if used > budget:
-            break
-        chosen.append(p)
-    return chosen
+    k: int
+    k_max: int
+    tokens: int
+
+    @classmethod
+    def of(cls, settings, k: int | None = None) -> "Budget":
+        if k:
+            return cls(k, k, 0)
+        return cls(settings.k, max(settings.k, settings.k_max), settings.context_tokens)
+
+    @staticmethod
+    def exactly(k: int | None) -> dict:
+        """The settings that make every question of a run (an eval, a chat) use exactly k passages."""
+        return {"k": k, "context_tokens": 0} if k else {}
+
+    def select(self, ranked: list[Passage]) -> list[Passage]:
+        """A prefix of the ranking, so the numbering holds."""
+        if self.tokens <= 0 or len(ranked) <= self.k:
+            return ranked[:self.k]
+        from .chunk import count_tokens
+
+        chosen = ranked[:self.k]
+        used = sum(count_tokens(p.text) for p in chosen)
+        for p in ranked[self.k:self.k_max]:
+            used += count_tokens(p.text)
+            if used > self.tokens:
+                break
+            chosen.append(p)
+        return chosen
 
 
 class BM25Index:
@@ -70,7 +90,7 @@ class BM25Index:
         if not self.empty:
             self.retriever.index(tokens, show_progress=False)
 
-    def search(self, query: str, n: int) -> list[tuple[str, str, dict, float]]:
+    def search(self, query: str, n: int) -> list[Hit]:
         import bm25s
 
         if self.empty:
@@ -83,7 +103,7 @@ class BM25Index:
         for idx, score in zip(docs[0], scores[0]):
             if score > 0:
                 i = int(idx)
-                out.append((self.ids[i], self.texts[i], self.metas[i], float(score)))
+                out.append(Hit(self.ids[i], self.texts[i], self.metas[i], float(score)))
         return out
 
 
@@ -106,8 +126,8 @@ class Retriever:
             self._bm25[key] = cached
         return cached[1]
 
-    def retrieve(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        k = k or self.settings.k
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
+        """The top k chunks by reciprocal rank fusion of the dense and BM25 rankings, numbered from 1."""
         where = (filters or Filters()).where()
         n = max(self.settings.candidates, k)
         vector = self.embedder.embed([query])[0]
@@ -115,10 +135,10 @@ class Retriever:
         sparse = self.bm25(where).search(query, n)
         fused: dict[str, dict] = {}
         for ranking, key in ((dense, "similarity"), (sparse, "bm25")):
-            for rank, (chunk_id, text, meta, value) in enumerate(ranking):
-                entry = fused.setdefault(chunk_id, {"text": text, "meta": dict(meta), "score": 0.0})
+            for rank, hit in enumerate(ranking):
+                entry = fused.setdefault(hit.chunk_id, {"text": hit.text, "meta": dict(hit.metadata), "score": 0.0})
                 entry["score"] += 1.0 / (self.settings.rrf_k + rank + 1)
-                entry["meta"][key] = round(1.0 - value, 6) if key == "similarity" else round(value, 4)
+                entry["meta"][key] = round(1.0 - hit.value, 6) if key == "similarity" else round(hit.value, 4)
         ranked = sorted(fused.items(), key=lambda item: (-item[1]["score"], item[0]))[:k]
         return [Passage(n=i + 1, chunk_id=chunk_id, doc_id=entry["meta"]["doc_id"], text=entry["text"],
                         score=entry["score"], metadata=entry["meta"])

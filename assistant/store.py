@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from .errors import AssistantError, BackendError, ModelMismatchError
 from .settings import Settings
-from .types import Chunk, Document
+from .types import Chunk, Document, Hit
 
 COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 
@@ -111,13 +111,13 @@ class Store:
             row["chunks"] = counts[doc_id]
         return sorted(rows.values(), key=lambda r: (r["path"], r["title"], r["doc_id"]))
 
-    def query(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, str, dict, float]]:
+    def query(self, vector: list[float], n: int, where: dict | None = None) -> list[Hit]:
         col = self.collection()
         if col is None or n <= 0:
             return []
         res = col.query(query_embeddings=[vector], n_results=n, where=where or None,
                         include=["documents", "metadatas", "distances"])
-        return list(zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]))
+        return [Hit(*row) for row in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
     # ---- writes
     def replace_document(self, doc: Document, chunks: list[Chunk], vectors: list[list[float]]) -> None:

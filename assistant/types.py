@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Document:
 
     def metadata(self) -> dict[str, Any]:
         """Metadata that travels with every chunk (Chroma accepts str/int/float/bool only)."""
-        meta = {
+        meta: dict[str, Any] = {
             "doc_id": self.doc_id,
             "title": self.title,
             "path": self.path,
@@ -48,6 +48,15 @@ class Chunk:
     start_char: int
     end_char: int
     metadata: dict[str, Any]
+
+
+class Hit(NamedTuple):
+    """One ranked chunk from a retriever (dense or BM25), before fusion numbers it as a Passage."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    value: float  # cosine distance (dense) or BM25 score (sparse)
 
 
 @dataclass
@@ -88,6 +97,26 @@ class Citation:
 
 
 @dataclass
+class SentenceCheck:
+    """One sentence of the answer as the verifier judged it; it travels on the Answer so later stages only read it."""
+
+    text: str  # as shown, with its citations
+    claim: str  # what was checked: no citation markers, no leading "Yes,"
+    cited: list[int]
+    supported: bool
+    reason: str = ""  # why not, in words (shown by --explain and the eval report)
+    check: str = ""  # the name of the check that failed: citation, numbers, quote, unit, entity, similarity
+    similarity: float = 0.0
+    repaired_from: list[int] | None = None  # the citations the model gave, when the verifier moved them
+    evidence: dict[int, str] = field(default_factory=dict)  # cited passage n → its sentence that best matches
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "cited": self.cited, "supported": self.supported, "reason": self.reason,
+                "check": self.check, "repaired_from": self.repaired_from,
+                "evidence": [{"n": n, "text": t} for n, t in self.evidence.items()]}
+
+
+@dataclass
 class Answer:
     question: str
     answer: str
@@ -97,6 +126,9 @@ class Answer:
     unsupported: list[str]
     model: str
     timings_ms: dict[str, float]
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)  # citation numbers removed: no such passage
+    withheld: bool = False  # refused because no sentence of the model's answer was supported
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +140,8 @@ class Answer:
             "unsupported": list(self.unsupported),
             "model": self.model,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "sentences": [c.to_json() for c in self.sentences],
+            "dropped": list(self.dropped),
         }
 
 

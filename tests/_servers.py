@@ -115,6 +115,8 @@ def isolated_assistant(request, home: Path, **overrides):
     come from ``overrides`` only (no user config, no ASSISTANT_*/OPENAI_* variables), its index lives in ``home``.
     It reuses the session's MiniLM when conftest offers one."""
     from assistant import Assistant
+    from assistant.backends import Backends
+    from assistant.settings import load_settings
 
     with pytest.MonkeyPatch.context() as mp:
         for key in list(os.environ):
@@ -122,9 +124,9 @@ def isolated_assistant(request, home: Path, **overrides):
                 mp.delenv(key)
         mp.setenv("ASSISTANT_CONFIG", str(home / "absent-config.toml"))
         overrides.setdefault("data_dir", home / "data")
-        a = Assistant(**overrides)
+        settings = load_settings(**overrides)
     try:
-        a._embedder = request.getfixturevalue("shared_embedder")
+        embedder = request.getfixturevalue("shared_embedder")
     except pytest.FixtureLookupError:
-        pass
-    return a
+        embedder = None
+    return Assistant(settings, backends=Backends(settings, embedder=embedder))

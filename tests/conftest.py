@@ -3,7 +3,8 @@
 Every test runs isolated from the user's real index and config: ASSISTANT_DATA_DIR and ASSISTANT_CONFIG point into the
 test's tmp_path, other ASSISTANT_* / OPENAI_* variables are cleared, and ASSISTANT_LLM=extractive (no LLM) unless the
 test is marked ``llm``. The MiniLM embedder is loaded once per session and handed to every Assistant the tests build
-(``make_embedder`` is patched), so a test costs Chroma and arithmetic, not a model load.
+(registered as the "local" backend of the embedder registry, as a plugin would be), so a test costs Chroma and
+arithmetic, not a model load.
 """
 
 from __future__ import annotations
@@ -64,16 +65,12 @@ def isolated_env(tmp_path, monkeypatch, request, shared_embedder):
         monkeypatch.setenv(key, "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
 
-    import assistant.embed as embed
+    from assistant.embed import EMBEDDERS, LocalEmbedder
 
-    original = embed.make_embedder
+    def local(settings):
+        return shared_embedder if settings.embed_model_name == DEFAULT_EMBED_MODEL else LocalEmbedder(settings)
 
-    def make_embedder(settings):
-        if settings.embed_backend == "local" and settings.embed_model_name == DEFAULT_EMBED_MODEL:
-            return shared_embedder
-        return original(settings)
-
-    monkeypatch.setattr(embed, "make_embedder", make_embedder)
+    monkeypatch.setitem(EMBEDDERS, "local", local)
 
 
 @pytest.fixture

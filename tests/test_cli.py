@@ -36,9 +36,26 @@ PASSAGE_SCHEMA = {
                    "title": {"type": "string"}, "score": {"type": "number"},
                    "text": {"type": "string", "minLength": 1}},
 }
+SENTENCE_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["text", "cited", "supported", "reason", "check", "repaired_from", "evidence"],
+    "properties": {
+        "text": {"type": "string", "minLength": 1},
+        "cited": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        "supported": {"type": "boolean"},
+        "reason": {"type": "string"},
+        "check": {"enum": ["", "citation", "numbers", "quote", "unit", "entity", "similarity"]},
+        "repaired_from": {"anyOf": [{"type": "null"}, {"type": "array", "items": {"type": "integer"}}]},
+        "evidence": {"type": "array", "items": {
+            "type": "object", "required": ["n", "text"], "additionalProperties": False,
+            "properties": {"n": {"type": "integer", "minimum": 1}, "text": {"type": "string", "minLength": 1}}}},
+    },
+}
+
 ANSWER_SCHEMA = {
     "type": "object",
-    "required": ["question", "answer", "refused", "citations", "passages", "unsupported", "model", "timings_ms"],
+    "required": ["question", "answer", "refused", "citations", "passages", "unsupported", "model", "timings_ms",
+                 "sentences", "dropped"],
     "additionalProperties": False,
     "properties": {
         "question": {"type": "string"},
@@ -50,6 +67,8 @@ ANSWER_SCHEMA = {
         "model": {"type": "string", "minLength": 1},
         "timings_ms": {"type": "object", "required": ["retrieve", "generate", "total"],
                        "additionalProperties": {"type": "number", "minimum": 0}},
+        "sentences": {"type": "array", "items": SENTENCE_SCHEMA},
+        "dropped": {"type": "array", "items": {"type": "integer"}},
     },
 }
 
@@ -150,7 +169,8 @@ def test_ask_json_schema(cli_seeded):
     assert set(out) == set(ANSWER_SCHEMA["required"])
     assert out["question"] == RANGE_Q and out["model"] == "extractive" and not out["refused"]
     assert "190 miles" in out["answer"]
-    assert out["timings_ms"]["total"] >= out["timings_ms"]["retrieve"]
+    t = out["timings_ms"]  # each stage timed once, back to back: the total is their sum (each rounded to 0.1 ms)
+    assert t["total"] == pytest.approx(t["retrieve"] + t["generate"] + t["verify"], abs=0.2)
     assert [p["n"] for p in out["passages"]] == list(range(1, len(out["passages"]) + 1))
     # at least the default k=4; the seed's short last chunk also fits the 720-word-piece context budget
     assert 4 <= len(out["passages"]) <= 8

@@ -52,15 +52,10 @@ def test_atacms_range_is_answered_and_cited(local):
     assert answer.unsupported == []
 
 
-@pytest.mark.xfail(strict=False, reason="Qwen2.5-Coder-1.5B does not reliably refuse: for this question it copies "
-                                        "passage sentences instead of replying 'Insufficient information.'")
-def test_unanswerable_question_is_refused(cost_answer):
-    assert cost_answer.refused, cost_answer.answer
-    assert cost_answer.citations == []
-
-
 def test_unanswerable_question_gets_no_verified_price(cost_answer):
-    """Refused or not, no price survives verification: any sentence that states one is flagged unsupported."""
+    """The article gives no price. The 1.5B model does not reliably refuse this one (it copies passage sentences),
+    so the measured expectation is: refused, or no price survives verification (a sentence stating one is flagged
+    unsupported)."""
     verified = cost_answer.answer
     for sentence in cost_answer.unsupported:
         verified = verified.replace(sentence, "")
@@ -128,7 +123,9 @@ def test_eval_with_the_llm_judge(tmp_path):
     assert r.exit_code == 0, r.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["judge"] == "llm" and summary["judge_n"] == 6
-    assert 0.0 <= summary["judge_accuracy"] <= 1.0
+    confusion = summary["judge_confusion"]  # the judge's verdicts on the 6 pairs, counted
+    assert sum(confusion.values()) == 6
+    assert summary["judge_accuracy"] == pytest.approx((confusion["tp"] + confusion["tn"]) / 6)
     assert summary["heuristic_judge"]["judge_n"] == 6
     assert summary["settings"]["model"].startswith("local:")
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from assistant.settings import datasets_dir
-from assistant import metrics as M
+from assistant.eval import metrics as M
 from assistant.errors import InputError
-from assistant.evalsets import flatten, load_questions, parse_question
-from assistant.judges import calibrate, calibration_pairs
+from assistant.eval.sets import flatten, load_questions, parse_question
+from assistant.eval.judges import calibrate, calibration_pairs
 
 from conftest import ROOT, write_jsonl
 
@@ -153,26 +153,31 @@ def test_retrieval_scores_match_facts_ignoring_spaces_and_newlines():
               "x"]
     out = M.retrieval_scores(ranked, facts)
     # hits@4 and hits@10: a gold fact is in the top 4 (rank 2); relevant ranks 2 and 5, one new fact each →
-    # AP = (1/2 + 1/5) / 2 (MultiHop-RAG's script); MRR = 1/2; both facts found in the top 10
+    # AP = (1/2 + 1/5) / 2 (MultiHop-RAG's script); MRR = 1/2; both facts found in the top 10, one in the top 4
     assert out == pytest.approx({"hits@4": 1.0, "hits@10": 1.0, "map@10": (1 / 2 + 1 / 5) / 2, "mrr@10": 0.5,
-                                 "evidence_recall@10": 1.0})
+                                 "evidence_recall@4": 0.5, "evidence_recall@10": 1.0, "all_evidence@10": 1.0})
 
 
 def test_retrieval_scores_perfect_and_missing():
     facts = ["alpha fact", "beta fact"]
     # one new fact at rank 1 (1/1) and one at rank 2 (1/2): AP = 1.5 / 2, as MultiHop-RAG's script computes it
     assert M.retrieval_scores(["alpha fact here", "beta fact here"], facts) == \
-        {"hits@4": 1.0, "hits@10": 1.0, "map@10": 0.75, "mrr@10": 1.0, "evidence_recall@10": 1.0}
+        {"hits@4": 1.0, "hits@10": 1.0, "map@10": 0.75, "mrr@10": 1.0, "evidence_recall@4": 1.0,
+         "evidence_recall@10": 1.0, "all_evidence@10": 1.0}
     assert M.retrieval_scores(["alpha fact and beta fact"], facts)["map@10"] == 1.0
     assert M.retrieval_scores(["nothing", "here"], facts) == {"hits@4": 0.0, "hits@10": 0.0, "map@10": 0.0,
-                                                              "mrr@10": 0.0, "evidence_recall@10": 0.0}
+                                                              "mrr@10": 0.0, "evidence_recall@4": 0.0,
+                                                              "evidence_recall@10": 0.0, "all_evidence@10": 0.0}
+    # one of two facts in the top 10: half the evidence, not all of it
+    assert M.retrieval_scores(["alpha fact"], facts)["all_evidence@10"] == 0.0
     assert M.retrieval_scores(["alpha fact"], []) == {}
 
 
 def test_retrieval_scores_only_look_at_the_top_ten():
     ranked = [f"filler {i}" for i in range(10)] + ["alpha fact"]
     assert M.retrieval_scores(ranked, ["alpha fact"]) == {"hits@4": 0.0, "hits@10": 0.0, "map@10": 0.0,
-                                                          "mrr@10": 0.0, "evidence_recall@10": 0.0}
+                                                          "mrr@10": 0.0, "evidence_recall@4": 0.0,
+                                                          "evidence_recall@10": 0.0, "all_evidence@10": 0.0}
     ranked = [f"filler {i}" for i in range(9)] + ["alpha fact"]
     out = M.retrieval_scores(ranked, ["alpha fact"])
     assert out["hits@4"] == 0.0 and out["hits@10"] == 1.0 and out["mrr@10"] == pytest.approx(0.1)
@@ -182,7 +187,8 @@ def test_retrieval_scores_only_look_at_the_top_ten():
 def test_a_fact_repeated_in_overlapping_chunks_counts_once():
     # overlapping chunks can both hold one short fact: AP must stay within [0, 1]
     out = M.retrieval_scores(["... the alpha fact ...", "the alpha fact again", "beta"], ["alpha fact"])
-    assert out == {"hits@4": 1.0, "hits@10": 1.0, "map@10": 1.0, "mrr@10": 1.0, "evidence_recall@10": 1.0}
+    assert out == {"hits@4": 1.0, "hits@10": 1.0, "map@10": 1.0, "mrr@10": 1.0, "evidence_recall@4": 1.0,
+                   "evidence_recall@10": 1.0, "all_evidence@10": 1.0}
     # two facts, the first one repeated at rank 2, the second at rank 3: new facts at ranks 1 and 3 → (1 + 1/3) / 2
     out = M.retrieval_scores(["alpha fact", "alpha fact", "beta fact"], ["alpha fact", "beta fact"])
     assert out["map@10"] == pytest.approx((1 + 1 / 3) / 2)

@@ -237,6 +237,6 @@ def test_openai_backend_unreachable_is_a_one_line_backend_error(tmp_path):
     passage = Passage(n=1, chunk_id="c1", doc_id="d1", text="Over 10,000 North Korean troops joined Russian forces.",
                       score=1.0, metadata={"title": "t"})
     with pytest.raises(BackendError) as info:
-        a.ask(TROOPS_Q, passages=[passage])
+        a.answer(TROOPS_Q, [passage])
     message = str(info.value)
     assert one_line(message) and base in message

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.verify import Verifier, cited_numbers, entities_in, is_refusal, split_sentences, strip_citations
+from assistant.text import cited_numbers, entities_in, is_refusal, split_sentences, strip_citations
+from assistant.verify import Verifier
 
 PASSAGES = {
     1: "The Army Tactical Missile System (ATACMS), with a range of approximately 190 miles, represents a potent tool "

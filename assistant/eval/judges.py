@@ -15,9 +15,10 @@ import json
 import re
 from pathlib import Path
 
+from ..errors import AssistantError
+from ..prompt import Prompt, load_template
+from ..text import is_refusal, split_sentences, strip_citations
 from .metrics import contains
-from .prompt import Prompt, load_template
-from .verify import is_refusal, split_sentences, strip_citations
 
 
 class HeuristicJudge:
@@ -67,18 +68,17 @@ class LLMJudge:
         return [ln for ln in lines if ln and ln.upper() != "NONE"][:12]
 
 
+JUDGES = ("heuristic", "llm")
+
+
 def make_judge(name: str, assistant):
     if name == "heuristic":
         return HeuristicJudge(assistant.verifier)
     if name == "llm":
         if assistant.settings.llm == "extractive":
-            from .errors import AssistantError
-
             raise AssistantError("--judge llm needs an LLM: use --llm local or --llm openai")
         return LLMJudge(assistant.generator, assistant.settings.prompts_dir)
-    from .errors import AssistantError
-
-    raise AssistantError(f"unknown judge '{name}'; use heuristic or llm")
+    raise AssistantError(f"unknown judge '{name}'; use {' or '.join(JUDGES)}")
 
 
 def calibration_pairs(claims_file: Path | None, rgb_file: Path | None, rgb_limit: int | None = None) -> list[dict]:
@@ -91,7 +91,7 @@ def calibration_pairs(claims_file: Path | None, rgb_file: Path | None, rgb_limit
                 pairs.append({"claim": r["claim"], "passages": r["passages"], "supported": bool(r["supported"]),
                               "origin": f"hand:{r.get('kind', '')}"})
     if rgb_file and rgb_file.is_file():
-        from .evalsets import load_questions
+        from .sets import load_questions
 
         for q in load_questions(rgb_file, limit=rgb_limit):
             if not q.answers or not q.positive:
@@ -133,6 +133,7 @@ def calibrate(judge, pairs: list[dict], cache_dir: Path | None = None) -> dict:
         "judge_precision": tp / (tp + fp) if tp + fp else 0.0,
         "judge_recall": tp / (tp + fn) if tp + fn else 0.0,
         "judge_n": len(pairs),
+        "judge_confusion": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
         "judge_accuracy_by_origin": {k: sum(v) / len(v) for k, v in sorted(by_origin.items())},
     }
     if cache:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 REFUSAL_ANSWERS = {"insufficient information", "insufficient information."}
 

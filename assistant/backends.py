@@ -1,0 +1,54 @@
+"""The models an Assistant uses — embedder, generator, verifier — built on first use and shared by every Assistant
+given the same ``Backends`` (the eval's per-question indexes, the server's requests): each model loads once.
+
+Pass one in to swap a backend (``Backends(settings, embedder=my_embedder)``); the registries in ``embed.py`` and
+``generate.py`` choose the built-in ones by name.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .settings import Settings
+
+# the settings that decide which models are loaded: Assistants sharing Backends must agree on them
+MODEL_SETTINGS = ("llm", "llm_model", "llm_model_path", "embed_backend", "embed_model", "openai_base_url",
+                  "openai_api_key", "n_ctx", "n_threads", "verify_similarity_floor")
+
+
+class Backends:
+    def __init__(self, settings: Settings, *, embedder=None, generator=None, verifier=None):
+        self.settings = settings
+        self._embedder, self._generator, self._verifier = embedder, generator, verifier
+        self._lock = threading.RLock()  # threads of one server build each model once
+
+    def compatible(self, settings: Settings) -> list[str]:
+        """The model settings in which ``settings`` differs from these backends' (empty: they can be shared)."""
+        return [k for k in MODEL_SETTINGS if getattr(settings, k) != getattr(self.settings, k)]
+
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from .embed import make_embedder
+
+                self._embedder = make_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def generator(self):
+        with self._lock:
+            if self._generator is None:
+                from .generate import make_generator
+
+                self._generator = make_generator(self.settings, self)
+            return self._generator
+
+    @property
+    def verifier(self):
+        with self._lock:
+            if self._verifier is None:
+                from .verify import Verifier
+
+                self._verifier = Verifier(self.embedder, self.settings.verify_similarity_floor)
+            return self._verifier
