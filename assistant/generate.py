@@ -66,8 +66,8 @@ class LocalGenerator:
         self.prefix_error = cache.last_error
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
-        if prompt.messages and prompt.messages[0]["role"] == "system" and self._llm is None:
-            self.warm_prefix(prompt.messages[0]["content"])
+        if prompt.messages and prompt.messages[0]["role"] == "system" and not self._warm:
+            self.warm_prefix(prompt.messages[0]["content"])  # once: later prompts reuse the KV cache in memory
         chunks = self.llm().create_chat_completion(
             messages=prompt.messages, temperature=self.settings.temperature, top_p=1.0, top_k=1 if
             self.settings.temperature == 0 else 40, repeat_penalty=1.0, max_tokens=self.settings.max_tokens,

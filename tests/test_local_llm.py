@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,44 @@ def test_eval_with_the_llm_judge(tmp_path):
     assert summary["settings"]["model"].startswith("local:")
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and all("faithfulness" in r["metrics"] or r["metrics"]["refused"] for r in rows)
+
+
+def test_prefix_kv_state_is_saved_and_restored_by_a_fresh_model(tmp_path, monkeypatch):
+    """kvcache.py: the first model evaluates the fixed system prefix and saves its state (raw bytes + a header);
+    a second, fresh model (as in a new process) restores it and evaluates only the rest of the prompt, and gives
+    the same answer."""
+    from platformdirs import user_cache_dir
+
+    from assistant.generate import LocalGenerator
+    from assistant.kvcache import chat_prefix_tokens
+    from assistant.models import model_path
+    from assistant.prompt import build_prompt
+    from assistant.settings import PROJECT_ROOT, load_settings
+    from assistant.types import Passage
+
+    gguf = model_path("qwen2.5-coder-1.5b", Path(user_cache_dir("assistant")))
+    settings = load_settings(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", llm="local",
+                             llm_model_path=gguf, max_tokens=40)
+    passage = Passage(n=1, chunk_id="c", doc_id="d", score=1.0, metadata={"title": "ATACMS"},
+                      text="The ATACMS missiles have a range of up to 190 miles.")
+    prompt = build_prompt(PROJECT_ROOT / "prompts", RANGE_Q, [passage])
+
+    def run(gen):
+        llm = gen.llm()
+        evaluated: list[int] = []
+        original = llm.eval
+        monkeypatch.setattr(llm, "eval", lambda tokens: (evaluated.append(len(tokens)), original(tokens))[1])
+        return "".join(gen.stream(prompt)), evaluated, llm
+
+    first_text, first, llm = run(LocalGenerator(settings))
+    prefix = chat_prefix_tokens(llm, prompt.messages[0]["content"])
+    assert len(prefix) > 100 and not LocalGenerator(settings).prefix_restored
+    assert first[0] == len(prefix)  # computed here, then saved
+    assert len(list((tmp_path / "cache" / "kv").glob("*.state"))) == 1
+    assert len(list((tmp_path / "cache" / "kv").glob("*.json"))) == 1
+
+    fresh = LocalGenerator(settings)
+    second_text, second, _ = run(fresh)
+    assert fresh.prefix_restored and fresh.prefix_error == ""
+    assert sum(second) == sum(first) - len(prefix)  # the prefix was not evaluated again
+    assert second_text == first_text and "190" in second_text
