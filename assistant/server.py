@@ -480,7 +480,7 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
                 items.close()
                 service.release(time.perf_counter() - t0)
 
-        return EventSourceResponse(events(), ping=15)
+        return EventSourceResponse(events(), ping=15, sep="\n")  # OpenAI frames events with \n\n
 
     @app.post("/v1/ask", dependencies=guarded, tags=["assistant"])
     async def ask(body: AskRequest) -> dict:
