@@ -61,7 +61,7 @@ def create_server(assistant) -> MCPServer:
                     for r in await anyio.to_thread.run_sync(rows)]
 
     server = AssistantMCP(
-        name="assistant", version=__version__,
+        name="assistant", version=__version__, log_level="WARNING",
         instructions="Answers questions from the indexed news articles with verified citations. Use `ask` for an "
                      "answer (its citations were checked against the passages), `search` for raw passages, "
                      "`list_sources` for what is indexed and `ingest` to add articles.")
