@@ -60,10 +60,11 @@ class LocalGenerator:
         import hashlib
         import pickle
 
+        llm = self.llm()  # first: without llama-cpp-python it says which extra to install
+
         import llama_cpp
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        llm = self.llm()
         template = llm.metadata.get("tokenizer.chat_template")
         if not template:
             return

@@ -29,7 +29,7 @@ class KnownModel:
     sha256: str | None = None  # of the assembled file; None: size-checked only
 
 
-SHA_15B = "TODO"
+SHA_15B = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 
 KNOWN_MODELS = {
     m.name: m
