@@ -71,7 +71,7 @@ class TextPart(BaseModel):
 
 
 class ChatMessage(BaseModel):
-    role: Literal["system", "developer", "user", "assistant", "tool"]
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[TextPart] | None = None
 
     def text(self) -> str:
@@ -225,16 +225,20 @@ class Service:
     def ingest_records(self, records: list[Any]):
         from .load import record_document
 
-        docs, errors = [], []
+        docs, errors, seen = [], [], {}
         for i, record in enumerate(records):
             try:
-                docs.append(record_document(Path("api"), record, f"records[{i}]"))
+                doc = record_document(Path("api"), record, f"records[{i}]")
             except InputError as err:
                 errors.append(str(err))
-        ids = [d.doc_id for d in docs]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise InputError(f"duplicate id '{dupes[0]}' in records; ids must be unique")
+                continue
+            if doc.doc_id in seen:  # as in a .jsonl file: the same article twice is kept once
+                if seen[doc.doc_id][1] != doc.content_hash:
+                    errors.append(f"records[{i}]: duplicate id '{doc.doc_id}' (also at records[{seen[doc.doc_id][0]}]); "
+                                  "ids must be unique")
+                continue
+            seen[doc.doc_id] = (i, doc.content_hash)
+            docs.append(doc)
         with self.ingest_lock:
             report = self.a.add_documents(docs) if docs else None
         return report, errors, len(docs)

@@ -161,6 +161,10 @@ def test_ingest_bad_record_is_reported_and_the_good_ones_indexed(api):
     assert message == "records[0]: the record has no 'body', 'text' or 'content' string; add one"
     assert api.post("/v1/ingest", json={"records": [7]}).json()["errors"] == [
         "records[0]: expected a JSON object (a news record), got int"]
+    dupes = api.post("/v1/ingest", json={"records": [NEWS_RECORDS[2], NEWS_RECORDS[2],
+                                                     dict(NEWS_RECORDS[2], body="Another text.")]}).json()
+    assert dupes["added"] == ["wire-3"] and dupes["errors"] == [
+        "records[2]: duplicate id 'wire-3' (also at records[0]); ids must be unique"]
     assert "non-empty list" in one_line_error(api.post("/v1/ingest", json={"records": []}), 422)
     assert "not valid JSON" in one_line_error(api.post("/v1/ingest", content=b"{oops",
                                                        headers={"content-type": "application/json"}), 422)
