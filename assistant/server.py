@@ -562,9 +562,14 @@ def _version() -> str:
 
 
 def serve(assistant, host: str = "127.0.0.1", port: int = 8000, config: ServerConfig | None = None) -> None:
+    """Warm the models (a missing model or an unreachable store is one AssistantError line here, before the port
+    opens), then serve until interrupted."""
+    from dataclasses import replace
+
     import uvicorn
 
     config = config or ServerConfig()
-    app = create_app(assistant, config)
-    log.info("serving %s on http://%s:%d", assistant.settings.llm, host, port)
+    app = create_app(assistant, replace(config, warm=False))
+    if config.warm:
+        app.state.service.warm()
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)

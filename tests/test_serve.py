@@ -175,6 +175,19 @@ def test_api_key_from_the_environment(tmp_path):
         assert "190 miles" in answer.choices[0].message.content
 
 
+def test_a_backend_that_cannot_load_is_one_line_before_the_port_opens(tmp_path):
+    import subprocess
+
+    port = free_port()
+    env = clean_env(ASSISTANT_LLM="extractive", ASSISTANT_DATA_DIR=str(tmp_path / "data"),
+                    ASSISTANT_CHROMA_URL=f"http://127.0.0.1:{free_port()}",
+                    ASSISTANT_CONFIG=str(tmp_path / "absent-config.toml"))
+    r = subprocess.run([sys.executable, "-m", "assistant", "serve", "--port", str(port)], env=env, capture_output=True,
+                       text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("error: cannot reach the Chroma server at http://127.0.0.1:")
+
+
 @pytest.mark.llm
 def test_local_model_through_the_server(tmp_path):
     """The real local model behind `assistant serve` (its cache is the user's: the assembled weights live there)."""
