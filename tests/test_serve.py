@@ -84,7 +84,7 @@ def test_openai_client_streams_chunks_then_the_citations(client):
     chunks = list(stream)  # the SDK stops at [DONE]
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert "[1]" in text or "[2]" in text
-    assert "Sources:" in text and any(n in text for n in ("10,000", "11,000", "12,000"))
+    assert "Sources:" in text and "10,000" in text
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop" and all(c.choices[0].finish_reason is None for c in chunks[:-1])
     citations = last.model_extra["citations"]
@@ -116,7 +116,7 @@ def test_bad_request_is_an_openai_error_with_one_line(client, served):
     assert r.status_code == 400 and r.json()["error"]["message"] == "--until 'tomorrow' is not a date; use YYYY-MM-DD"
 
 
-QUESTIONS = [(RANGE_Q, "190 miles"), (TROOPS_Q, "000")]
+QUESTIONS = [(RANGE_Q, "190 miles"), (TROOPS_Q, "10,000")]
 
 
 def test_eight_concurrent_clients_are_all_answered(served):
