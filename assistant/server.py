@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +37,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import AssistantError, BackendError, EmptyIndexError, InputError, ModelMismatchError
 
@@ -61,8 +63,14 @@ class FilterFields(BaseModel):
     k: int | None = Field(None, ge=1, le=50, description="Exactly this many passages (default: the server's k, "
                                                            "plus short ones within the context budget).")
     source: str | None = Field(None, description="Only passages from this source.")
-    since: str | None = Field(None, description="Only articles published on or after YYYY-MM-DD.")
-    until: str | None = Field(None, description="Only articles published on or before YYYY-MM-DD.")
+    since: date | None = Field(None, description="Only articles published on or after this day (YYYY-MM-DD).")
+    until: date | None = Field(None, description="Only articles published on or before this day (YYYY-MM-DD).")
+
+    def filters(self):
+        from .retrieve import Filters
+
+        return Filters(source=self.source, since=self.since.isoformat() if self.since else None,
+                       until=self.until.isoformat() if self.until else None)
 
 
 class TextPart(BaseModel):
@@ -82,7 +90,9 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(FilterFields):
     model: str = MODEL_ID
-    messages: list[ChatMessage] = Field(..., min_length=1)
+    messages: list[ChatMessage] = Field(..., min_length=1, description="The last user message is the question.",
+                                        json_schema_extra={"contains": {"type": "object", "required": ["role"],
+                                                                        "properties": {"role": {"const": "user"}}}})
     stream: bool = False
     # accepted for compatibility and ignored: the answer is grounded and deterministic by design
     temperature: float | None = None
@@ -91,13 +101,13 @@ class ChatRequest(FilterFields):
 
 
 class AskRequest(FilterFields):
-    question: str = Field(..., min_length=1)
+    question: str = Field(..., min_length=1, pattern=r"\S")
     history: list[tuple[str, str]] = Field(default_factory=list, max_length=20,
                                            description="Earlier (question, answer) turns, oldest first.")
 
 
 class SearchRequest(FilterFields):
-    query: str = Field(..., min_length=1)
+    query: str = Field(..., min_length=1, pattern=r"\S")
 
 
 INGEST_BODY = {
@@ -107,16 +117,36 @@ INGEST_BODY = {
             "type": "object", "required": ["records"], "properties": {"records": {
                 "type": "array", "minItems": 1, "description": "News records {id?, title, body|text|content, "
                 "source?, published_at?, url?, author?, category?}, as in a .jsonl file",
-                "items": {"type": "object"}}}}},
+                "items": {"type": "object", "anyOf": [
+                    {"required": [key], "properties": {key: {"type": "string", "pattern": r"\S"}}}
+                    for key in ("body", "text", "content")]}}}}},
         "multipart/form-data": {"schema": {
             "type": "object", "required": ["files"], "properties": {"files": {
-                "type": "array", "items": {"type": "string", "format": "binary"},
+                "type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
                 "description": ".txt .md .html .json .jsonl files"}}}},
     },
 }
 
 
 # ------------------------------------------------------------------------------------------------ errors
+
+
+class ErrorDetail(BaseModel):
+    message: str = Field(..., description="One line: what is wrong and what to do.")
+    type: str
+    code: int
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def documented(*codes: int) -> dict[int, dict]:
+    what = {400: "bad input", 401: "missing or wrong API key", 404: "no such document",
+            409: "nothing is indexed, or the index holds another embedding model", 413: "body over the limit",
+            415: "neither JSON nor a multipart form", 422: "invalid request, or a question over the limit",
+            503: "the model is busy past the queue timeout (see Retry-After), or a backend is missing"}
+    return {code: {"model": ErrorBody, "description": what[code]} for code in codes}
 
 
 def error_body(message: str, kind: str, code: int) -> dict:
@@ -199,10 +229,8 @@ class Service:
 
     def passages(self, question: str, fields: FilterFields, history: list[tuple[str, str]]):
         """Retrieval, outside the generation gate: an explicit k means exactly k passages, as on the command line."""
-        from .retrieve import Filters
-
         a, s = self.a, self.a.settings
-        filters = Filters(source=fields.source, since=fields.since, until=fields.until)
+        filters = fields.filters()
         query = question if not history else f"{history[-1][0]} {question}"
         if fields.k:
             return a.retrieve(query, fields.k, filters)
@@ -388,8 +416,8 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         return error_response(503, f"the model is busy ({service.waiting} waiting); retry in {err.retry_after}s",
                               "server_busy", headers={"Retry-After": str(err.retry_after)})
 
-    @app.exception_handler(HTTPException)
-    async def on_http(request: Request, err: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's own (e.g. a body that is not JSON) and ours
+    async def on_http(request: Request, err: StarletteHTTPException):
         kind = {401: "authentication_error", 404: "not_found_error"}.get(err.status_code, "invalid_request_error")
         return error_response(err.status_code, str(err.detail), kind, headers=getattr(err, "headers", None))
 
@@ -404,17 +432,19 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, f"internal error ({type(err).__name__}); see the server log", "server_error")
 
-    guarded = [Depends(authorised)]
+    guarded = [Depends(authorised)] if config.api_key else []  # the schema declares Bearer auth only when it applies
+    auth = (401,) if config.api_key else ()
+    answering = documented(400, 409, 413, 422, 503, *auth)
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict:
         return {"status": "ok", "llm": assistant.settings.llm}
 
-    @app.get("/v1/models", dependencies=guarded, tags=["openai"])
+    @app.get("/v1/models", dependencies=guarded, tags=["openai"], responses=documented(*auth))
     async def models() -> dict:
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "assistant"}]}
 
-    @app.post("/v1/chat/completions", dependencies=guarded, tags=["openai"])
+    @app.post("/v1/chat/completions", dependencies=guarded, tags=["openai"], responses=answering)
     async def chat_completions(body: ChatRequest):
         question, history = conversation(body.messages)
         question = service.check_question(question)
@@ -486,14 +516,14 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
 
         return EventSourceResponse(events(), ping=15, sep="\n")  # OpenAI frames events with \n\n
 
-    @app.post("/v1/ask", dependencies=guarded, tags=["assistant"])
+    @app.post("/v1/ask", dependencies=guarded, tags=["assistant"], responses=answering)
     async def ask(body: AskRequest) -> dict:
         """Exactly the `assistant ask --json` object."""
         question = service.check_question(body.question)
         answer = await service.answer(question, body, [tuple(turn) for turn in body.history][-3:])
         return answer.to_json()
 
-    @app.post("/v1/search", dependencies=guarded, tags=["assistant"])
+    @app.post("/v1/search", dependencies=guarded, tags=["assistant"], responses=answering)
     async def search(body: SearchRequest) -> dict:
         """Retrieved passages with their doc ids and metadata; no LLM."""
         query = service.check_question(body.query, "query")
@@ -502,7 +532,8 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
                                               "published_at": p.metadata.get("published_at", ""),
                                               "url": p.metadata.get("url", "")} for p in passages]}
 
-    @app.post("/v1/ingest", dependencies=guarded, tags=["assistant"], openapi_extra={"requestBody": INGEST_BODY})
+    @app.post("/v1/ingest", dependencies=guarded, tags=["assistant"], openapi_extra={"requestBody": INGEST_BODY},
+              responses=documented(400, 409, 413, 415, 422, 503, *auth))
     async def ingest(request: Request):
         """Index JSON news records or uploaded files, with the command line's rules: a bad record or file is reported
         and skipped whole, the good ones are indexed. 200 when something was indexed, 422 when nothing could be."""
@@ -534,11 +565,12 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
                                               422), **out}, status_code=422)
         return out
 
-    @app.get("/v1/sources", dependencies=guarded, tags=["assistant"])
+    @app.get("/v1/sources", dependencies=guarded, tags=["assistant"], responses=documented(400, 503, *auth))
     async def sources() -> dict:
         return {"documents": await run_in_threadpool(assistant.sources)}
 
-    @app.delete("/v1/sources/{doc_id}", dependencies=guarded, tags=["assistant"])
+    @app.delete("/v1/sources/{doc_id}", dependencies=guarded, tags=["assistant"],
+                responses=documented(400, 404, 413, 422, 503, *auth))
     async def remove(doc_id: str) -> dict:
         def drop() -> int:
             with service.ingest_lock:
