@@ -262,7 +262,8 @@ class Service:
                 continue
             if doc.doc_id in seen:  # as in a .jsonl file: the same article twice is kept once
                 if seen[doc.doc_id][1] != doc.content_hash:
-                    errors.append(f"records[{i}]: duplicate id '{doc.doc_id}' (also at records[{seen[doc.doc_id][0]}]); "
+                    first = seen[doc.doc_id][0]
+                    errors.append(f"records[{i}]: duplicate id '{doc.doc_id}' (also at records[{first}]); "
                                   "ids must be unique")
                 continue
             seen[doc.doc_id] = (i, doc.content_hash)

@@ -83,7 +83,8 @@ def main() -> None:
         startup = time.perf_counter() - t_start
         seed = next((ROOT / "seeds").glob("*.txt"))
         with open(seed, "rb") as f:
-            httpx.post(f"{url}/v1/ingest", files={"files": (seed.name, f, "text/plain")}, timeout=120).raise_for_status()
+            r = httpx.post(f"{url}/v1/ingest", files={"files": (seed.name, f, "text/plain")}, timeout=120)
+            r.raise_for_status()
 
         def one(i: int) -> tuple[float, bool, dict]:
             client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0, timeout=900)

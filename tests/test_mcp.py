@@ -90,7 +90,8 @@ def test_mcp_tools_over_stdio(tmp_path):
     assert not out["ask"].is_error and "190 miles" in answer["answer"] and answer["refused"] is False
     assert answer["citations"] and answer["citations"][0]["doc_id"] == ingest["added"][0]
     assert "passages" not in answer
-    assert out["bad_date"].is_error and out["bad_date"].content[0].text.endswith(": --since 'soon' is not a date; use YYYY-MM-DD")
+    assert out["bad_date"].is_error
+    assert out["bad_date"].content[0].text.endswith(": --since 'soon' is not a date; use YYYY-MM-DD")
 
     uris = {str(r.uri) for r in out["resources"]}
     assert uris == {f"assistant://documents/{d['doc_id']}" for d in docs}

@@ -61,7 +61,8 @@ def test_wheel_holds_the_package_data_and_metadata(installed):
     for prompt in (ROOT / "prompts").iterdir():
         assert f"assistant/_data/prompts/{prompt.name}" in names
     assert "assistant/_data/evals/claims.jsonl" in names and "assistant/_data/evals/seed.jsonl" not in names
-    assert {"assistant/__main__.py", "assistant/server.py", "assistant/mcp_server.py", "assistant/resources.py"} <= names
+    assert {"assistant/__main__.py", "assistant/server.py", "assistant/mcp_server.py",
+            "assistant/resources.py"} <= names
     meta = zipfile.ZipFile(wheel).read("newsqa_assistant-0.1.0.dist-info/METADATA").decode()
     assert "Name: newsqa-assistant" in meta and "License-Expression: Apache-2.0" in meta
     assert "Provides-Extra: local" in meta and "Requires-Dist: llama-cpp-python[server]==0.3.36; extra == \"local\"" \

@@ -1,4 +1,4 @@
-"""The README's Python API example runs as written (in a scratch folder holding a copy of seeds/, extractive backend)."""
+"""The README's Python API example runs as written (in a scratch folder with a copy of seeds/; extractive backend)."""
 
 from __future__ import annotations
 

@@ -208,7 +208,8 @@ def test_local_model_through_the_server(tmp_path):
 
 def test_generated_requests_never_get_a_server_error(served):
     """Valid and invalid requests generated from the OpenAPI schema, for every operation: each answer is a 2xx or a
-    4xx, never a 5xx, with a status code, content type and body the schema documents. (schemathesis's pytest plugin does not load under pytest 9 yet: its strategy is used as is.)"""
+    4xx, never a 5xx, with a status code, content type and body the schema documents. (schemathesis's pytest
+    plugin does not load under pytest 9 yet: its strategies are used with hypothesis directly.)"""
     schemathesis = pytest.importorskip("schemathesis")
     from hypothesis import given
     from hypothesis import strategies as st

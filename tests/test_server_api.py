@@ -194,7 +194,8 @@ def test_errors_are_one_json_line_with_a_4xx(api, make_assistant, tmp_path, clie
     assert one_line_error(api.post("/v1/chat/completions", json={"model": "x"}), 422) == "messages: Field required"
     assert "no user message" in one_line_error(
         api.post("/v1/chat/completions", json={"messages": [{"role": "system", "content": "hi"}]}), 422)
-    assert one_line_error(api.post("/v1/ask", json={"question": "   "}), 422).startswith("question: String should match")
+    blank = one_line_error(api.post("/v1/ask", json={"question": "   "}), 422)
+    assert blank.startswith("question: String should match")
     assert "415" not in one_line_error(api.post("/v1/ingest", content=b"x", headers={"content-type": "text/plain"}),
                                        415)
     empty = client_for(make_assistant(data_dir=tmp_path / "empty"))
