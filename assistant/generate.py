@@ -43,7 +43,8 @@ class LocalGenerator:
             try:
                 from llama_cpp import Llama
             except ImportError:
-                raise BackendError("llama-cpp-python is not installed; run .ci/install (it builds it portable)") from None
+                raise BackendError("the local model needs the [local] extra: pip install 'newsqa-assistant[local]' "
+                                   "(or run .ci/install); or use --llm openai / extractive") from None
             try:
                 self._llm = Llama(model_path=str(self.path), n_ctx=self.settings.n_ctx,
                                   n_threads=self.settings.n_threads, n_batch=512, seed=self.settings.seed,

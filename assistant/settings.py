@@ -21,10 +21,13 @@ def datasets_dir() -> Path:
     ``shared/datasets`` folder beside the project checkout."""
     if os.environ.get("ASSISTANT_DATASETS_DIR"):
         return Path(os.environ["ASSISTANT_DATASETS_DIR"])
-    for candidate in (PROJECT_ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")):
-        if candidate.is_dir():
-            return candidate
     return PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+def _resources():
+    from . import resources
+
+    return resources
 
 
 def config_file() -> Path:
@@ -37,7 +40,7 @@ class Settings(BaseSettings):
     # where things live
     data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("assistant")))
     cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("assistant")))
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path = Field(default_factory=lambda: _resources().prompts_dir())  # the packaged templates
 
     # store
     chroma_url: str = ""  # e.g. http://127.0.0.1:8000 → chromadb.HttpClient instead of the on-disk store

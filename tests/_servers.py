@@ -66,11 +66,13 @@ def log_tail(log: Path, chars: int = 3000) -> str:
 
 
 @contextmanager
-def server(cmd: list[str], log: Path, ready: Callable[[], bool], timeout: float, what: str) -> Iterator[subprocess.Popen]:
-    """Start ``cmd``, wait until ``ready()`` is true, yield the process, always stop it afterwards."""
+def server(cmd: list[str], log: Path, ready: Callable[[], bool], timeout: float, what: str,
+           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """Start ``cmd`` (environment: ``env``, else ``clean_env()``), wait until ``ready()`` is true, yield the process,
+    always stop it afterwards."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=clean_env())
+                                start_new_session=True, env=env or clean_env())
     try:
         deadline = time.monotonic() + timeout
         while True:

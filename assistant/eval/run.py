@@ -52,9 +52,10 @@ class EvalResult:
 
 
 def default_paths() -> tuple[Path, Path]:
-    from ..settings import PROJECT_ROOT, datasets_dir
+    from ..resources import claims_file
+    from ..settings import datasets_dir
 
-    return PROJECT_ROOT / "evals" / "claims.jsonl", datasets_dir() / "rgb_en_fact" / "questions.dev.jsonl"
+    return claims_file(), datasets_dir() / "rgb_en_fact" / "questions.dev.jsonl"
 
 
 # ---- what to run

@@ -1,0 +1,100 @@
+"""`assistant mcp` as a real stdio process, driven by the MCP SDK's own client: list the tools, call each one, read the
+indexed documents as resources. The client starts the server and stops it when the session ends."""
+
+from __future__ import annotations
+
+import sys
+
+import anyio
+import pytest
+from _servers import SEEDS, clean_env
+
+mcp = pytest.importorskip("mcp")
+
+pytestmark = pytest.mark.server
+
+RANGE_Q = "What is the range of the ATACMS?"
+
+
+def params(home):
+    from mcp import StdioServerParameters
+
+    env = clean_env(ASSISTANT_LLM="extractive", ASSISTANT_DATA_DIR=str(home / "data"),
+                    ASSISTANT_CACHE_DIR=str(home / "cache"), ASSISTANT_CONFIG=str(home / "absent-config.toml"))
+    return StdioServerParameters(command=sys.executable, args=["-m", "assistant", "mcp"], env=env)
+
+
+def run(home, session):
+    """Run ``session(client)`` against a fresh `assistant mcp` process; bounded by a timeout."""
+    from mcp import Client
+
+    async def main():
+        with anyio.fail_after(240):
+            async with Client(params(home), read_timeout_seconds=180) as client:
+                return await session(client)
+
+    return anyio.run(main)
+
+
+def test_mcp_tools_over_stdio(tmp_path):
+    news = tmp_path / "news.txt"
+    news.write_text("Harbour bridge reopens\nThe Kelvingrove harbour bridge reopened on Saturday after engineers "
+                    "replaced 312 steel cables.", encoding="utf-8")
+
+    async def session(client):
+        out = {"tools": sorted(t.name for t in (await client.list_tools()).tools)}
+        out["empty_ask"] = await client.call_tool("ask", {"question": RANGE_Q})
+        out["ingest"] = await client.call_tool("ingest", {"paths": [str(SEEDS), str(tmp_path / "missing.txt")]})
+        out["ingest_text"] = await client.call_tool("ingest", {"text": "The city library received a rare "
+                                                               "seventeenth century atlas from the Quenby family.",
+                                                               "title": "Library gets rare atlas",
+                                                               "source": "Coastal Times"})
+        out["ingest_file"] = await client.call_tool("ingest", {"paths": [str(news)]})
+        out["sources"] = await client.call_tool("list_sources", {})
+        out["search"] = await client.call_tool("search", {"query": "ATACMS range", "k": 3})
+        out["ask"] = await client.call_tool("ask", {"question": RANGE_Q})
+        out["bad_date"] = await client.call_tool("ask", {"question": RANGE_Q, "since": "soon"})
+        out["resources"] = (await client.list_resources()).resources
+        seed_id = out["ingest"].structured_content["added"][0]
+        out["read"] = await client.read_resource(f"assistant://documents/{seed_id}")
+        out["read_missing"] = None
+        try:
+            await client.read_resource("assistant://documents/nope")
+        except Exception as err:  # the SDK raises the server's protocol error
+            out["read_missing"] = str(err)
+        return out
+
+    out = run(tmp_path, session)
+    assert out["tools"] == ["ask", "ingest", "list_sources", "search"]
+
+    empty = out["empty_ask"]
+    # the SDK puts "Error executing tool NAME: " before the tool's one-line message
+    assert empty.is_error and empty.content[0].text.startswith("Error executing tool ask: nothing is indexed in ")
+    assert "\n" not in empty.content[0].text
+
+    ingest = out["ingest"].structured_content
+    assert not out["ingest"].is_error and len(ingest["added"]) == 1 and ingest["files"] == 1
+    assert ingest["errors"] == [f"{tmp_path / 'missing.txt'}: no such file or directory; check the path"]
+    assert len(out["ingest_text"].structured_content["added"]) == 1
+    assert len(out["ingest_file"].structured_content["added"]) == 1
+
+    docs = out["sources"].structured_content["documents"]
+    assert len(docs) == 3 and {"Library gets rare atlas", "Harbour bridge reopens"} <= {d["title"] for d in docs}
+    assert next(d for d in docs if d["title"] == "Library gets rare atlas")["source"] == "Coastal Times"
+
+    passages = out["search"].structured_content["passages"]
+    assert [p["n"] for p in passages] == [1, 2, 3] and any("190 miles" in p["text"] for p in passages)
+    assert all(p["doc_id"] == ingest["added"][0] for p in passages if "ATACMS" in p["text"])
+
+    answer = out["ask"].structured_content
+    assert not out["ask"].is_error and "190 miles" in answer["answer"] and answer["refused"] is False
+    assert answer["citations"] and answer["citations"][0]["doc_id"] == ingest["added"][0]
+    assert "passages" not in answer
+    assert out["bad_date"].is_error
+    assert out["bad_date"].content[0].text.endswith(": --since 'soon' is not a date; use YYYY-MM-DD")
+
+    uris = {str(r.uri) for r in out["resources"]}
+    assert uris == {f"assistant://documents/{d['doc_id']}" for d in docs}
+    text = out["read"].contents[0].text
+    assert text.startswith("President Joe Biden") and "190 miles" in text and "ATACMS" in text
+    assert "no document with id 'nope'" in out["read_missing"]
