@@ -193,10 +193,16 @@ class Assistant:
                    history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
         """Yields the answer's text as it is generated, then the verified Answer."""
         started = time.perf_counter()
+        passages = self.passages_for(question, k, filters, history)
+        yield from self.answer_stream(question, passages, history, started=started)
+
+    def passages_for(self, question: str, k: int | None = None, filters: Filters | None = None,
+                     history: list[tuple[str, str]] | None = None) -> list[Passage]:
+        """What goes in the prompt for this question: retrieved (a follow-up with the conversation), then cut to
+        the budget."""
         query = question if not history else f"{history[-1][0]} {question}"
         budget = self.budget(k)
-        passages = budget.select(self.retrieve(query, budget.k_max, filters))
-        yield from self.answer_stream(question, passages, history, started=started)
+        return budget.select(self.retrieve(query, budget.k_max, filters))
 
     def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
                started: float | None = None) -> Answer:

@@ -199,7 +199,7 @@ class Service:
         a.retriever, a.verifier, a.generator  # noqa: B018 - building them is the point
         passage = Passage(n=1, chunk_id="warm-up", doc_id="warm-up", text="The bridge reopened on Saturday.",
                           score=1.0, metadata={"title": "Warm-up"})
-        a.ask("When did the bridge reopen?", passages=[passage])  # loads the model and its prompt prefix
+        a.answer("When did the bridge reopen?", [passage])  # loads the model and its prompt prefix
 
     def retry_after(self) -> int:
         return max(1, min(600, math.ceil(self.generate_seconds * (self.waiting + 1) / self.slots)))
@@ -229,25 +229,17 @@ class Service:
 
     def passages(self, question: str, fields: FilterFields, history: list[tuple[str, str]]):
         """Retrieval, outside the generation gate: an explicit k means exactly k passages, as on the command line."""
-        a, s = self.a, self.a.settings
-        filters = fields.filters()
-        query = question if not history else f"{history[-1][0]} {question}"
-        if fields.k:
-            return a.retrieve(query, fields.k, filters)
-        return a.select(a.retrieve(query, max(s.k, s.k_max), filters), s.k)
+        return self.a.passages_for(question, fields.k, fields.filters(), history)
 
     async def answer(self, question: str, fields: FilterFields, history: list[tuple[str, str]]):
         t0 = time.perf_counter()
         passages = await run_in_threadpool(self.passages, question, fields, history)
-        retrieve_ms = (time.perf_counter() - t0) * 1000
         await self.acquire()
         t1 = time.perf_counter()
         try:
-            answer = await run_in_threadpool(self.a.ask, question, None, None, history, passages)
+            answer = await run_in_threadpool(self.a.answer, question, passages, history, t0)
         finally:
             self.release(time.perf_counter() - t1)
-        answer.timings_ms["retrieve"] = retrieve_ms
-        answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000
         return answer
 
     def ingest_records(self, records: list[Any]):
@@ -465,10 +457,11 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
 
         from .types import Answer
 
+        started = time.perf_counter()
         passages = await run_in_threadpool(service.passages, question, body, history)
         await service.acquire()
         t0 = time.perf_counter()
-        items = assistant.ask_stream(question, None, None, history, passages)
+        items = assistant.answer_stream(question, passages, history, started)
         try:  # the first piece before the response starts: an error still gets its status code
             first = await run_in_threadpool(next, items)
         except BaseException:

@@ -100,6 +100,6 @@ def test_local_backend_without_llama_cpp_names_the_extra(monkeypatch, tmp_path):
     a = Assistant(llm="local", llm_model_path=gguf, data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
     passage = Passage(n=1, chunk_id="c", doc_id="d", text="The bridge reopened on Saturday.", score=1.0)
     with pytest.raises(BackendError) as caught:
-        a.ask("When did the bridge reopen?", passages=[passage])
+        a.answer("When did the bridge reopen?", [passage])
     assert str(caught.value).startswith("the local model needs the [local] extra: pip install "
                                         "'newsqa-assistant[local]'")
