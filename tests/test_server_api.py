@@ -19,8 +19,10 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from assistant.server import ChatMessage, ServerConfig, conversation, create_app  # noqa: E402
 
+from test_cli import ANSWER_SCHEMA  # noqa: E402
+
 RANGE_Q = "What is the range of the ATACMS?"
-ANSWER_KEYS = {"question", "answer", "refused", "citations", "passages", "unsupported", "model", "timings_ms"}
+ANSWER_KEYS = set(ANSWER_SCHEMA["required"])  # the `ask --json` object's keys, as test_cli defines them
 
 
 @pytest.fixture
@@ -243,14 +245,14 @@ def test_api_key_guards_every_route_but_healthz(seeded, client_for):
 def test_a_request_waiting_past_the_timeout_gets_503_with_retry_after(seeded, client_for, monkeypatch):
     api = client_for(seeded, generation_slots=1, queue_timeout=0.5)
     entered, release = threading.Event(), threading.Event()
-    original = seeded.ask
+    original = seeded.answer
 
-    def slow_ask(*args, **kwargs):  # the first generation holds the gate until the test lets it go
+    def slow_answer(*args, **kwargs):  # the first generation holds the gate until the test lets it go
         entered.set()
         assert release.wait(30)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(seeded, "ask", slow_ask)
+    monkeypatch.setattr(seeded, "answer", slow_answer)
     first: dict = {}
     worker = threading.Thread(target=lambda: first.update(r=api.post("/v1/ask", json={"question": RANGE_Q})))
     worker.start()
@@ -267,7 +269,7 @@ def test_a_request_waiting_past_the_timeout_gets_503_with_retry_after(seeded, cl
         release.set()
         worker.join(30)
     assert first["r"].status_code == 200 and "190 miles" in first["r"].json()["answer"]
-    monkeypatch.setattr(seeded, "ask", original)
+    monkeypatch.setattr(seeded, "answer", original)
     assert chat(api, RANGE_Q).status_code == 200  # the gate was given back
 
 
