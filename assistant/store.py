@@ -36,8 +36,8 @@ def store_error(location: str, err: BaseException) -> BackendError:
     if "not a database" in low or "malformed" in low or "corrupt" in low:
         return BackendError(f"the store at {location} is damaged ({text}); move {location} away and ingest again")
     if "readonly" in low or "read-only" in low or "read only" in low:
-        return BackendError(f"the store at {location} is read-only ({text}); use a writable --data-dir, "
-                            "or copy the store somewhere writable")
+        return BackendError(f"the store at {location} is read-only and Chroma must write to it even to read it "
+                            f"({text}); make it writable, or copy it somewhere writable and use that --data-dir")
     if "timed out" in low or "timeout" in low:
         return BackendError(f"the Chroma server at {location} did not answer in time ({text}); check the server, or "
                             "raise ASSISTANT_CHROMA_TIMEOUT")
@@ -89,6 +89,11 @@ def chroma_client(settings: Settings):
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
     except Exception as err:
+        # chromadb caches a half-built system per path; forget it, so a retry in this process opens afresh
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(settings.chroma_path), None)
         raise store_error(str(settings.chroma_path), err) from None
 
 

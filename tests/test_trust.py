@@ -233,6 +233,22 @@ def test_a_damaged_store_is_one_line_naming_it(tmp_path):
         assert_one_line(CliRunner().invoke(app, argv + ["--data-dir", str(d)]), str(d / "chroma"))
 
 
+def test_a_read_only_store_is_one_line(tmp_path, seeded, data_dir):
+    """Chroma writes to its SQLite file even to read: a read-only store cannot be opened, and says so."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(data_dir), str(ro)], capture_output=True).returncode == 0 and \
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)], capture_output=True).returncode == 0
+    try:
+        if not mounted:
+            pytest.skip("cannot make a read-only bind mount here (needs root)")
+        for argv in (["sources"], ["ask", "What is ATACMS?"], ["ingest", str(ROOT / "seeds")]):
+            assert_one_line(CliRunner().invoke(app, argv + ["--data-dir", str(ro)]), str(ro / "chroma"), "read-only")
+    finally:
+        subprocess.run(["umount", str(ro)], capture_output=True)
+    assert len(seeded.sources()) == 1  # the store itself is untouched
+
+
 def test_a_question_over_the_limit_is_refused_saying_so(seeded):
     with pytest.raises(AssistantError, match=r"100,000 characters; the limit is 2,000 \(max_question_chars\)"):
         seeded.ask("Why? " * 20000)
