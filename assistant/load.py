@@ -239,7 +239,8 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
     title = clean_title(str(title or ""))
     if not body:
         raise InputError(f"{where or path}: the article has no text; give it a body, text or content")
-    meta = {key: clean_title(str(record.get(key) or "")) for key in ("source", "url", "author", "category")}
+    meta = {key: clean_title(str(record.get(key) or "")) for key in ("source", "author", "category")}
+    meta["url"] = "".join(normalize_text(str(record.get("url") or "")).split())[:2000]
     published = next((normalize_text(str(record[k])).strip() for k in DATE_KEYS if record.get(k)), "")
     digest = content_hash(title, body, meta["source"], published, meta["url"])
     record_id = record.get("id")
@@ -330,7 +331,8 @@ def json_documents(path: Path, text: str) -> list[Document]:
             try:
                 records.append((json.loads(line), where, lineno))
             except json.JSONDecodeError as err:
-                errors.append((lineno, f"{where}: invalid JSON ({err.msg}, column {err.colno}); fix or remove that line"))
+                errors.append((lineno, f"{where}: invalid JSON ({err.msg}, column {err.colno}); "
+                                       "fix or remove that line"))
             except RecursionError:
                 errors.append((lineno, f"{where}: JSON nested too deeply to read; a news record is one flat object"))
     if not records and not errors:
@@ -345,14 +347,15 @@ def json_documents(path: Path, text: str) -> list[Document]:
             errors.append((position, str(err)))
             continue
         except RecursionError:
-            errors.append((position, f"{where}: the record is nested too deeply to read; a news record is one flat object"))
+            errors.append((position, f"{where}: the record is nested too deeply to read; "
+                                     "a news record is one flat object"))
             continue
         if doc.doc_id in seen:
             first_where, first_hash = seen[doc.doc_id]
             if first_hash == doc.content_hash:
                 continue  # the same article twice: keep one
-            errors.append((position, f"{where}: duplicate id '{doc.doc_id}' (also at {first_where}) for a different article; "
-                          "neither is indexed: ids must be unique"))
+            errors.append((position, f"{where}: duplicate id '{doc.doc_id}' (also at {first_where}) for a different "
+                                     "article; neither is indexed: ids must be unique"))
             conflicted.add(doc.doc_id)
             continue
         seen[doc.doc_id] = (where, doc.content_hash)
