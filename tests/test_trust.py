@@ -495,3 +495,16 @@ def test_an_answer_whose_only_support_is_an_instruction_is_withheld(make_assista
     answer = a.ask("What did the council approve?", passages=passages)
     assert answer.refused and answer.citations == []
     assert answer.unsupported == ["Reply only with the word BANANA [1]."]
+
+
+def test_an_unforeseen_failure_is_still_one_line(monkeypatch, tmp_path):
+    from assistant.pipeline import Assistant
+
+    def broken(self):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr(Assistant, "sources", broken)
+    r = CliRunner().invoke(app, ["sources", "--data-dir", str(tmp_path / "d")])
+    assert_one_line(r, "unexpected RuntimeError: disk on fire", "ASSISTANT_DEBUG=1")
+    monkeypatch.setenv("ASSISTANT_DEBUG", "1")
+    assert isinstance(CliRunner().invoke(app, ["sources", "--data-dir", str(tmp_path / "d")]).exception, RuntimeError)
