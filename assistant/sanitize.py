@@ -42,7 +42,9 @@ def _drop_format_chars(text: str) -> str:
 def normalize_text(text: str) -> str:
     """NFKC, without escape sequences, format characters or control characters (newline and tab kept; CRLF → LF)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = CONTROL.sub("", _drop_format_chars(ANSI.sub("", text)))  # before NFKC, so what they split composes
+    if "\x1b" in text or not text.isascii():  # the escape-sequence scan is the slow one: skip it when it can't match
+        text = ANSI.sub("", text)
+    text = CONTROL.sub("", _drop_format_chars(text))  # before NFKC, so what they split composes
     # NFKC, except that "…" stays one character (NFKC spells it "...", and titles cut by the loader end with it)
     return "…".join(unicodedata.normalize("NFKC", part) for part in text.split("…"))
 
