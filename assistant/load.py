@@ -101,14 +101,17 @@ def walk(root: Path, follow_external_links: bool) -> tuple[list[Path], list[str]
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for d in dirnames:
             link = here / d
-            if link.is_symlink() and not _inside(link.resolve(), real_root):
-                notes.append(f"{link}: a link to a directory outside {root} ({link.resolve()}); not followed")
+            if link.is_symlink() and not _inside(_target(link), real_root):
+                notes.append(f"{link}: a link to a directory outside {root} ({_target(link)}); not followed")
         for name in sorted(filenames):
             p = here / name
             if name.startswith(".") or p.suffix.lower() not in SUPPORTED:
                 continue
             if p.is_symlink():
-                target = p.resolve()
+                target = _target(p)
+                if target is None:
+                    notes.append(f"{p}: a link that loops back on itself; skipped")
+                    continue
                 if not _inside(target, real_root) and not follow_external_links:
                     notes.append(f"{p}: a link to {target}, outside {root}; not followed (give the file itself, "
                                  "or set follow_external_links)")
@@ -125,8 +128,16 @@ def walk(root: Path, follow_external_links: bool) -> tuple[list[Path], list[str]
     return sorted(found), notes
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+def _target(link: Path) -> Path | None:
+    """Where a link leads, or None for a loop."""
+    try:
+        return link.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a symlink loop
+        return None
+
+
+def _inside(path: Path | None, root: Path) -> bool:
+    return path is not None and (path == root or root in path.parents)
 
 
 def load_paths(paths: list[Path], max_file_mb: float = DEFAULT_MAX_FILE_MB,
@@ -137,7 +148,7 @@ def load_paths(paths: list[Path], max_file_mb: float = DEFAULT_MAX_FILE_MB,
     seen: set[Path] = set()
     owners: dict[str, tuple[Path, str]] = {}  # doc id → (file, content hash) of the first article with that id
     for path in files:
-        path = path.resolve()
+        path = _target(path) or path
         if path in seen:
             continue
         seen.add(path)
