@@ -2,6 +2,11 @@
 
 SentenceSplitter counts tiktoken tokens by default; MiniLM reads at most 256 word pieces and silently drops the rest,
 so we hand the splitter MiniLM's tokenizer (``tokenizers``, no torch) and stay under the window with a margin.
+
+A long text is split in pieces of at most ``PIECE_CHARS`` cut at paragraph (else line, else sentence) boundaries:
+the splitter's working memory grows far faster than its input (a 200 MB text in one pass passed 13 GB), so pieces
+keep it bounded; offsets stay relative to the whole text. Every chunk records ``n_chunks``, the number of chunks of
+its document version, so the store can tell a completely written document from one cut short by a crash.
 """
 
 from __future__ import annotations
@@ -11,6 +16,29 @@ from pathlib import Path
 from typing import Callable
 
 from .types import Chunk, Document
+
+PIECE_CHARS = 200_000
+
+
+def pieces(text: str, size: int = PIECE_CHARS) -> list[tuple[int, str]]:
+    """(offset, piece) with pieces of at most ``size`` characters, cut after a blank line, a newline or a sentence
+    end where one lies in the second half of the window, else hard."""
+    if len(text) <= size:
+        return [(0, text)]
+    out = []
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            window = text[start + size // 2:end]
+            for sep in ("\n\n", "\n", ". "):
+                cut = window.rfind(sep)
+                if cut >= 0:
+                    end = start + size // 2 + cut + len(sep)
+                    break
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -46,18 +74,24 @@ class Chunker:
     def split(self, doc: Document) -> list[Chunk]:
         from llama_index.core.schema import Document as LIDocument
 
-        nodes = self.splitter.get_nodes_from_documents([LIDocument(text=doc.text, id_=doc.doc_id)])
         chunks = []
-        cursor = 0
-        for i, node in enumerate(nodes):
-            text = node.get_content()
-            start = getattr(node, "start_char_idx", None)  # a TextNode's; BaseNode does not declare it
-            if start is None:  # the splitter could not place it: find it ourselves
-                start = max(doc.text.find(text, cursor), 0)
-            end = getattr(node, "end_char_idx", None)
-            end = end if end is not None else start + len(text)
-            cursor = start
-            meta = doc.metadata() | {"chunk": i, "start_char": start, "end_char": end}
-            chunks.append(Chunk(chunk_id=f"{doc.doc_id}:{i}", doc_id=doc.doc_id, text=text, start_char=start,
-                                end_char=end, metadata=meta))
+        base = doc.metadata()
+        for offset, piece in pieces(doc.text):
+            nodes = self.splitter.get_nodes_from_documents([LIDocument(text=piece, id_=doc.doc_id)])
+            cursor = 0
+            for node in nodes:
+                text = node.get_content()
+                start = getattr(node, "start_char_idx", None)  # a TextNode's; BaseNode does not declare it
+                if start is None:  # the splitter could not place it: find it ourselves
+                    start = max(piece.find(text, cursor), 0)
+                end = getattr(node, "end_char_idx", None)
+                end = end if end is not None else start + len(text)
+                cursor = start
+                i = len(chunks)
+                meta = base | {"chunk": i, "start_char": offset + start, "end_char": offset + end}
+                chunks.append(Chunk(chunk_id=f"{doc.doc_id}:{i}", doc_id=doc.doc_id, text=text,
+                                    start_char=offset + start, end_char=offset + end, metadata=meta))
+            del nodes
+        for c in chunks:
+            c.metadata["n_chunks"] = len(chunks)
         return chunks

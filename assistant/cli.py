@@ -16,12 +16,23 @@ class _Commands(TyperGroup):
     invoked (the console script, ``python -m assistant.cli``, or typer's CliRunner in tests)."""
 
     def invoke(self, ctx):
+        import os
+
         from .errors import AssistantError
 
         try:
             return super().invoke(ctx)
         except AssistantError as err:
             echo_err(f"error: {err}")
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:  # a bug or an unforeseen failure: still one line (ASSISTANT_DEBUG=1 shows it all)
+            if os.environ.get("ASSISTANT_DEBUG"):
+                raise
+            first = (str(err).strip().splitlines() or [""])[0][:300]
+            echo_err(f"error: unexpected {type(err).__name__}: {first}; please report it (run with "
+                     "ASSISTANT_DEBUG=1 for the traceback)")
             raise typer.Exit(1) from None
 
 
@@ -50,7 +61,22 @@ def make_assistant(data_dir=None, llm=None, model=None, k=None):
 
 
 def echo_err(message: str) -> None:
-    typer.echo(message, err=True)
+    from .sanitize import for_terminal
+
+    typer.echo(for_terminal(message), err=True)
+
+
+def echo(text: str, nl: bool = True) -> None:
+    """Print text that may hold article text (titles, passages, answers quoting them): without escape sequences."""
+    from .sanitize import for_terminal
+
+    typer.echo(for_terminal(text), nl=nl)
+
+
+def echo_json(text: str) -> None:
+    from .sanitize import for_json_output
+
+    typer.echo(for_json_output(text))
 
 
 @app.command()
@@ -67,11 +93,17 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directorie
         report = a.ingest(paths, progress=lambda done, total: bar.update(task, completed=done, total=total))
     for error in report.errors:
         echo_err(f"error: {error}")
+    for note in report.skipped:
+        echo_err(f"skipped: {note}")
     if as_json:
-        typer.echo(json.dumps({k: getattr(report, k) for k in
-                               ("added", "updated", "unchanged", "removed", "chunks", "files", "errors", "seconds")}))
+        echo_json(json.dumps({k: getattr(report, k) for k in
+                              ("added", "updated", "unchanged", "removed", "chunks", "files", "errors", "seconds",
+                               "repaired", "skipped")}))
     else:
-        typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        if report.repaired:
+            echo(f"repaired {len(report.repaired)} document(s) an earlier ingest left incomplete: "
+                 f"{', '.join(report.repaired[:5])}{' …' if len(report.repaired) > 5 else ''}")
+        echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
                    f"{len(report.removed)} replaced; {report.chunks} chunks embedded from {report.files} files "
                    f"in {report.seconds:.1f}s → {a.store.location}")
     if report.errors:
@@ -105,16 +137,19 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], data_dir
                 final = item
             else:
                 streamed.append(item)
-                typer.echo(item, nl=False)
+                echo(item, nl=False)
         typer.echo()
         if final.answer.strip() != "".join(streamed).strip() and not final.refused:
-            typer.echo(f"\nChecked answer (citations verified): {final.answer}")
-        typer.echo(sources_text(final))
+            echo(f"\nChecked answer (citations verified): {final.answer}")
+        echo(sources_text(final))
         if explain:
-            typer.echo(explain_text(final))
+            echo(explain_text(final))
         return
     answer = a.ask(question, k, filters)
-    typer.echo(answer_json(answer) if as_json else answer_text(answer) + (explain_text(answer) if explain else ""))
+    if as_json:
+        echo_json(answer_json(answer))
+    else:
+        echo(answer_text(answer) + (explain_text(answer) if explain else ""))
 
 
 @app.command()
@@ -142,9 +177,9 @@ def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Si
                 if isinstance(item, Answer):
                     final = item
                 else:
-                    typer.echo(item, nl=False)
+                    echo(item, nl=False)
             typer.echo()
-            typer.echo(sources_text(final))
+            echo(sources_text(final))
             history.append((question, final.answer))
         except _errors().AssistantError as err:
             echo_err(f"error: {err}")
@@ -162,7 +197,10 @@ def sources(data_dir: DataDir = None, as_json: Json = False):
     from .present import sources_table
 
     rows = make_assistant(data_dir).sources()
-    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else sources_table(rows))
+    if as_json:
+        echo_json(json.dumps(rows, ensure_ascii=False))
+    else:
+        echo(sources_table(rows))
 
 
 @app.command()
@@ -170,7 +208,7 @@ def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `assis
            data_dir: DataDir = None):
     """Drop one document and its chunks."""
     n = make_assistant(data_dir).remove(doc_id)
-    typer.echo(f"removed {doc_id} ({n} chunks)")
+    echo(f"removed {doc_id} ({n} chunks)")
 
 
 @app.command()
@@ -181,7 +219,7 @@ def info(data_dir: DataDir = None, as_json: Json = False):
         typer.echo(json.dumps(details))
     else:
         for key, value in details.items():
-            typer.echo(f"{key:>16}: {value}")
+            echo(f"{key:>16}: {value}")
 
 
 def parse_gates(flag: str, given: list[str] | None) -> dict[str, float]:

@@ -10,4 +10,4 @@ def openai_client(settings: Settings):
     import openai
 
     return openai.OpenAI(api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url or None,
-                         timeout=settings.openai_timeout, max_retries=1)
+                         timeout=settings.openai_timeout, max_retries=settings.openai_max_retries)

@@ -31,6 +31,16 @@ class IngestReport:
     files: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    repaired: list[str] = field(default_factory=list)  # doc ids (also in added/updated) found incomplete and rewritten
+    skipped: list[str] = field(default_factory=list)  # one line each: links out of a directory, pipes, devices
+
+
+def check_question_length(question: str, limit: int) -> None:
+    """A question longer than the limit is refused, saying so (it would crowd the passages out of the model's
+    context, or overflow it)."""
+    if len(question) > limit:
+        raise AssistantError(f"the question is {len(question):,} characters; the limit is {limit:,} "
+                             "(max_question_chars): shorten it, or raise ASSISTANT_MAX_QUESTION_CHARS")
 
 
 class Assistant:
@@ -84,40 +94,80 @@ class Assistant:
 
     # ---- indexing
     def ingest(self, paths: list[str | Path], progress: Callable[[int, int], None] | None = None) -> IngestReport:
-        """Index files and directories. Bad files are reported and skipped; nothing already indexed is lost."""
+        """Index files and directories. Bad files and bad records are reported and skipped; nothing already indexed
+        is lost: a file with a bad record keeps what it held, and an id that is indexed from another file with
+        different content is refused (naming both files), never overwritten."""
         from .load import load_paths
 
         start = time.perf_counter()
-        loaded = load_paths([Path(p) for p in paths])
-        report = self.add_documents(loaded.documents, progress=progress)
-        report.errors = loaded.errors
+        loaded = load_paths([Path(p) for p in paths], max_file_mb=self.settings.max_file_mb,
+                            follow_external_links=self.settings.follow_external_links)
+        docs, errors = self._refuse_foreign_ids(loaded.documents)
+        accepted = {id(d) for d in docs}
+        report = self.add_documents(docs, progress=progress)
+        report.errors = loaded.errors + errors
+        report.skipped = loaded.skipped
         report.files = len(loaded.files)
-        # a changed file replaces its old documents: drop what a file held before and no longer holds
+        # a changed file replaces its old documents: drop what a file held before and no longer holds (not for a
+        # file with bad records or refused ids: what it held may be what the bad line was meant to update)
+        keep = {str(p) for p in loaded.partial} | {d.path for d in loaded.documents if id(d) not in accepted}
         fresh: dict[str, set[str]] = {}
         for doc in loaded.documents:
             fresh.setdefault(doc.path, set()).add(doc.doc_id)
         for path, ids in fresh.items():
+            if path in keep:
+                continue
             for old_id in sorted(self.store.doc_ids_for_path(path) - ids):
                 self.store.delete_document(old_id)
                 report.removed.append(old_id)
         report.seconds = time.perf_counter() - start
         return report
 
+    def _refuse_foreign_ids(self, docs: list[Document]) -> tuple[list[Document], list[str]]:
+        """Documents whose id is already indexed from another file, with other content, are refused by name."""
+        states = self.store.document_states([d.doc_id for d in docs if d.path])
+        kept, errors = [], []
+        for doc in docs:
+            st = states.get(doc.doc_id)
+            if st and doc.path and st["path"] and st["path"] != doc.path and st["hash"] != doc.content_hash:
+                errors.append(f"{doc.path}: id '{doc.doc_id}' is already indexed from {st['path']} for a different "
+                              f"article; not replaced: give it its own id, or `assistant remove {doc.doc_id}` first")
+            else:
+                kept.append(doc)
+        return kept, errors
+
     def add_documents(self, docs: list[Document], progress: Callable[[int, int], None] | None = None,
                       batch_chunks: int = 256) -> IngestReport:
+        """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
+        stored partly (a write cut short) or in another version is rewritten."""
         from .chunk import Chunker
 
         report = IngestReport()
-        existing = self.store.content_hashes([d.doc_id for d in docs])
-        todo = []
-        for doc in docs:
-            if existing.get(doc.doc_id) == doc.content_hash:
-                report.unchanged.append(doc.doc_id)
-            else:
-                todo.append(doc)
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
+        states = self.store.document_states([d.doc_id for d in docs])
+        todo: list[tuple[Document, list | None]] = []
+        for doc in docs:
+            st = states.get(doc.doc_id)
+            if st and st["hash"] == doc.content_hash:
+                if st["complete"]:
+                    report.unchanged.append(doc.doc_id)
+                    continue
+                chunks = chunker.split(doc)
+                if st["n_chunks"] is None and st["chunks"] == len(chunks):  # written before n_chunks was recorded
+                    report.unchanged.append(doc.doc_id)
+                    continue
+                report.repaired.append(doc.doc_id)
+                todo.append((doc, chunks))
+            else:
+                if st and st["hash"] == "":
+                    report.repaired.append(doc.doc_id)
+                todo.append((doc, None))
         pending: list[tuple[Document, list]] = []
         done = 0
+
+        def record(doc, n):
+            (report.updated if doc.doc_id in states else report.added).append(doc.doc_id)
+            report.chunks += n
 
         def flush():
             nonlocal done
@@ -127,15 +177,29 @@ class Assistant:
             for doc, cs in pending:
                 self.store.replace_document(doc, cs, vectors[offset:offset + len(cs)])
                 offset += len(cs)
-                (report.updated if doc.doc_id in existing else report.added).append(doc.doc_id)
-            report.chunks += len(chunks)
+                record(doc, len(cs))
             done += len(pending)
             pending.clear()
             if progress:
                 progress(done, len(todo))
 
-        for doc in todo:
-            pending.append((doc, chunker.split(doc)))
+        def slices(chunks):
+            for i in range(0, len(chunks), batch_chunks):
+                part = chunks[i:i + batch_chunks]
+                yield part, self.embedder.embed([c.text for c in part])
+
+        for doc, chunks in todo:
+            chunks = chunks if chunks is not None else chunker.split(doc)
+            if len(chunks) > batch_chunks:  # a long document: embedded and written a slice at a time
+                if pending:
+                    flush()
+                self.store.write_document(doc, slices(chunks))
+                record(doc, len(chunks))
+                done += 1
+                if progress:
+                    progress(done, len(todo))
+                continue
+            pending.append((doc, chunks))
             if sum(len(cs) for _, cs in pending) >= batch_chunks:
                 flush()
         if pending:
@@ -180,6 +244,7 @@ class Assistant:
         """The top ``k`` passages (default: the settings' k), numbered from 1."""
         if not question.strip():
             raise AssistantError("the question is empty; ask something")
+        check_question_length(question, self.settings.max_question_chars)
         if self.store.count() == 0:
             raise EmptyIndexError(f"nothing is indexed in {self.settings.data_dir}; "
                                   "run `assistant ingest seeds/` (or any files) first")
@@ -216,7 +281,10 @@ class Assistant:
 
         t1 = time.perf_counter()
         t0 = started if started is not None else t1
-        prompt = build_prompt(self.settings.prompts_dir, question, passages, history)
+        check_question_length(question, self.settings.max_question_chars)
+        prompt = build_prompt(self.settings.prompts_dir, question, passages, history,
+                              max_title_chars=self.settings.max_title_chars,
+                              max_passage_chars=self.settings.max_passage_chars)
         if not passages:
             raw = prompt.refusal
             yield raw
@@ -227,7 +295,8 @@ class Assistant:
                 yield piece
             raw = "".join(pieces).strip()
         t2 = time.perf_counter()
-        verification = self.verifier.verify(raw, {p.n: p.text for p in passages}, prompt.refusal,
+        # checked against the passages as the model saw them: a sentence addressed to the model supports nothing
+        verification = self.verifier.verify(raw, prompt.seen, prompt.refusal,
                                             question=question,
                                             withhold_unsupported=self.settings.refuse_unsupported)
         by_n = {p.n: p for p in passages}

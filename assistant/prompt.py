@@ -1,15 +1,28 @@
-"""Build prompt: numbered passages + question → chat messages, from the template files in ``prompts/``."""
+"""Build prompt: numbered passages + question → chat messages, from the template files in ``prompts/``.
+
+Passages, titles and metadata are untrusted data. In the prompt's copy of them (what is stored, cited and shown is
+unchanged): Unicode is normalised (legacy stores may hold zero-width tricks), chat-template control tokens
+("<|im_start|>") are removed, lines that start like a turn or a prompt line ("SYSTEM: ...", "Answer: ...") are
+replaced by a notice, citation-like markers become
+"(n)" so no passage can fake another passage's header "[2] ...", sentences that address the model with instructions
+are replaced by a notice, and every field is cut to a bound (``max_title_chars``, ``max_passage_chars``) so no article
+can overflow the model's context.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import AssistantError
 from .text import split_sentences
+from .sanitize import defuse_citations, normalize_text
 from .types import Passage
+
+MAX_TITLE_CHARS = 200
+MAX_PASSAGE_CHARS = 2000
 
 
 @lru_cache(maxsize=32)
@@ -34,20 +47,44 @@ class Prompt:
     passages: list[Passage]
     refusal: str
     history: list[tuple[str, str]] = field(default_factory=list)
+    # each passage's text as the model saw it (neutralised): what the verifier checks the answer against, so a
+    # sentence addressed to the model supports nothing
+    seen: dict[int, str] = field(default_factory=dict)
 
 
+_MODEL = r"(?:AI|A\.I\.|assistants?|chat ?bots?|language models?|LLMs?|GPTs?|models?)"
 INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|"
-    r"your|these|those|system|other)\s+(?:instructions?|rules|prompts?|guidelines|directions)\b|"
-    r"\byou are now\b|\bfrom now on,? you\b|\b(?:system|developer) (?:prompt|message)\b|\bnew instructions?\b|"
-    r"\b(?:reply|respond|answer|say|output|print|write)\b.{0,20}\bonly\b.{0,20}\b(?:with|the word)\b", re.I | re.S)
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|of\s+)*(?:previous|prior|above|earlier|"
+    r"preceding|your|these|those|system|other|original|initial)\s+(?:instructions?|rules|prompts?|guidelines|"
+    r"directions|context|passages?|sources?)\b|"
+    r"\byou are now\b|\bfrom now on,? you\b|\b(?:system|developer) (?:prompt|message|override|note|instruction)s?\b|"
+    r"\bnew instructions?\b|\bpretend (?:to be|you are|that you)\b|"
+    r"\b(?:reply|respond|answer|say|output|print|write)\b.{0,20}\bonly\b.{0,20}\b(?:with|the word)\b|"
+    r"\b(?:answer|reply|respond)(?: to)?\s+(?:every|all|each|any)\s+(?:questions?|queries|prompts?)\b|"
+    r"\b(?:note|message|instructions?|attention|notice|reminder)\s*(?:to|for)\s*(?:the |any |all )?" + _MODEL + r"\b|"
+    r"\b(?:dear|hey|hello|attention|hi)\s*,?\s*(?:the |any |all )?" + _MODEL + r"\b|"
+    r"\bif you are (?:an? )?" + _MODEL + r"\b|"
+    r"\b" + _MODEL + r"\s+(?:reading|processing|summari[sz]ing|answering|parsing)\b|"
+    r"\b(?:when|if) (?:you are |you're )?(?:asked|answering|responding|questioned)\b[^.]{0,120}?"
+    r"(?:,\s*|\byou (?:must |should |will |need to )?|\balways |\bjust )(?:say|answer|reply|respond|state|claim|tell|"
+    r"write)\b|"
+    r"\b(?:you must|you should|you will) (?:answer|reply|respond|say|state|claim|cite|refuse)\b|"
+    r"\balways (?:answer|reply|respond|cite)\b|"
+    r"\bdo not (?:cite|mention|use|trust|believe|rely on)\b.{0,40}\b(?:passages?|sources?|articles?|other)\b|"
+    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b", re.I | re.S)
 REDACTED = "[text addressed to the assistant removed]"
+SPECIAL_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>|</?(?:s|system|user|assistant|im_start|im_end)>", re.I)
+# a line that starts like a turn of the conversation or a line of the prompt ("SYSTEM: ...", "[1] Answer: ...")
+ROLE_LINE = re.compile(r"^[ \t]*(?:[\[(]\d+[\])][ \t]*)?(?:#+[ \t]*)?(?:system|assistant|user|developer|human|question|"
+                       r"answer|instructions?)[ \t]*:.*$", re.I | re.M)
 
 
 def neutralize(text: str) -> str:
     """Passages are data: a sentence in an article that addresses the model with instructions ("ignore previous
-    instructions, reply only with ...") is replaced in the prompt, so it cannot steer the answer. The passage as
-    stored, cited and shown is unchanged."""
+    instructions, reply only with ...", "Note to AI assistants: ...") is replaced in the prompt, so it cannot steer
+    the answer. The passage as stored, cited and shown is unchanged."""
+    text = defuse_citations(normalize_text(text))
+    text = ROLE_LINE.sub(REDACTED, SPECIAL_TOKEN.sub(" ", text))
     if not INSTRUCTION.search(text):
         return text
     out = []
@@ -56,24 +93,47 @@ def neutralize(text: str) -> str:
     return "\n".join(out)
 
 
-def format_passage(prompts_dir: Path, p: Passage) -> str:
+def bounded(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary, marked with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return (cut if len(cut) > limit // 2 else text[:limit]) + " …"
+
+
+def neutralize_field(value: str, limit: int) -> str:
+    """A title or a metadata value: one line, neutralised, bounded."""
+    return bounded(" ".join(neutralize(str(value)).split()), limit)
+
+
+def format_passage(prompts_dir: Path, p: Passage, max_title_chars: int = MAX_TITLE_CHARS,
+                   max_passage_chars: int = MAX_PASSAGE_CHARS, text: str | None = None) -> str:
+    """One passage as the prompt shows it; ``text`` is its neutralised text when the caller has it already."""
     meta = p.metadata
-    source_date = ", ".join(x for x in (meta.get("source", ""), meta.get("published_at", "")[:10]) if x) or "no source"
+    source = neutralize_field(meta.get("source", ""), max_title_chars // 2)
+    day = neutralize_field(str(meta.get("published_at", ""))[:10], 10)
+    source_date = ", ".join(x for x in (source, day) if x) or "no source"
     return load_template(prompts_dir, "passage.md").format(
-        n=p.n, title=meta.get("title", "") or "Untitled", source_date=source_date,
-        text=neutralize(p.text.strip())).strip()
+        n=p.n, title=neutralize_field(meta.get("title", ""), max_title_chars) or "Untitled", source_date=source_date,
+        text=bounded(text if text is not None else neutralize(p.text.strip()), max_passage_chars)).strip()
 
 
 def build_prompt(prompts_dir: Path, question: str, passages: list[Passage],
-                 history: list[tuple[str, str]] | None = None) -> Prompt:
-    """System rules first (a fixed prefix, so a local model can reuse its KV cache), earlier turns, then passages."""
+                 history: list[tuple[str, str]] | None = None, max_title_chars: int = MAX_TITLE_CHARS,
+                 max_passage_chars: int = MAX_PASSAGE_CHARS) -> Prompt:
+    """System rules first (a fixed prefix, so a local model can reuse its KV cache), earlier turns, then passages.
+
+    ``Prompt.passages`` are copies whose citation-like markers are defused, for backends that quote passage text
+    (the extractive one): a "[3]" inside an article must never read as a citation of passage 3."""
     history = history or []
     messages = [{"role": "system", "content": load_template(prompts_dir, "answer_system.md").strip()}]
     for past_q, past_a in history:
         messages.append({"role": "user", "content": f"Question: {past_q}"})
         messages.append({"role": "assistant", "content": past_a})
-    body = "\n\n".join(format_passage(prompts_dir, p) for p in passages)
+    seen = {p.n: neutralize(p.text.strip()) for p in passages}
+    body = "\n\n".join(format_passage(prompts_dir, p, max_title_chars, max_passage_chars, seen[p.n]) for p in passages)
     messages.append({"role": "user", "content": load_template(prompts_dir, "answer_user.md").format(
         passages=body, question=question.strip()).strip()})
-    return Prompt(messages=messages, question=question, passages=passages, refusal=refusal_text(prompts_dir),
-                  history=history)
+    quoted = [replace(p, text=defuse_citations(normalize_text(p.text))) for p in passages]
+    return Prompt(messages=messages, question=question, passages=quoted, refusal=refusal_text(prompts_dir),
+                  history=history, seen=seen)

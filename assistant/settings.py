@@ -44,7 +44,12 @@ class Settings(BaseSettings):
 
     # store
     chroma_url: str = ""  # e.g. http://127.0.0.1:8000 → chromadb.HttpClient instead of the on-disk store
+    chroma_timeout: float = Field(default=30.0, gt=0)  # seconds a Chroma server request may take
     collection: str = "news"
+
+    # input limits (untrusted files)
+    max_file_mb: float = Field(default=100.0, ge=0)  # a bigger file is refused with one line; 0 = no limit
+    follow_external_links: bool = False  # `ingest DIR` follows file links that point outside DIR
 
     # embeddings
     embed_backend: Literal["local", "openai"] = "local"
@@ -71,11 +76,16 @@ class Settings(BaseSettings):
     max_tokens: int = 300
     temperature: float = 0.0
     seed: int = 0
+    # bounds on what goes into the prompt, so untrusted text cannot overflow the model's context (n_ctx)
+    max_question_chars: int = Field(default=2000, ge=10)  # a longer question is refused, saying so
+    max_title_chars: int = Field(default=200, ge=10)  # titles and metadata are cut to this in the prompt
+    max_passage_chars: int = Field(default=2000, ge=100)  # passage text is cut to this in the prompt
 
     # OpenAI-compatible endpoints (also read from the usual OPENAI_* variables)
     openai_api_key: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY"))
     openai_base_url: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL"))
-    openai_timeout: float = 120.0
+    openai_timeout: float = Field(default=30.0, gt=0)  # seconds per request
+    openai_max_retries: int = Field(default=1, ge=0)  # so the longest wait is timeout × (1 + retries)
     # extra JSON fields sent with each chat request, e.g. {"repeat_penalty": 1.0} for llama.cpp's server, whose
     # default 1.1 penalty garbles repeated digits ("10, 000"); none by default (OpenAI refuses unknown fields)
     openai_extra_body: dict[str, Any] = Field(default_factory=dict)

@@ -1,13 +1,24 @@
 """Store: chunks + vectors in Chroma. On disk under the data dir (PersistentClient), or a Chroma server
 (HttpClient) when ``ASSISTANT_CHROMA_URL`` is set. We always supply our own vectors (embedding_function=None: Chroma's
 default one downloads a model) and record the embedding model with the collection, refusing to mix models.
+
+A document is complete only when every chunk of its version is stored: each chunk carries the version's
+``content_hash`` and ``n_chunks``, and ``document_states`` reports a document as complete only when exactly that many
+chunks, all of one version, are there. A write cut short (a crash after the first upsert batch of a long document,
+or between writing a new version and deleting the old one's extra chunks) is therefore seen as incomplete and
+rewritten by the next ingest, never taken for "unchanged".
+
+Every Chroma failure (a data dir that is a file or unwritable, a damaged ``chroma.sqlite3``, a read-only store, a
+server that does not answer within ``chroma_timeout``) becomes one BackendError line naming the store.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 from urllib.parse import urlparse
 
 from .errors import AssistantError, BackendError, ModelMismatchError
@@ -15,6 +26,50 @@ from .settings import Settings
 from .types import Chunk, Document, Hit
 
 COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
+UPSERT_BATCH = 1000
+
+
+def store_error(location: str, err: BaseException) -> BackendError:
+    """One line for a Chroma failure: what happened to which store, and what to do."""
+    text = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    low = text.lower()
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return BackendError(f"the store at {location} is damaged ({text}); move {location} away and ingest again")
+    if "readonly" in low or "read-only" in low or "read only" in low:
+        return BackendError(f"the store at {location} is read-only and Chroma must write to it even to read it "
+                            f"({text}); make it writable, or copy it somewhere writable and use that --data-dir")
+    if "timed out" in low or "timeout" in low:
+        return BackendError(f"the Chroma server at {location} did not answer in time ({text}); check the server, or "
+                            "raise ASSISTANT_CHROMA_TIMEOUT")
+    if isinstance(err, PermissionError):
+        return BackendError(f"the store at {location} cannot be written ({text}); use a writable --data-dir")
+    return BackendError(f"Chroma store at {location} failed: {text}")
+
+
+def guarded(method):
+    """Store methods raise BackendError (one line), never Chroma's or SQLite's own exceptions."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except AssistantError:
+            raise
+        except Exception as err:
+            raise store_error(self.location, err) from None
+    return wrapper
+
+
+def _local_dir(path: Path) -> None:
+    """The on-disk store's folder, created if needed; a one-line error when it cannot be."""
+    for parent in (path.parent, path):
+        if parent.exists() and not parent.is_dir():
+            raise BackendError(f"--data-dir {path.parent} is not a directory (it is a file); give a directory, "
+                               "e.g. --data-dir ~/news-index")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BackendError(f"cannot create the store at {path} ({err.strerror or err}); choose a writable "
+                           "--data-dir") from None
 
 
 def chroma_client(settings: Settings):
@@ -25,13 +80,46 @@ def chroma_client(settings: Settings):
     if settings.chroma_url:
         url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
         try:
-            return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
-                                       ssl=url.scheme == "https", settings=chroma_settings)
+            return http_client(chromadb, url, chroma_settings, settings.chroma_timeout)
         except Exception as err:  # chromadb raises plain ValueError/ConnectError when the server is absent
-            raise BackendError(f"cannot reach the Chroma server at {settings.chroma_url} ({err}); "
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise BackendError(f"cannot reach the Chroma server at {settings.chroma_url} ({first}); "
                                "start it with `chroma run --path DIR` or unset ASSISTANT_CHROMA_URL") from None
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    _local_dir(settings.chroma_path)
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as err:
+        # chromadb caches a half-built system per path; forget it, so a retry in this process opens afresh
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(settings.chroma_path), None)
+        raise store_error(str(settings.chroma_path), err) from None
+
+
+def http_client(chromadb, url, chroma_settings, timeout: float):
+    """chromadb.HttpClient whose requests give up after ``timeout`` seconds. chromadb 1.x builds its httpx client
+    with ``timeout=None`` (wait forever on a server that accepts and never replies) and has no setting for it, so
+    while the client is built, its module sees an httpx whose Client defaults to our timeout."""
+    import chromadb.api.fastapi as fastapi_module
+    import httpx
+
+    class TimedHttpx:
+        def __getattr__(self, name):
+            return getattr(httpx, name)
+
+        @staticmethod
+        def Client(*args, **kwargs):  # noqa: N802 (httpx's name)
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = httpx.Timeout(timeout)
+            return httpx.Client(*args, **kwargs)
+
+    fastapi_module.httpx = TimedHttpx()
+    try:
+        return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                   ssl=url.scheme == "https", settings=chroma_settings)
+    finally:
+        fastapi_module.httpx = httpx
 
 
 class Store:
@@ -76,10 +164,12 @@ class Store:
         return self._collection
 
     # ---- reads
+    @guarded
     def count(self) -> int:
         col = self.collection()
         return col.count() if col is not None else 0
 
+    @guarded
     def get(self, where: dict | None = None, include_text: bool = True) -> dict[str, list]:
         col = self.collection()
         if col is None:
@@ -93,10 +183,35 @@ class Store:
         got = self.get({"doc_id": {"$in": doc_ids}}, include_text=False)
         return {m["doc_id"]: m.get("content_hash", "") for m in got["metadatas"]}
 
+    def document_states(self, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """doc id → {"hash": the version's content hash, or "" when chunks of several versions are mixed,
+        "chunks": stored chunk count, "n_chunks": how many that version has (None for a store written before this
+        was recorded), "complete": all of them there, "path": the file it came from}, for the ids that are stored."""
+        states: dict[str, dict[str, Any]] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), 5000):
+            got = self.get({"doc_id": {"$in": ids[i:i + 5000]}}, include_text=False)
+            for meta in got["metadatas"]:
+                st = states.setdefault(meta["doc_id"], {"hashes": set(), "chunks": 0, "n_chunks": set(),
+                                                        "path": meta.get("path", "")})
+                st["hashes"].add(meta.get("content_hash", ""))
+                st["n_chunks"].add(meta.get("n_chunks"))
+                st["chunks"] += 1
+        out = {}
+        for doc_id, st in states.items():
+            single = len(st["hashes"]) == 1 and len(st["n_chunks"]) == 1
+            n = next(iter(st["n_chunks"])) if single else None
+            out[doc_id] = {"hash": next(iter(st["hashes"])) if single else "", "chunks": st["chunks"],
+                           "n_chunks": n, "complete": single and n is not None and n == st["chunks"],
+                           "path": st["path"]}
+        return out
+
+    @guarded
     def doc_ids_for_path(self, path: str) -> set[str]:
         got = self.get({"path": path}, include_text=False)
         return {m["doc_id"] for m in got["metadatas"]}
 
+    @guarded
     def documents(self) -> list[dict[str, Any]]:
         """One row per indexed document, in ingest order of their paths."""
         got = self.get(include_text=False)
@@ -111,6 +226,7 @@ class Store:
             row["chunks"] = counts[doc_id]
         return sorted(rows.values(), key=lambda r: (r["path"], r["title"], r["doc_id"]))
 
+    @guarded
     def query(self, vector: list[float], n: int, where: dict | None = None) -> list[Hit]:
         col = self.collection()
         if col is None or n <= 0:
@@ -122,18 +238,29 @@ class Store:
     # ---- writes
     def replace_document(self, doc: Document, chunks: list[Chunk], vectors: list[list[float]]) -> None:
         """Write a document's chunks, then drop any of its older chunks that the new version no longer has."""
+        self.write_document(doc, [(chunks, vectors)])
+
+    @guarded
+    def write_document(self, doc: Document, batches: Iterable[tuple[list[Chunk], list[list[float]]]]) -> None:
+        """Like replace_document, with the chunks and their vectors arriving in batches (a long document is embedded
+        and written a slice at a time, in bounded memory). Until the last chunk is written and the old version's
+        extra chunks are deleted, ``document_states`` reports the document incomplete."""
         col = self.collection(create=True)
         old = set(col.get(where={"doc_id": doc.doc_id}, include=[])["ids"])
-        batch = 1000
-        for i in range(0, len(chunks), batch):
-            part = chunks[i:i + batch]
-            col.upsert(ids=[c.chunk_id for c in part], documents=[c.text for c in part],
-                       metadatas=[c.metadata for c in part], embeddings=vectors[i:i + batch])
-        stale = old - {c.chunk_id for c in chunks}
+        written: set[str] = set()
+        for chunks, vectors in batches:
+            for i in range(0, len(chunks), UPSERT_BATCH):
+                part = chunks[i:i + UPSERT_BATCH]
+                col.upsert(ids=[c.chunk_id for c in part], documents=[c.text for c in part],
+                           metadatas=[c.metadata for c in part], embeddings=vectors[i:i + UPSERT_BATCH])
+                written.update(c.chunk_id for c in part)
+                self.generation += 1
+        stale = old - written
         if stale:
             col.delete(ids=sorted(stale))
         self.generation += 1
 
+    @guarded
     def delete_document(self, doc_id: str) -> int:
         col = self.collection()
         if col is None:

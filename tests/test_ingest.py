@@ -112,18 +112,28 @@ def test_remove_drops_chunks_and_unknown_id_errors(seeded):
         seeded.ask("What is the range of ATACMS?")
 
 
-def test_directory_with_a_malformed_file_keeps_the_good_and_the_old(seeded, tmp_path):
+def test_directory_with_a_malformed_line_keeps_the_good_records_and_the_old(seeded, tmp_path):
     before_rows, before = seeded.sources(), snapshot(seeded)
     d = tmp_path / "incoming"
     write_jsonl(d / "good.jsonl", [{"id": "g1", "title": "Good", "body": "A good record about the harbour."}])
     (d / "bad.jsonl").write_text('{"id": "b1", "title": "B", "body": "fine line"}\n{"id": "b2", "title": \n')
     report = seeded.ingest([d])
-    assert len(report.errors) == 1 and "bad.jsonl:2" in report.errors[0]
-    assert report.added == ["g1"]
+    assert len(report.errors) == 1 and "bad.jsonl:2: invalid JSON" in report.errors[0]
+    assert sorted(report.added) == ["b1", "g1"]  # the good line of the bad file is not lost to the bad one
     after = snapshot(seeded)
-    assert {k: v for k, v in after.items() if v[1] != "g1"} == before  # old data untouched
-    assert "b1" not in {doc for _, doc in after.values()}  # nothing half-loaded from the bad file
-    assert [r for r in seeded.sources() if r["doc_id"] != "g1"] == before_rows
+    assert {k: v for k, v in after.items() if v[1] not in ("g1", "b1")} == before  # old data untouched
+    assert [r for r in seeded.sources() if r["doc_id"] not in ("g1", "b1")] == before_rows
+
+
+def test_a_file_with_a_bad_line_keeps_what_it_held(assistant, tmp_path):
+    """A record that became unreadable is not taken for a record removed from the file."""
+    p = write_jsonl(tmp_path / "feed.jsonl", [{"id": "a", "title": "A", "body": "First record body."},
+                                              {"id": "b", "title": "B", "body": "Second record body."}])
+    assistant.ingest([p])
+    p.write_text('{"id": "a", "title": "A", "body": "First record body."}\n{"id": "b", "title": "B", "body": \n')
+    report = assistant.ingest([p])
+    assert report.removed == [] and report.unchanged == ["a"] and len(report.errors) == 1
+    assert sorted(r["doc_id"] for r in assistant.sources()) == ["a", "b"]
 
 
 @pytest.mark.parametrize("corrupt", [

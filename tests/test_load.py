@@ -262,13 +262,14 @@ def test_directory_without_loadable_files_is_reported(tmp_path):
     assert result.documents == [] and len(result.errors) == 1 and str(d) in result.errors[0]
 
 
-def test_one_bad_file_is_skipped_whole_and_the_rest_load(tmp_path):
+def test_bad_files_are_skipped_whole_bad_lines_alone(tmp_path):
     d = tmp_path / "mixed"
     write_jsonl(d / "good.jsonl", [{"title": "Good", "body": "Good body."}])
     (d / "bad.jsonl").write_text('{"title": "First ok", "body": "would load"}\n{oops\n')
     (d / "empty.txt").write_text("")
     result = load_paths([d])
-    assert [doc.title for doc in result.documents] == ["Good"]  # nothing half-loaded from bad.jsonl
-    assert result.files == [(d / "good.jsonl").resolve()]
+    assert [doc.title for doc in result.documents] == ["First ok", "Good"]  # the good line of bad.jsonl loads
+    assert result.files == [(d / "bad.jsonl").resolve(), (d / "good.jsonl").resolve()]
+    assert result.partial == [(d / "bad.jsonl").resolve()]
     assert len(result.errors) == 2
-    assert any("bad.jsonl:2" in e for e in result.errors) and any("empty.txt" in e for e in result.errors)
+    assert any("bad.jsonl:2: invalid JSON" in e for e in result.errors) and any("empty.txt" in e for e in result.errors)

@@ -1,0 +1,69 @@
+"""Sanitize: article text is untrusted. Three small functions, one per place it can do harm.
+
+- ``normalize_text`` (at load): NFKC, then drop Unicode format characters (category Cf: zero-width space/joiner,
+  bidi overrides, soft hyphen, BOM...) and control characters except newline and tab. "ig\u200bnore" and full-width
+  "ｉｇｎｏｒｅ" become plain "ignore", so every later check (the prompt's instruction filter, BM25, the verifier's
+  number and name checks) sees the words a reader sees. ANSI escape sequences are removed as a whole here too.
+- ``defuse_citations`` (at load and in the prompt's copy of a passage): a citation-like marker that stands in an
+  article ("[3]", "[1, 2]") would be read as a citation of another passage once a sentence of that article is quoted
+  in an answer (the extractive backend quotes sentences verbatim; a model may copy them), so it becomes "(3)".
+- ``for_terminal`` (at output): everything printed that came from an article (titles, passages, answers that quote
+  them, file names) loses ANSI CSI/OSC/DCS sequences and C0/C1 control characters, so a stored article cannot clear
+  the screen, set the window title or write hyperlinks into the user's terminal. ``for_json_output`` escapes the C1
+  controls that ``json.dumps(ensure_ascii=False)`` would print raw (C0 are always escaped), keeping the data exact.
+
+Escape sequences are matched by a few regular expressions over the ECMA-48 grammar (CSI, OSC/DCS/SOS/PM/APC up to
+their terminator, two-character ESC sequences, and their 8-bit C1 forms); no dependency is added for it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .verify import CITATION
+
+# ECMA-48: CSI (ESC [ or 8-bit 0x9b) params/intermediates final; OSC/DCS/SOS/PM/APC (ESC ] P X ^ _ or 8-bit) ...
+# up to ST (ESC \ or 0x9c) or BEL, or unterminated to the end; two-character ESC sequences (ESC c, ESC 7 ...).
+ANSI = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])(?:[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c|$)"
+    r"|\x1b[ -/]*[0-~]?")
+# C0 except tab and newline, DEL, C1
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _drop_format_chars(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, without escape sequences, format characters or control characters (newline and tab kept; CRLF → LF)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text or not text.isascii():  # the escape-sequence scan is the slow one: skip it when it can't match
+        text = ANSI.sub("", text)
+    text = CONTROL.sub("", _drop_format_chars(text))  # before NFKC, so what they split composes
+    # NFKC, except that "…" stays one character (NFKC spells it "...", and titles cut by the loader end with it)
+    return "…".join(unicodedata.normalize("NFKC", part) for part in text.split("…"))
+
+
+def defuse_citations(text: str) -> str:
+    """'as reported [3]' → 'as reported (3)': article text never holds a marker the citation parser would read."""
+    if "[" not in text:
+        return text
+    return CITATION.sub(lambda m: m.group()[: len(m.group()) - len(m.group().lstrip())]
+                        + "(" + m.group().strip()[1:-1] + ")", text)
+
+
+def for_terminal(text: str) -> str:
+    """Text safe to print: no escape sequences, no control characters but newline and tab, no bidi overrides."""
+    text = ANSI.sub("", text)
+    text = CONTROL.sub("", text)
+    return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+
+
+def for_json_output(text: str) -> str:
+    """A JSON document with its raw C1 control characters written as \\u escapes (same data, safe to print)."""
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
