@@ -99,10 +99,15 @@ def make_assistant(data_dir):
     """Build Assistants on the per-test data dir (extra settings as keyword arguments)."""
     from assistant import Assistant
 
-    def make(**overrides):
+    def make(embedder=None, generator=None, **overrides):
+        """Backends passed in (``embedder=``, ``generator=``) replace the built ones, as a caller's would."""
+        from assistant.backends import Backends
+        from assistant.settings import load_settings
+
         overrides.setdefault("data_dir", data_dir)
         overrides.setdefault("llm", "extractive")
-        return Assistant(**overrides)
+        settings = load_settings(**overrides)
+        return Assistant(settings, backends=Backends(settings, embedder=embedder, generator=generator))
 
     return make
 
