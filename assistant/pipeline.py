@@ -5,6 +5,7 @@ Backends are built lazily, so listing sources does not load a model and ``ask`` 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,8 +292,10 @@ class Assistant:
                 yield piece
             raw = "".join(pieces).strip()
         t2 = time.perf_counter()
-        from .prompt import neutralize
+        from .prompt import REDACTED, neutralize
 
+        # the model may copy the prompt's removal notice (and cite it): that is no part of an answer
+        raw = re.sub(re.escape(REDACTED) + r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*", "", raw).strip()
         # checked against the passages as the model saw them: a sentence addressed to the model supports nothing
         verification = self.verifier.verify(raw, {p.n: neutralize(p.text) for p in passages}, prompt.refusal,
                                             question=question,
