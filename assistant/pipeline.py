@@ -5,6 +5,7 @@ Backends are built lazily, so listing sources does not load a model and ``ask`` 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,7 +278,7 @@ class Assistant:
 
     def answer_stream(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
                       started: float | None = None) -> Iterator[str | Answer]:
-        from .prompt import build_prompt
+        from .prompt import REDACTED, build_prompt
 
         t1 = time.perf_counter()
         t0 = started if started is not None else t1
@@ -295,6 +296,8 @@ class Assistant:
                 yield piece
             raw = "".join(pieces).strip()
         t2 = time.perf_counter()
+        # the model may copy the prompt's removal notice (and cite it): that is no part of an answer
+        raw = re.sub(re.escape(REDACTED) + r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*", "", raw).strip()
         # checked against the passages as the model saw them: a sentence addressed to the model supports nothing
         verification = self.verifier.verify(raw, prompt.seen, prompt.refusal,
                                             question=question,
