@@ -26,6 +26,7 @@ class IngestReport:
     files: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)  # files of unsupported types found inside directories
 
 
 class Assistant:
@@ -95,6 +96,7 @@ class Assistant:
         loaded = load_paths([Path(p) for p in paths])
         report = self.add_documents(loaded.documents, progress=progress)
         report.errors = loaded.errors
+        report.skipped = [str(p) for p in loaded.skipped]
         report.files = len(loaded.files)
         # a changed file replaces its old documents: drop what a file held before and no longer holds
         fresh: dict[str, set[str]] = {}
@@ -108,7 +110,7 @@ class Assistant:
         return report
 
     def add_documents(self, docs: list[Document], progress: Callable[[int, int], None] | None = None,
-                      batch_chunks: int = 256) -> IngestReport:
+                      batch_chunks: int = 64) -> IngestReport:
         from .chunk import Chunker
 
         report = IngestReport()
@@ -122,6 +124,8 @@ class Assistant:
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
         pending: list[tuple[Document, list]] = []
         done = 0
+        if progress:  # the real total from the start, before the first (slow) embedding batch
+            progress(0, len(todo))
 
         def flush():
             nonlocal done
@@ -189,12 +193,18 @@ class Assistant:
         if self.store.count() == 0:
             raise EmptyIndexError(f"nothing is indexed in {self.settings.data_dir}; "
                                   "run `assistant ingest seeds/` (or any files) first")
+        if filters is not None and filters.active():
+            from .retrieve import resolve_filters
+
+            # --source case-insensitively; NoMatchError ("the filters matched 0 of N chunks; ...") when none match
+            filters = resolve_filters(self.store, filters)
         return self.retriever.retrieve(question, k, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            history: list[tuple[str, str]] | None = None, passages: list[Passage] | None = None) -> Answer:
+            history: list[tuple[str, str]] | None = None, passages: list[Passage] | None = None,
+            status: Callable[[str], None] | None = None) -> Answer:
         answer = None
-        for item in self.ask_stream(question, k, filters, history, passages):
+        for item in self.ask_stream(question, k, filters, history, passages, status=status):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
@@ -202,12 +212,17 @@ class Assistant:
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
                    history: list[tuple[str, str]] | None = None,
-                   passages: list[Passage] | None = None) -> Iterator[str | Answer]:
-        """Yields the answer's text as it is generated, then the verified Answer."""
+                   passages: list[Passage] | None = None,
+                   status: Callable[[str], None] | None = None) -> Iterator[str | Answer]:
+        """Yields the answer's text as it is generated, then the verified Answer. ``status`` (optional) is told each
+        stage as it starts: "retrieving", "loading the language model" (first use in a process), "generating",
+        "checking citations"."""
         from .prompt import build_prompt
 
+        say = status or (lambda stage: None)
         t0 = time.perf_counter()
         if passages is None:
+            say("retrieving")
             query = question if not history else f"{history[-1][0]} {question}"
             k = k or self.settings.k
             passages = self.select(self.retrieve(query, max(k, self.settings.k_max), filters), k)
@@ -217,12 +232,19 @@ class Assistant:
             raw = prompt.refusal
             yield raw
         else:
+            if self._generator is None and (self._parent is None or self._parent._generator is None):
+                say("loading the language model")
+                load = getattr(self.generator, "llm", None)  # the local backend loads its weights lazily
+                if callable(load):
+                    load()
+            say("generating")
             pieces = []
             for piece in self.generator.stream(prompt):
                 pieces.append(piece)
                 yield piece
             raw = "".join(pieces).strip()
         t2 = time.perf_counter()
+        say("checking citations")
         verification = self.verifier.verify(raw, {p.n: p.text for p in passages}, prompt.refusal,
                                             question=question,
                                             withhold_unsupported=self.settings.refuse_unsupported)
