@@ -290,3 +290,10 @@ def dateline_date(text: str, window: int = 160) -> str:
         except ValueError:
             continue
     return ""
+
+
+def stdin_documents(text: str) -> list[Document]:
+    """`ingest -`: news records on stdin, one JSON object per line (or one JSON array); named <stdin> in messages."""
+    if not text.strip():
+        raise InputError("<stdin>: nothing on stdin; pipe JSONL records into `assistant ingest -`")
+    return json_documents(Path("<stdin>.json" if text.lstrip().startswith("[") else "<stdin>"), text)
