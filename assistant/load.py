@@ -141,7 +141,9 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
     if not body:
         raise InputError(f"{where or path}: the article has no text; give it a body, text or content")
     meta = {key: str(record.get(key) or "").strip() for key in ("source", "url", "author", "category")}
-    published = next((str(record[k]).strip() for k in DATE_KEYS if record.get(k)), "") or dateline_date(body)
+    # no date given: a dateline opening the text (after the title, when the text starts with it)
+    published = next((str(record[k]).strip() for k in DATE_KEYS if record.get(k)), "") or \
+        dateline_date(body[len(title):] if title and body.startswith(title) else body)
     digest = content_hash(title, body, meta["source"], published, meta["url"])
     record_id = record.get("id")
     doc_id = str(record_id).strip() if record_id not in (None, "") else digest[:16]

@@ -1,0 +1,71 @@
+"""The command line in a real terminal (a pty, via pexpect): the ingest bar with its total from the start, status
+lines while answering, a streamed answer, a chat whose follow-up is rewritten, readline history across sessions."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from conftest import ROOT, SEEDS
+
+pexpect = pytest.importorskip("pexpect")
+
+KURSK_Q = "How many North Korean troops joined Russian forces in Kursk?"
+UP = "\x1b[A"
+
+
+def spawn(*args, timeout=180):
+    env = {**os.environ, "TERM": "xterm-256color", "ASSISTANT_LLM": "extractive", "PYTHONPATH": str(ROOT),
+           "COLUMNS": "120", "LINES": "40"}
+    return pexpect.spawn(sys.executable, ["-m", "assistant.cli", *map(str, args)], cwd=str(ROOT), env=env,
+                         encoding="utf-8", timeout=timeout, dimensions=(40, 120))
+
+
+def test_ingest_bar_and_ask_status_in_a_terminal(news_jsonl):
+    p = spawn("ingest", SEEDS, news_jsonl)
+    p.expect(r"embedding.*?0/5 docs")  # the real total before the first batch is embedded
+    p.expect(r"5 added, 0 updated, 0 unchanged, 0 replaced; \d+ chunks embedded from 2 files")
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0
+
+    p = spawn("ask", KURSK_Q)
+    p.expect("retrieving…")
+    p.expect("generating…")
+    p.expect(r"Over 10,000 North Korean troops[^\r\n]*\[\d\]")  # streamed by default on a terminal
+    p.expect("Sources:")
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0 and "Checked answer" not in p.before  # the extractive text is its own checked answer
+
+
+def test_chat_follow_up_and_readline_history(seeded, data_dir):
+    p = spawn("chat")
+    p.expect("> ")
+    p.sendline(KURSK_Q)
+    p.expect("10,000")
+    p.expect("Sources:")
+    p.expect("\n> ")
+    p.sendline("and how many Russian troops?")
+    p.expect(r"\(asking: How many Russian troops joined Russian forces in Kursk\?\)")
+    p.expect("50,000")
+    p.expect("\n> ")
+    p.send(UP + UP + "\r")  # readline: the first question again, recalled with the arrow keys
+    p.expect(r"10,000 North Korean troops")
+    p.expect("\n> ")
+    p.sendline("")
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0
+    history = (data_dir / "chat_history").read_text().splitlines()
+    assert history[-3:] == [KURSK_Q, "and how many Russian troops?", KURSK_Q]
+
+    p = spawn("chat")  # the history is kept across sessions
+    p.expect("> ")
+    p.send(UP + "\r")
+    p.expect(r"10,000 North Korean troops")
+    p.expect("\n> ")
+    p.sendeof()
+    p.expect(pexpect.EOF)
