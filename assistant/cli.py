@@ -8,9 +8,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # typer >= 0.2x carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # older typer: click itself
+    from click.exceptions import UsageError
 
 
 class _Commands(TyperGroup):
@@ -26,21 +30,22 @@ class _Commands(TyperGroup):
         except AssistantError as err:
             echo_err(f"error: {err}")
             raise typer.Exit(1) from None
-        except click.UsageError as err:
+        except UsageError as err:
             _usage_error(err)
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as err:
+        except UsageError as err:
             _usage_error(err)
 
 
-def _usage_error(err: click.UsageError):
+def _usage_error(err: UsageError):
     if type(err).__name__ == "NoArgsIsHelpError":  # `assistant` alone: click shows the help
         raise err
-    where = err.ctx.command_path if err.ctx is not None else "assistant"
-    echo_err(f"error: {' '.join(err.format_message().split()).rstrip('.')}; see `{where} --help`")
+    where = " ".join(["assistant"] + (err.ctx.command_path.split()[1:] if err.ctx is not None else []))
+    message = " ".join(err.format_message().replace("Value error, ", "").split()).rstrip(".")
+    echo_err(f"error: {message}; see `{where} --help`")
     raise typer.Exit(1) from None
 
 
@@ -185,6 +190,13 @@ def _read_question(question: Optional[str]) -> str:
     return question
 
 
+def _say_standalone(a, asked: str, history) -> None:
+    """Show how a follow-up will be asked, when it is rewritten (stderr: not part of the answer)."""
+    question = a.standalone(asked, history)
+    if question != asked:
+        echo_err(f"(asking: {question})")
+
+
 def _log(a, answer, asked: str) -> None:
     from .errors import AssistantError
     from .logs import log_for
@@ -215,19 +227,17 @@ def ask(question: Annotated[Optional[str], typer.Argument(help="The question; - 
     asked = _read_question(question)
     a = make_assistant(data_dir, llm, model, k)
     filters = Filters(source=source, since=since, until=until)
-    question = asked
+    history = None
     if cont:
-        from .followup import rewrite
         from .logs import log_for
 
         last = log_for(a.settings).last()
         if last is None:
             raise AssistantError("nothing in the log to continue; ask a question without -c first")
-        question = rewrite(asked, last["question"], last["answer"])
-        if question != asked:
-            echo_err(f"(asking: {question})")
+        history = [(last["question"], last["answer"])]
+        _say_standalone(a, asked, history)
     stream = (sys.stdout.isatty() and not as_json) if stream is None else stream and not as_json
-    answer = show_answer(a, question, k, filters, stream=stream, as_json=as_json, status=Status())
+    answer = show_answer(a, asked, k, filters, stream=stream, as_json=as_json, status=Status(), history=history)
     if not no_log:
         _log(a, answer, asked)
 
@@ -241,7 +251,6 @@ def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Si
     that stands on its own before it is searched; arrow keys edit and recall earlier questions (kept across sessions).
     Empty line, `exit` or Ctrl-D quits."""
     from .errors import AssistantError
-    from .followup import rewrite
     from .retrieve import Filters
     from .terminal import Status, line_editing, show_answer
 
@@ -259,11 +268,11 @@ def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Si
                 break
             if not asked or asked in {"exit", "quit", ":q"}:
                 break
-            question = rewrite(asked, *previous) if previous else asked
-            if question != asked:
-                echo_err(f"(asking: {question})")
+            history = [previous] if previous else None
+            _say_standalone(a, asked, history)
             try:
-                answer = show_answer(a, question, k, filters, stream=stream, as_json=False, status=Status())
+                answer = show_answer(a, asked, k, filters, stream=stream, as_json=False, status=Status(),
+                                     history=history)
             except AssistantError as err:
                 echo_err(f"error: {err}")
                 continue

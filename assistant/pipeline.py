@@ -200,6 +200,13 @@ class Assistant:
             filters = resolve_filters(self.store, filters)
         return self.retriever.retrieve(question, k, filters)
 
+    def standalone(self, question: str, history: list[tuple[str, str]] | None) -> str:
+        """A follow-up ("and how many Russian troops?", "how far can it fly?") rewritten into a question that stands
+        on its own, from the last (question, answer) turn; a standalone question comes back as it is."""
+        from .followup import rewrite
+
+        return rewrite(question, *history[-1]) if history else question
+
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
             history: list[tuple[str, str]] | None = None, passages: list[Passage] | None = None,
             status: Callable[[str], None] | None = None) -> Answer:
@@ -221,11 +228,12 @@ class Assistant:
 
         say = status or (lambda stage: None)
         t0 = time.perf_counter()
+        if history:  # a follow-up is rewritten to stand on its own, then retrieved and answered as such
+            question = self.standalone(question, history)
         if passages is None:
             say("retrieving")
-            query = question if not history else f"{history[-1][0]} {question}"
             k = k or self.settings.k
-            passages = self.select(self.retrieve(query, max(k, self.settings.k_max), filters), k)
+            passages = self.select(self.retrieve(question, max(k, self.settings.k_max), filters), k)
         t1 = time.perf_counter()
         prompt = build_prompt(self.settings.prompts_dir, question, passages, history)
         if not passages:

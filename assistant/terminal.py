@@ -79,7 +79,8 @@ def checked_ending(raw: str, answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def show_answer(assistant, question: str, k, filters, *, stream: bool, as_json: bool, status: Status) -> Answer:
+def show_answer(assistant, question: str, k, filters, *, stream: bool, as_json: bool, status: Status,
+                history: list[tuple[str, str]] | None = None) -> Answer:
     """Answer and print: JSON; or the streamed text, then the checked answer (when the check changed anything) and
     the sources; or the checked answer and its sources. Returns the Answer."""
     import typer
@@ -88,13 +89,13 @@ def show_answer(assistant, question: str, k, filters, *, stream: bool, as_json: 
 
     try:
         if not stream or as_json:
-            answer = assistant.ask(question, k, filters, status=status)
+            answer = assistant.ask(question, k, filters, history=history, status=status)
             status.stop()
             typer.echo(answer_json(answer) if as_json else answer_text(answer))
             return answer
         pieces: list[str] = []
         answer = None
-        for item in assistant.ask_stream(question, k, filters, status=status):
+        for item in assistant.ask_stream(question, k, filters, history=history, status=status):
             if isinstance(item, Answer):
                 answer = item
             else:

@@ -41,31 +41,33 @@ def test_ingest_bar_and_ask_status_in_a_terminal(news_jsonl):
     assert p.exitstatus == 0 and "Checked answer" not in p.before  # the extractive text is its own checked answer
 
 
-def test_chat_follow_up_and_readline_history(seeded, data_dir):
+def test_chat_follow_up_and_readline_history(make_assistant, news_jsonl, data_dir):
+    make_assistant().ingest([news_jsonl])
     p = spawn("chat")
     p.expect("> ")
-    p.sendline(KURSK_Q)
-    p.expect("10,000")
+    p.sendline("How often will the harbour ferry run?")
+    p.expect("twenty minutes")
     p.expect("Sources:")
     p.expect("\n> ")
-    p.sendline("and how many Russian troops?")
-    p.expect(r"\(asking: How many Russian troops joined Russian forces in Kursk\?\)")
-    p.expect("50,000")
+    p.sendline("When do its night crossings end?")
+    p.expect(r"\(asking: When do the harbour ferry’s night crossings end\?\)")
+    p.expect("midnight")
     p.expect("\n> ")
     p.send(UP + UP + "\r")  # readline: the first question again, recalled with the arrow keys
-    p.expect(r"10,000 North Korean troops")
+    p.expect("twenty minutes")
     p.expect("\n> ")
     p.sendline("")
     p.expect(pexpect.EOF)
     p.close()
     assert p.exitstatus == 0
     history = (data_dir / "chat_history").read_text().splitlines()
-    assert history[-3:] == [KURSK_Q, "and how many Russian troops?", KURSK_Q]
+    assert history[-3:] == ["How often will the harbour ferry run?", "When do its night crossings end?",
+                            "How often will the harbour ferry run?"]
 
     p = spawn("chat")  # the history is kept across sessions
     p.expect("> ")
     p.send(UP + "\r")
-    p.expect(r"10,000 North Korean troops")
+    p.expect("twenty minutes")
     p.expect("\n> ")
     p.sendeof()
     p.expect(pexpect.EOF)

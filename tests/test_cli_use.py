@@ -75,12 +75,12 @@ def test_every_command_help_has_examples(cli, command):
     assert examples and all(line.strip().startswith(("assistant", "cat ", ">")) for line in examples)
 
 
-@pytest.mark.parametrize("command, option, choices", [("ask", "--llm", "[local|openai|extractive]"),
-                                                      ("chat", "--llm", "[local|openai|extractive]"),
-                                                      ("eval", "--mode", "[noise|rejection|counterfactual]"),
-                                                      ("eval", "--judge", "[heuristic|llm]")])
+@pytest.mark.parametrize("command, option, choices", [("ask", "--llm", "local|openai|extractive"),
+                                                      ("chat", "--llm", "local|openai|extractive"),
+                                                      ("eval", "--mode", "noise|rejection|counterfactual"),
+                                                      ("eval", "--judge", "heuristic|llm")])
 def test_choices_are_listed_and_checked(cli, command, option, choices):
-    assert choices in " ".join(cli(command, "--help", data=False).stdout.split())
+    assert f"{option} <{choices}>" in " ".join(cli(command, "--help", data=False).stdout.split())
     args = [command] + (["evals/seed.jsonl"] if command == "eval" else []) + [option, "bogus"]
     line = one_error(cli(*args), option, "bogus")
     assert line.endswith(f"see `assistant {command} --help`")
@@ -183,26 +183,31 @@ def test_answers_are_logged_and_listed(cli_seeded):
     assert f"Q: {KURSK_Q}" in text and "A: Over 10,000" in text and re.search(r"^   \[1\] ", text, re.M)
 
 
-def test_continue_follows_up_on_the_last_logged_answer(cli_seeded):
-    one_error(cli_seeded("ask", "-c", "and how many Russian troops?"), "nothing in the log")
-    assert cli_seeded("ask", KURSK_Q).exit_code == 0
-    r = cli_seeded("ask", "-c", "and how many Russian troops?", "--json")
+FERRY_Q = "How often will the harbour ferry run?"
+FERRY_FOLLOWUP = "When do its night crossings end?"
+FERRY_STANDALONE = "When do the harbour ferry’s night crossings end?"
+
+
+def test_continue_follows_up_on_the_last_logged_answer(cli_news):
+    one_error(cli_news("ask", "-c", FERRY_FOLLOWUP), "nothing in the log")
+    assert "twenty minutes" in cli_news("ask", FERRY_Q).stdout
+    r = cli_news("ask", "-c", FERRY_FOLLOWUP, "--json")
     assert r.exit_code == 0, r.output
-    assert r.stderr.strip() == "(asking: How many Russian troops joined Russian forces in Kursk?)"
+    assert r.stderr.strip() == f"(asking: {FERRY_STANDALONE})"
     out = json.loads(r.stdout)
-    assert "50,000" in out["answer"] and "10,000" not in out["answer"]
-    rows = json.loads(cli_seeded("logs", "--json", "-n", "1").stdout)
-    assert rows[0]["asked"] == "and how many Russian troops?"
-    assert rows[0]["question"] == "How many Russian troops joined Russian forces in Kursk?"
+    assert out["question"] == FERRY_STANDALONE and "midnight" in out["answer"]
+    rows = json.loads(cli_news("logs", "--json", "-n", "1").stdout)
+    assert (rows[0]["asked"], rows[0]["question"]) == (FERRY_FOLLOWUP, FERRY_STANDALONE)
+    assert "(asked as: When do the harbour ferry’s night crossings end?)" in cli_news("logs", "-n", "1").stdout
 
 
-def test_chat_rewrites_a_followup(cli_seeded):
-    r = cli_seeded("chat", input=f"{KURSK_Q}\nand how many Russian troops?\n\n")
+def test_chat_rewrites_a_followup(cli_news):
+    r = cli_news("chat", input=f"{FERRY_Q}\n{FERRY_FOLLOWUP}\n\n")
     assert r.exit_code == 0, r.output
     first, second = r.stdout.split("> ")[1:3]
-    assert "10,000" in first and "50,000" in second and "10,000" not in second.split("Sources:")[0]
-    assert r.stderr.strip() == "(asking: How many Russian troops joined Russian forces in Kursk?)"
-    assert len(json.loads(cli_seeded("logs", "--json").stdout)) == 2
+    assert "twenty minutes" in first and "midnight" in second and "Sources:" in second
+    assert r.stderr.strip() == f"(asking: {FERRY_STANDALONE})"
+    assert [row["question"] for row in json.loads(cli_news("logs", "--json").stdout)] == [FERRY_Q, FERRY_STANDALONE]
 
 
 # ---- remove
