@@ -236,6 +236,7 @@ def ask(question: Annotated[Optional[str], typer.Argument(help="The question; - 
             raise AssistantError("nothing in the log to continue; ask a question without -c first")
         history = [(last["question"], last["answer"])]
         _say_standalone(a, asked, history)
+    a.check_filters(filters)
     stream = (sys.stdout.isatty() and not as_json) if stream is None else stream and not as_json
     answer = show_answer(a, asked, k, filters, stream=stream, as_json=as_json, status=Status(), history=history)
     if not no_log:
@@ -256,6 +257,7 @@ def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Si
 
     a = make_assistant(data_dir, llm, model, k)
     filters = Filters(source=source, since=since, until=until)
+    a.check_filters(filters)
     stream = sys.stdout.isatty() if stream is None else stream
     previous: tuple[str, str] | None = None
     typer.echo("Ask about the indexed articles. Empty line to quit.")
@@ -290,7 +292,9 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")], data
     from .retrieve import Filters
 
     a = make_assistant(data_dir, k=k)
-    passages = a.retrieve(query, k or a.settings.k, Filters(source=source, since=since, until=until))
+    filters = Filters(source=source, since=since, until=until)
+    a.check_filters(filters)
+    passages = a.retrieve(query, k or a.settings.k, filters)
     if as_json:
         typer.echo(json.dumps([{**p.to_json(), **{key: p.metadata.get(key, "") for key in
                                                   ("source", "published_at", "url")}} for p in passages],

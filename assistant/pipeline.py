@@ -196,9 +196,16 @@ class Assistant:
         if filters is not None and filters.active():
             from .retrieve import resolve_filters
 
-            # --source case-insensitively; NoMatchError ("the filters matched 0 of N chunks; ...") when none match
-            filters = resolve_filters(self.store, filters)
+            filters = resolve_filters(self.store, filters)  # the source matched case-insensitively
         return self.retriever.retrieve(question, k, filters)
+
+    def check_filters(self, filters: Filters | None) -> None:
+        """Raise NoMatchError ("the filters (...) matched 0 of N chunks; M of D documents have no date; ...") when the
+        filters match nothing indexed (retrieve would find nothing, and ask would refuse)."""
+        if filters is not None and filters.active() and self.store.count():
+            from .retrieve import resolve_filters
+
+            resolve_filters(self.store, filters, strict=True)
 
     def standalone(self, question: str, history: list[tuple[str, str]] | None) -> str:
         """A follow-up ("and how many Russian troops?", "how far can it fly?") rewritten into a question that stands

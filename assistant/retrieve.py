@@ -43,10 +43,11 @@ class Filters:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def resolve_filters(store, filters: Filters) -> Filters:
+def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
     """The filters with `source` matched case-insensitively against the stored sources (works on any index: no
-    extra metadata needed). Raises NoMatchError, saying how many chunks there are and how many documents lack a date
-    or a source, when the filters match no chunk."""
+    extra metadata needed). When the filters match no chunk and ``strict`` is set, raises NoMatchError saying how many
+    chunks there are and how many documents lack a date or a source (otherwise retrieval finds nothing, and the
+    answer is a refusal)."""
     since = day_int(filters.since, "--since") if filters.since else None
     until = day_int(filters.until, "--until") if filters.until else None
     metas = store.get(include_text=False)["metadatas"]
@@ -63,7 +64,7 @@ def resolve_filters(store, filters: Filters) -> Filters:
         if until is not None and (day is None or day > until):
             continue
         matched += 1
-    if matched == 0:
+    if matched == 0 and strict:
         docs: dict[str, dict] = {}
         for m in metas:
             docs.setdefault(m["doc_id"], m)
