@@ -235,12 +235,13 @@ class Assistant:
 
         say = status or (lambda stage: None)
         t0 = time.perf_counter()
-        if history:  # a follow-up is rewritten to stand on its own, then retrieved and answered as such
-            question = self.standalone(question, history)
+        # a follow-up ("and how many Russian troops?") is retrieved as the question it stands for; the model reads it
+        # as asked, after the earlier turn (better than the rewrite for both backends: evals/README.md)
+        standalone = self.standalone(question, history)
         if passages is None:
             say("retrieving")
             k = k or self.settings.k
-            passages = self.select(self.retrieve(question, max(k, self.settings.k_max), filters), k)
+            passages = self.select(self.retrieve(standalone, max(k, self.settings.k_max), filters), k)
         t1 = time.perf_counter()
         prompt = build_prompt(self.settings.prompts_dir, question, passages, history)
         if not passages:
@@ -261,12 +262,12 @@ class Assistant:
         t2 = time.perf_counter()
         say("checking citations")
         verification = self.verifier.verify(raw, {p.n: p.text for p in passages}, prompt.refusal,
-                                            question=question,
+                                            question=standalone,
                                             withhold_unsupported=self.settings.refuse_unsupported)
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
         yield Answer(
-            question=question,
+            question=standalone,
             answer=verification.answer,
             refused=verification.refused,
             citations=[Citation.from_passage(by_n[n]) for n in sorted(verification.cited)],

@@ -55,3 +55,15 @@ def test_ask_with_history_answers_the_standalone_question(seeded):
                         history=[("What is the range of the ATACMS?", "About 190 miles [1].")])
     assert answer.question == "Is Ukraine's stockpile of the ATACMS limited?"
     assert "stockpile of ATACMS is limited" in answer.answer
+
+
+def test_the_issue_example_gets_the_russian_figure(seeded):
+    """"and how many Russian troops?" after the North Korean question: retrieved as the standalone question, read by
+    the generator as asked after the earlier turn — the answer leads with the Russian figure (it used to repeat the
+    North Korean one)."""
+    first = seeded.ask("How many North Korean troops joined Russian forces in Kursk?")
+    assert "10,000" in first.answer
+    answer = seeded.ask("and how many Russian troops?", history=[(first.question, first.answer)])
+    assert answer.question == "How many Russian troops joined Russian forces in Kursk?"
+    lead = answer.answer.split(" [")[0]
+    assert "50,000 Russian troops" in lead and "10,000" not in lead
