@@ -234,9 +234,9 @@ def _substitute(x: str, previous: str) -> str | None:
     return _sentence(p + ["—"] + xs)
 
 
-def is_standalone(question: str) -> bool:
-    q = question.strip()
-    return not (ELLIPSIS.match(q.rstrip("?")) or PRONOUN.search(q))
+def is_elliptical(question: str) -> bool:
+    """ "and X?", "what about X?": a fragment that leans on the previous question's words (not just a pronoun)."""
+    return bool(ELLIPSIS.match(" ".join(question.split()).rstrip("?. ")))
 
 
 def rewrite(question: str, previous_question: str = "", previous_answer: str = "") -> str:

@@ -235,9 +235,15 @@ class Assistant:
 
         say = status or (lambda stage: None)
         t0 = time.perf_counter()
-        # a follow-up ("and how many Russian troops?") is retrieved as the question it stands for; the model reads it
-        # as asked, after the earlier turn (better than the rewrite for both backends: evals/README.md)
+        # a follow-up is retrieved as the question it stands for. The generator, which sees the earlier turn, reads a
+        # pronoun follow-up rewritten ("How far can it fly?" → "... the ATACMS ...") but an elliptical one as asked:
+        # the rewrite of "and how many Russian troops?" carries over words that do not apply ("... joined Russian
+        # forces in Kursk?") and leads both backends back to the first answer (evals/README.md)
         standalone = self.standalone(question, history)
+        if history:
+            from .followup import is_elliptical
+
+            question = question if is_elliptical(question) else standalone
         if passages is None:
             say("retrieving")
             k = k or self.settings.k
