@@ -234,9 +234,17 @@ def _substitute(x: str, previous: str) -> str | None:
     return _sentence(p + ["—"] + xs)
 
 
-def is_elliptical(question: str) -> bool:
-    """ "and X?", "what about X?": a fragment that leans on the previous question's words (not just a pronoun)."""
-    return bool(ELLIPSIS.match(" ".join(question.split()).rstrip("?. ")))
+def asked_for_generation(question: str, previous_question: str = "", previous_answer: str = "") -> str:
+    """What the generator reads (after the earlier turn): for "and how many Russian troops?" the fragment as a question
+    of its own, "How many Russian troops?" — the full rewrite carries over words that do not apply ("... joined
+    Russian forces in Kursk?") and leads a model back to the first answer; otherwise the standalone rewrite."""
+    q = " ".join(question.split())
+    m = ELLIPSIS.match(q.rstrip("?. ")) if previous_question else None
+    if m and _bare(_words(m.group("x"))[0]) in WH:
+        x = m.group("x").strip()
+        return _replace_pronouns(_sentence(_words(x)), previous_question, previous_answer) if PRONOUN.search(x) \
+            else _sentence(_words(x))
+    return rewrite(question, previous_question, previous_answer)
 
 
 def rewrite(question: str, previous_question: str = "", previous_answer: str = "") -> str:

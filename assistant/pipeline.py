@@ -235,15 +235,13 @@ class Assistant:
 
         say = status or (lambda stage: None)
         t0 = time.perf_counter()
-        # a follow-up is retrieved as the question it stands for. The generator, which sees the earlier turn, reads a
-        # pronoun follow-up rewritten ("How far can it fly?" → "... the ATACMS ...") but an elliptical one as asked:
-        # the rewrite of "and how many Russian troops?" carries over words that do not apply ("... joined Russian
-        # forces in Kursk?") and leads both backends back to the first answer (evals/README.md)
+        # a follow-up is retrieved as the question it stands for; the generator, which also sees the earlier turn,
+        # reads "and how many Russian troops?" as "How many Russian troops?" (followup.asked_for_generation)
         standalone = self.standalone(question, history)
         if history:
-            from .followup import is_elliptical
+            from .followup import asked_for_generation
 
-            question = question if is_elliptical(question) else standalone
+            question = asked_for_generation(question, *history[-1])
         if passages is None:
             say("retrieving")
             k = k or self.settings.k
