@@ -43,7 +43,11 @@ class _Commands(TyperGroup):
 def _usage_error(err: UsageError):
     if type(err).__name__ == "NoArgsIsHelpError":  # `assistant` alone: click shows the help
         raise err
-    where = " ".join(["assistant"] + (err.ctx.command_path.split()[1:] if err.ctx is not None else []))
+    names, ctx = [], err.ctx
+    while ctx is not None and ctx.parent is not None:  # the subcommand path, however the program was started
+        names.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    where = " ".join(["assistant", *names])
     message = " ".join(err.format_message().replace("Value error, ", "").split()).rstrip(".")
     echo_err(f"error: {message}; see `{where} --help`")
     raise typer.Exit(1) from None
