@@ -27,6 +27,10 @@ class Backends:
         return [k for k in MODEL_SETTINGS if getattr(settings, k) != getattr(self.settings, k)]
 
     @property
+    def generator_built(self) -> bool:
+        return self._generator is not None
+
+    @property
     def embedder(self):
         with self._lock:
             if self._embedder is None:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
 
+try:  # typer >= 0.2x carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # older typer: click itself
+    from click.exceptions import UsageError
+
 
 class _Commands(TyperGroup):
-    """Every command reports an AssistantError as one `error: ...` line on stderr and exits 1, however the app is
-    invoked (the console script, ``python -m assistant.cli``, or typer's CliRunner in tests)."""
+    """Every command reports an AssistantError, and a usage error (a bad option value, a missing argument), as one
+    `error: ...` line on stderr and exits 1, however the app is invoked (the console script, ``python -m
+    assistant.cli``, or typer's CliRunner in tests)."""
 
     def invoke(self, ctx):
         import os
@@ -25,6 +32,9 @@ class _Commands(TyperGroup):
         except AssistantError as err:
             echo_err(f"error: {err}")
             raise typer.Exit(1) from None
+        except UsageError as err:
+            _usage_error(err)
+
         except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
         except Exception as err:  # a bug or an unforeseen failure: still one line (ASSISTANT_DEBUG=1 shows it all)
@@ -35,29 +45,80 @@ class _Commands(TyperGroup):
                      "ASSISTANT_DEBUG=1 for the traceback)")
             raise typer.Exit(1) from None
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as err:
+            _usage_error(err)
+
+
+def _usage_error(err: UsageError):
+    if type(err).__name__ == "NoArgsIsHelpError":  # `assistant` alone: click shows the help
+        raise err
+    names, ctx = [], err.ctx
+    while ctx is not None and ctx.parent is not None:  # the subcommand path, however the program was started
+        names.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    where = " ".join(["assistant", *names])
+    message = " ".join(err.format_message().replace("Value error, ", "").split()).rstrip(".")
+    echo_err(f"error: {message}; see `{where} --help`")
+    raise typer.Exit(1) from None
+
 
 app = typer.Typer(help="Grounded, cited answers over news articles — offline by default, every citation checked.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  rich_markup_mode=None, cls=_Commands)
+                  no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+
+
+class LlmName(str, Enum):
+    local = "local"
+    openai = "openai"
+    extractive = "extractive"
+
+
+def _version(value: bool):
+    if value:
+        from . import __version__
+
+        typer.echo(f"assistant {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", help="Show the version and exit.", is_eager=True,
+                                                callback=_version)] = False):
+    """Grounded, cited answers over news articles — offline by default, every citation checked."""
+
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where the index lives [env ASSISTANT_DATA_DIR].",
                                                  show_default=False)]
-Llm = Annotated[Optional[str], typer.Option("--llm", help="Generator: local, openai or extractive [env ASSISTANT_LLM].")]
+Llm = Annotated[Optional[LlmName], typer.Option("--llm", help="Generator [env ASSISTANT_LLM; default local].",
+                                                show_default=False)]
 Model = Annotated[Optional[str], typer.Option("--model", help="local: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b; "
-                                                             "openai: the served model id [env ASSISTANT_LLM_MODEL].")]
+                                                             "openai: the served model id [env ASSISTANT_LLM_MODEL]; "
+                                                             "`assistant models` lists them.")]
 K = Annotated[Optional[int], typer.Option("--k", "-k", help="Exactly this many passages [default: at least 4, more "
                                                           "short ones within the context budget].", min=1, max=50)]
-Source = Annotated[Optional[str], typer.Option("--source", help="Only passages from this source.")]
+Source = Annotated[Optional[str], typer.Option("--source", help="Only passages from this source (any case).")]
 Since = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")]
 Until = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+Stream = Annotated[Optional[bool], typer.Option("--stream/--no-stream", help="Print the text as it is generated, "
+                                                "then the checked answer [default: on a terminal].",
+                                                show_default=False)]
+NoLog = Annotated[bool, typer.Option("--no-log", help="Do not record this in the log (`assistant logs`).")]
 
 
 def make_assistant(data_dir=None, llm=None, model=None, k=None):
     from .pipeline import Assistant
     from .retrieve import Budget
+    from .settings import config_file, unknown_config_keys
 
-    return Assistant(data_dir=data_dir, llm=llm, llm_model=model, **Budget.exactly(k))
+    for key, close in unknown_config_keys():
+        echo_err(f"warning: {config_file()}: '{key}' is not a setting and is ignored"
+                 + (f"; did you mean '{close}'?" if close else "; the README's Settings table lists them"))
+    return Assistant(data_dir=data_dir, llm=llm.value if isinstance(llm, Enum) else llm, llm_model=model,
+                     **Budget.exactly(k))
 
 
 def echo_err(message: str) -> None:
@@ -79,18 +140,39 @@ def echo_json(text: str) -> None:
     typer.echo(for_json_output(text))
 
 
-@app.command()
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directories (.txt .md .html .json .jsonl).")],
+def _examples(*lines: str) -> str:
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@app.command(epilog=_examples("assistant ingest seeds/ more-news/ feed.jsonl",
+                              "assistant ingest report.pdf notes.docx saved-page.html",
+                              "cat records.jsonl | assistant ingest -"))
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directories (.txt .md .html .json .jsonl .pdf "
+                                                           ".docx); - reads JSONL records from stdin.")],
            data_dir: DataDir = None, as_json: Json = False):
     """Index articles. Re-ingesting unchanged files changes nothing; a changed file replaces its old chunks."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     a = make_assistant(data_dir)
-    with Progress(TextColumn("embedding"), BarColumn(), TextColumn("{task.completed}/{task.total} docs"),
+    stdin_docs = None
+    if Path("-") in paths:
+        from .load import stdin_documents
+
+        stdin_docs = stdin_documents(sys.stdin.read())
+        paths = [p for p in paths if p != Path("-")]
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("docs"),
                   TimeRemainingColumn(), transient=True, console=_stderr_console(),
                   disable=as_json or not sys.stderr.isatty()) as bar:
-        task = bar.add_task("embed", total=None)
-        report = a.ingest(paths, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        task = bar.add_task("reading files", total=None)
+
+        def progress(done, total):
+            bar.update(task, description="embedding", completed=done, total=total)
+
+        report = a.ingest(paths, progress=progress) if paths else None
+        if stdin_docs is not None:
+            bar.reset(task, description="embedding")
+            extra = a.add_documents(stdin_docs, progress=progress)
+            report = _merge(report, extra)
     for error in report.errors:
         echo_err(f"error: {error}")
     for note in report.skipped:
@@ -98,7 +180,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directorie
     if as_json:
         echo_json(json.dumps({k: getattr(report, k) for k in
                               ("added", "updated", "unchanged", "removed", "chunks", "files", "errors", "seconds",
-                               "repaired", "skipped")}))
+                               "repaired", "skipped", "unsupported")}))
     else:
         if report.repaired:
             echo(f"repaired {len(report.repaired)} document(s) an earlier ingest left incomplete: "
@@ -106,8 +188,24 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directorie
         echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
                    f"{len(report.removed)} replaced; {report.chunks} chunks embedded from {report.files} files "
                    f"in {report.seconds:.1f}s → {a.store.location}")
+        if report.skipped:
+            shown = ", ".join(report.skipped[:5]) + (f", … ({len(report.skipped) - 5} more)"
+                                                    if len(report.skipped) > 5 else "")
+            typer.echo(f"skipped {len(report.skipped)} file(s) of unsupported types: {shown}")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _merge(report, extra):
+    if report is None:
+        extra.files = 1
+        return extra
+    for key in ("added", "updated", "unchanged", "removed", "errors"):
+        getattr(report, key).extend(getattr(extra, key))
+    report.chunks += extra.chunks
+    report.files += 1
+    report.seconds += extra.seconds
+    return report
 
 
 def _stderr_console():
@@ -116,83 +214,168 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-@app.command()
-def ask(question: Annotated[str, typer.Argument(help="The question.")], data_dir: DataDir = None, k: K = None,
+def _read_question(question: Optional[str]) -> str:
+    from .errors import AssistantError
+
+    if question in (None, "-"):
+        if question is None and sys.stdin.isatty():
+            raise AssistantError("no question given; `assistant ask \"...\"`, or `-` to read it from stdin")
+        question = sys.stdin.read()
+    question = " ".join(question.split())
+    if not question:
+        raise AssistantError("the question is empty; ask something")
+    return question
+
+
+def _say_standalone(a, asked: str, history) -> None:
+    """Show how a follow-up will be asked, when it is rewritten (stderr: not part of the answer)."""
+    question = a.standalone(asked, history)
+    if question != asked:
+        echo_err(f"(asking: {question})")
+
+
+def _log(a, answer, asked: str) -> None:
+    from .errors import AssistantError
+    from .logs import log_for
+
+    try:
+        log_for(a.settings).add(answer, asked)
+    except AssistantError as err:
+        echo_err(f"warning: {err}")
+
+
+@app.command(epilog=_examples('assistant ask "What is the range of the ATACMS?"',
+                              'assistant ask "..." --json | jq .citations',
+                              "cat question.txt | assistant ask -",
+                              'assistant ask -c "and how many Russian troops?"   # follows up on the last answer',
+                              'assistant ask "What was announced?" --source "the verge" --since 2023-10-01'))
+def ask(question: Annotated[Optional[str], typer.Argument(help="The question; - (or a pipe) reads it from stdin.",
+                                                          show_default=False)] = None,
+        data_dir: DataDir = None, k: K = None,
         source: Source = None, since: Since = None, until: Until = None, llm: Llm = None, model: Model = None,
-        as_json: Json = False,
-        stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they come, sources after.")] = False,
+        as_json: Json = False, stream: Stream = None,
+        cont: Annotated[bool, typer.Option("--continue", "-c", help="A follow-up to the last logged answer.")]
+        = False, no_log: NoLog = False,
         explain: Annotated[bool, typer.Option("--explain", help="Show how each sentence was checked: which check "
                                                                "failed, which citations moved.")] = False):
     """Answer a question from the indexed articles, citing passages as [n]; every citation is checked."""
-    from .present import answer_json, answer_text, explain_text, sources_text
+    from .errors import AssistantError
     from .retrieve import Filters
-    from .types import Answer
+    from .terminal import Status, show_answer
 
+    asked = _read_question(question)
     a = make_assistant(data_dir, llm, model, k)
     filters = Filters(source=source, since=since, until=until)
-    if stream and not as_json:
-        streamed = []
-        for item in a.ask_stream(question, k, filters):
-            if isinstance(item, Answer):
-                final = item
-            else:
-                streamed.append(item)
-                echo(item, nl=False)
-        typer.echo()
-        if final.answer.strip() != "".join(streamed).strip() and not final.refused:
-            echo(f"\nChecked answer (citations verified): {final.answer}")
-        echo(sources_text(final))
-        if explain:
-            echo(explain_text(final))
-        return
-    answer = a.ask(question, k, filters)
-    if as_json:
-        echo_json(answer_json(answer))
-    else:
-        echo(answer_text(answer) + (explain_text(answer) if explain else ""))
+    history = None
+    if cont:
+        from .logs import log_for
+
+        last = log_for(a.settings).last()
+        if last is None:
+            raise AssistantError("nothing in the log to continue; ask a question without -c first")
+        history = [(last["question"], last["answer"])]
+        _say_standalone(a, asked, history)
+    a.check_filters(filters)
+    stream = (sys.stdout.isatty() and not as_json) if stream is None else stream and not as_json
+    answer = show_answer(a, asked, k, filters, stream=stream, as_json=as_json, status=Status(), history=history,
+                         explain=explain)
+    if not no_log:
+        _log(a, answer, asked)
 
 
-@app.command()
+@app.command(epilog=_examples("assistant chat", "assistant chat --source reuters --llm extractive",
+                              "> How many North Korean troops joined Russian forces in Kursk?",
+                              "> and how many Russian troops?        (asked as: How many Russian troops joined ...)"))
 def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Since = None, until: Until = None,
-         llm: Llm = None, model: Model = None):
-    """Interactive questions; follow-ups use the conversation. Empty line or Ctrl-D quits."""
-    from .present import sources_text
+         llm: Llm = None, model: Model = None, stream: Stream = None, no_log: NoLog = False):
+    """Interactive questions. A follow-up ("and X?", "what about X?", it/they/he/she) is rewritten into a question
+    that stands on its own before it is searched; arrow keys edit and recall earlier questions (kept across sessions).
+    Empty line, `exit` or Ctrl-D quits."""
+    from .errors import AssistantError
     from .retrieve import Filters
-    from .types import Answer
+    from .terminal import Status, line_editing, show_answer
 
     a = make_assistant(data_dir, llm, model, k)
     filters = Filters(source=source, since=since, until=until)
-    history: list[tuple[str, str]] = []
+    a.check_filters(filters)
+    stream = sys.stdout.isatty() if stream is None else stream
+    previous: tuple[str, str] | None = None
     typer.echo("Ask about the indexed articles. Empty line to quit.")
-    while True:
-        try:
-            question = input("> ").strip()
-        except EOFError:
-            break
-        if not question or question in {"exit", "quit", ":q"}:
-            break
-        try:
-            final = None
-            for item in a.ask_stream(question, k, filters, history=history[-3:]):
-                if isinstance(item, Answer):
-                    final = item
-                else:
-                    echo(item, nl=False)
-            typer.echo()
-            echo(sources_text(final))
-            history.append((question, final.answer))
-        except _errors().AssistantError as err:
-            echo_err(f"error: {err}")
+    with line_editing(Path(a.settings.data_dir) / "chat_history"):
+        while True:
+            try:
+                asked = input("> ").strip()
+            except EOFError:
+                typer.echo()
+                break
+            if not asked or asked in {"exit", "quit", ":q"}:
+                break
+            history = [previous] if previous else None
+            _say_standalone(a, asked, history)
+            try:
+                answer = show_answer(a, asked, k, filters, stream=stream, as_json=False, status=Status(),
+                                     history=history)
+            except AssistantError as err:
+                echo_err(f"error: {err}")
+                continue
+            previous = (answer.question, answer.answer)
+            if not no_log:
+                _log(a, answer, asked)
 
 
-def _errors():
-    from . import errors
+@app.command(epilog=_examples('assistant search "ATACMS range"', 'assistant search "harbour" -k 8 --json',
+                              'assistant search "election" --source "the verge" --since 2023-10-01'))
+def search(query: Annotated[str, typer.Argument(help="What to look for.")], data_dir: DataDir = None, k: K = None,
+           source: Source = None, since: Since = None, until: Until = None, as_json: Json = False):
+    """The passages a question would retrieve (dense + BM25), best first — no LLM."""
+    from .present import passages_text
+    from .retrieve import Filters
 
-    return errors
+    a = make_assistant(data_dir, k=k)
+    filters = Filters(source=source, since=since, until=until)
+    a.check_filters(filters)
+    passages = a.retrieve(query, k or a.settings.k, filters)
+    if as_json:
+        typer.echo(json.dumps([{**p.to_json(), **{key: p.metadata.get(key, "") for key in
+                                                  ("source", "published_at", "url")}} for p in passages],
+                              ensure_ascii=False))
+    else:
+        typer.echo(passages_text(passages))
 
 
-@app.command()
-def sources(data_dir: DataDir = None, as_json: Json = False):
+@app.command(epilog=_examples("assistant logs", "assistant logs -n 10", "assistant logs -n 0 --json   # all"))
+def logs(data_dir: DataDir = None, n: Annotated[int, typer.Option("-n", "--count", help="How many of the latest "
+                                                                  "(0: all).", min=0)] = 3, as_json: Json = False):
+    """Earlier questions and their checked answers with citations, oldest first (from <data dir>/logs.db)."""
+    from .logs import log_for
+    from .present import log_text
+    from .settings import load_settings
+
+    rows = log_for(load_settings(data_dir=data_dir)).recent(n)
+    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else log_text(rows))
+
+
+@app.command(epilog=_examples("assistant models", "assistant models --json"))
+def models(llm: Llm = None, model: Model = None, as_json: Json = False):
+    """The generators --llm/--model can name, whether each is installed or configured, and the default (*)."""
+    from .models import models_report
+    from .settings import load_settings
+
+    settings = load_settings(llm=llm.value if llm else None, llm_model=model)
+    rows = models_report(settings)
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for r in rows:
+        name = f"{r['llm']}:{r['model']}" if r["llm"] != "extractive" else "extractive"
+        typer.echo(f"{'*' if r['default'] else ' '} {name:<34} {'yes' if r['installed'] else 'no ':<4} {r['detail']}")
+    typer.echo(f"  embeddings: {settings.embed_backend}:{settings.embed_model_name}")
+
+
+@app.command(epilog=_examples("assistant sources", "assistant sources --json | jq '.[].title'"))
+def sources(data_dir: DataDir = None,
+            as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list: [{doc_id, title, source, "
+                                                  "published_at, url, path, chunks}].")] = False):
     """List what is indexed: document id, title, source, date, chunks."""
     from .present import sources_table
 
@@ -203,15 +386,35 @@ def sources(data_dir: DataDir = None, as_json: Json = False):
         echo(sources_table(rows))
 
 
-@app.command()
-def remove(doc_id: Annotated[str, typer.Argument(help="A document id from `assistant sources`.")],
+@app.command(epilog=_examples("assistant remove 602e25fabba7d252", "assistant remove --path seeds/",
+                              "assistant remove --all"))
+def remove(doc_id: Annotated[Optional[str], typer.Argument(help="A document id from `assistant sources`.",
+                                                           show_default=False)] = None,
+           path: Annotated[Optional[Path], typer.Option("--path", help="Every document ingested from this file, or "
+                                                        "from files under this directory.")] = None,
+           everything: Annotated[bool, typer.Option("--all", help="Every document.")] = False,
            data_dir: DataDir = None):
-    """Drop one document and its chunks."""
-    n = make_assistant(data_dir).remove(doc_id)
-    echo(f"removed {doc_id} ({n} chunks)")
+    """Drop documents and their chunks: one by id, those from a path, or all."""
+    from .errors import AssistantError
+
+    if sum(x is not None and x is not False for x in (doc_id, path, everything or None)) != 1:
+        raise AssistantError("give one of: a document id, --path PATH or --all")
+    a = make_assistant(data_dir)
+    if doc_id is not None:
+        n = a.remove(doc_id)
+        echo(f"removed {doc_id} ({n} chunks)")
+        return
+    rows = a.sources()
+    if path is not None:
+        target = path.resolve()
+        rows = [r for r in rows if r["path"] and (Path(r["path"]) == target or target in Path(r["path"]).parents)]
+        if not rows:
+            raise AssistantError(f"no document was ingested from {path}; `assistant sources --json` shows the paths")
+    chunks = sum(a.remove(r["doc_id"]) for r in rows)
+    echo(f"removed {len(rows)} documents ({chunks} chunks)")
 
 
-@app.command()
+@app.command(epilog=_examples("assistant info", "assistant info --json"))
 def info(data_dir: DataDir = None, as_json: Json = False):
     """Show the data dir, store, models and counts."""
     details = make_assistant(data_dir).info()
@@ -235,19 +438,34 @@ def parse_gates(flag: str, given: list[str] | None) -> dict[str, float]:
     return gates
 
 
-@app.command("eval")
+class EvalMode(str, Enum):
+    noise = "noise"
+    rejection = "rejection"
+    counterfactual = "counterfactual"
+
+
+class JudgeName(str, Enum):
+    heuristic = "heuristic"
+    llm = "llm"
+
+
+@app.command("eval", epilog=_examples(
+    "assistant eval evals/seed.jsonl --corpus seeds/ --out runs/seed",
+    "assistant eval ../shared/datasets/rgb_en_fact/questions.dev.jsonl --mode rejection --limit 50",
+    "assistant eval QUESTIONS.jsonl --corpus CORPUS --judge llm --compare runs/previous",
+    "assistant eval evals/seed.jsonl --corpus seeds/ --fail-under answer_accuracy=0.7 --fail-over false_refusal_rate=0.05"))
 def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}.")],
           corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Files/dirs to index once for all "
                                                                "questions (anything `ingest` accepts).")] = None,
           out: Annotated[Optional[Path], typer.Option("--out", help="Run folder [runs/<questions>-<mode>]; re-running "
                                                       "with the same folder resumes.")] = None,
-          mode: Annotated[Optional[str], typer.Option("--mode", help="Per-question passages (RGB): noise, rejection "
-                                                      "or counterfactual.")] = None,
+          mode: Annotated[Optional[EvalMode], typer.Option("--mode", help="Per-question passages (RGB).",
+                                                           show_default=False)] = None,
           limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
           sample: Annotated[Optional[int], typer.Option("--sample", help="N evenly spaced questions (after --limit).",
                                                         min=1)] = None,
-          judge: Annotated[str, typer.Option("--judge", help="Support judge: heuristic (offline verifier) or llm.")]
-          = "heuristic",
+          judge: Annotated[JudgeName, typer.Option("--judge", help="Support judge: heuristic (the offline verifier) "
+                                                   "or llm.")] = JudgeName.heuristic,
           compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous run folder: show deltas.")]
           = None,
           fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when "
@@ -267,6 +485,8 @@ def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl)
     from .eval import EvalConfig, run_eval
     from .eval.metrics import METRICS, format_value
 
+    mode = mode.value if mode else None
+    judge = judge.value
     out = out or Path("runs") / f"{questions.stem}-{mode or ('corpus' if corpus else 'noise')}"
     cfg = EvalConfig(questions=questions, out=out, corpus=list(corpus or []), mode=mode, limit=limit, sample=sample,
                      judge=judge, compare=compare, fail_under=parse_gates("--fail-under", fail_under),

@@ -22,3 +22,7 @@ class ModelMismatchError(AssistantError):
 
 class BackendError(AssistantError):
     """A model or store backend is missing, misconfigured or unreachable."""
+
+
+class NoMatchError(AssistantError):
+    """The filters (source, dates) match no indexed chunk."""

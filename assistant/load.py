@@ -15,6 +15,10 @@ Untrusted input, read defensively:
 - text is normalised (``sanitize.normalize_text``: NFKC, no zero-width/format/control characters) and citation-like
   markers in it become plain text ("[3]" → "(3)"); HTML loses what a reader does not see (hidden elements, comments,
   scripts, styles, templates) as well as its markup.
+
+Also PDF and Word .docx through ``load_office`` (registered by suffix in BINARY_LOADERS). A document without a
+date gets one when it can be found: an HTML ``<meta property="article:published_time">`` (and the like), a JSON
+``date`` / ``publishedAt`` key, a dateline at the start of the text.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .errors import InputError
 from .sanitize import defuse_citations, normalize_text
@@ -35,9 +40,23 @@ from .types import Document
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+
+
+def _office_loader(name: str) -> Callable[[Path], list[Document]]:
+    def load(path: Path) -> list[Document]:
+        from . import load_office  # pypdf / python-docx only when such a file is ingested
+
+        return getattr(load_office, name)(path)
+
+    return load
+
+
+# files read as bytes by their own library, by suffix
+BINARY_LOADERS: dict[str, Callable[[Path], list[Document]]] = {".pdf": _office_loader("pdf_documents"),
+                                                               ".docx": _office_loader("docx_documents")}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | set(BINARY_LOADERS)
 BODY_KEYS = ("body", "text", "content")
-DATE_KEYS = ("published_at", "date", "published")
+DATE_KEYS = ("published_at", "date", "published", "publishedAt", "published_date", "datePublished", "pubDate")
 MAX_TITLE_CHARS = 300  # a title longer than this is cut (with "…"): a 52 KB "title" is an attack, not a headline
 DEFAULT_MAX_FILE_MB = 100.0
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
@@ -61,6 +80,7 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)  # one line each
     partial: list[Path] = field(default_factory=list)  # files of `files` with bad records: what they held stays
     skipped: list[str] = field(default_factory=list)  # one line each: links out of a directory, non-regular files
+    unsupported: list[Path] = field(default_factory=list)  # files of unsupported types inside the given directories
 
 
 def content_hash(*parts: str) -> str:
@@ -140,11 +160,22 @@ def _inside(path: Path | None, root: Path) -> bool:
     return path is not None and (path == root or root in path.parents)
 
 
+def unsupported_in(paths: list[Path]) -> list[Path]:
+    """Files inside the given directories that ingest does not read (listed in the report, never silently skipped);
+    hidden files and folders are left out, as ``expand`` leaves them out."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() not in SUPPORTED
+                              and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+    return out
+
+
 def load_paths(paths: list[Path], max_file_mb: float = DEFAULT_MAX_FILE_MB,
                follow_external_links: bool = False) -> LoadResult:
     """Load every file; a bad file is reported and skipped whole, a bad record is reported and skipped alone."""
     files, errors, skipped = expand([Path(p) for p in paths], follow_external_links)
-    result = LoadResult(errors=errors, skipped=skipped)
+    result = LoadResult(errors=errors, skipped=skipped, unsupported=unsupported_in([Path(p) for p in paths]))
     seen: set[Path] = set()
     owners: dict[str, tuple[Path, str]] = {}  # doc id → (file, content hash) of the first article with that id
     for path in files:
@@ -229,6 +260,9 @@ def load_file(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> list[Docu
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise InputError(f"{path}: unsupported file type '{suffix or '(none)'}'; use {', '.join(sorted(SUPPORTED))}")
+    if suffix in BINARY_LOADERS:
+        open_regular(path, max_file_mb).close()  # a pipe or an oversized file is refused before its library reads it
+        return BINARY_LOADERS[suffix](path)
     text = read_text(path, max_file_mb)
     if suffix in TEXT_SUFFIXES:
         return [text_document(path, text)]
@@ -252,7 +286,9 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
         raise InputError(f"{where or path}: the article has no text; give it a body, text or content")
     meta = {key: clean_title(str(record.get(key) or "")) for key in ("source", "author", "category")}
     meta["url"] = "".join(normalize_text(str(record.get("url") or "")).split())[:2000]
-    published = next((normalize_text(str(record[k])).strip() for k in DATE_KEYS if record.get(k)), "")
+    # no date given: a dateline opening the text (after the title, when the text starts with it)
+    published = next((normalize_text(str(record[k])).strip() for k in DATE_KEYS if record.get(k)), "") or \
+        dateline_date(body[len(title):] if title and body.startswith(title) else body)
     digest = content_hash(title, body, meta["source"], published, meta["url"])
     record_id = record.get("id")
     doc_id = str(record_id).strip() if record_id not in (None, "") else digest[:16]
@@ -280,6 +316,7 @@ def html_document(path: Path, text: str) -> Document:
     drop_hidden(tree)
     title_node = tree.css_first("title") or tree.css_first("h1")
     title = title_node.text(strip=True) if title_node else path.stem
+    meta = html_metadata(tree)
     for selector in ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template"):
         for node in tree.css(selector):
             node.decompose()
@@ -288,7 +325,7 @@ def html_document(path: Path, text: str) -> Document:
     body = "\n".join(b for b in blocks if b) or (root.text(separator="\n", strip=True) if root else "")
     if not body.strip():
         raise InputError(f"{path}: the HTML page has no readable text; check it is an article page")
-    return make_document(path, title, body)
+    return make_document(path, meta.pop("title", "") or title, body, meta)
 
 
 def drop_hidden(tree) -> None:
@@ -376,3 +413,77 @@ def json_documents(path: Path, text: str) -> list[Document]:
         raise RecordErrors(docs, [message for _, message in sorted(errors, key=lambda e: e[0])])
     return docs
 
+
+# ---- dates and metadata found in the documents themselves
+
+HTML_META = {  # our key: the <meta> property/name/itemprop values that hold it, first found wins
+    "published_at": ("article:published_time", "og:published_time", "datePublished", "date", "pubdate",
+                     "publish-date", "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date"),
+    "source": ("og:site_name", "application-name"),
+    "author": ("author", "article:author"),
+    "url": ("og:url",),
+    "title": ("og:title",),
+}
+
+
+def html_metadata(tree) -> dict[str, str]:
+    """Date, source, author, url and title from a saved article page's <meta> tags (Open Graph, schema.org, Dublin
+    Core), a <time datetime> element and the canonical link; only keys that were found."""
+    found: dict[str, str] = {}
+    tags = {}
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").strip().lower()
+        content = (attrs.get("content") or "").strip()
+        if key and content:
+            tags.setdefault(key, content)
+    for ours, names in HTML_META.items():
+        value = next((tags[n.lower()] for n in names if n.lower() in tags), "")
+        if value:
+            found[ours] = html.unescape(value)
+    if "published_at" not in found:
+        node = tree.css_first("time[datetime]")
+        if node is not None and (node.attributes.get("datetime") or "").strip():
+            found["published_at"] = node.attributes["datetime"].strip()
+    if "url" not in found:
+        node = tree.css_first('link[rel="canonical"]')
+        if node is not None and (node.attributes.get("href") or "").startswith("http"):
+            found["url"] = node.attributes["href"].strip()
+    return found
+
+
+MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                      "dec"), 1)}
+_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+DATELINE = [
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b"),
+    re.compile(_MONTH + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+]
+
+
+def dateline_date(text: str, window: int = 160) -> str:
+    """An ISO date from a dateline at the very start of an article ("WASHINGTON, Nov. 18, 2024 (Reuters) -",
+    "18 November 2024 —", "2024-11-18:"), else "". Only the first line, up to ``window`` characters, is read: a date
+    further on is about something else."""
+    from datetime import date
+
+    head = text.lstrip()[:window].split("\n", 1)[0]
+    for pattern in DATELINE:
+        m = pattern.search(head)
+        if not m:
+            continue
+        month = int(m["mnum"]) if "mnum" in m.groupdict() and m["mnum"] else MONTHS[m["month"][:3].lower()]
+        try:
+            return date(int(m["year"]), month, int(m["day"])).isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
+def stdin_documents(text: str) -> list[Document]:
+    """`ingest -`: news records on stdin, one JSON object per line (or one JSON array); named <stdin> in messages."""
+    if not text.strip():
+        raise InputError("<stdin>: nothing on stdin; pipe JSONL records into `assistant ingest -`")
+    return json_documents(Path("<stdin>.json" if text.lstrip().startswith("[") else "<stdin>"), text)

@@ -126,3 +126,37 @@ def model_path(name: str, cache_dir: Path) -> Path:
         marker_path(target).write_text(json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
                                                    "sha256": model.sha256}))
     return target
+
+
+def installed_parts(model: KnownModel) -> int:
+    """How many of the model's part packages are installed (found, not imported: no weights are read)."""
+    from importlib.util import find_spec
+
+    return sum(1 for i in range(1, model.parts + 1) if find_spec(model.part_module.format(i=i)) is not None)
+
+
+def models_report(settings) -> list[dict]:
+    """Every generator `--llm/--model` can name: whether it is installed or configured, and which is the default."""
+    rows = []
+    for m in KNOWN_MODELS.values():
+        parts = installed_parts(m)
+        assembled = settings.cache_dir / "models" / m.filename
+        rows.append({"llm": "local", "model": m.name, "installed": parts == m.parts,
+                     "detail": (f"{parts}/{m.parts} parts installed" + (f", assembled at {assembled}"
+                                if assembled.exists() and assembled.stat().st_size == m.size else
+                                ", assembled on first use") if parts == m.parts else
+                                f"{parts}/{m.parts} parts installed; install {m.package}"),
+                     "default": settings.llm == "local" and not settings.llm_model_path
+                     and settings.llm_model == m.name})
+    if settings.llm_model_path:
+        rows.append({"llm": "local", "model": str(settings.llm_model_path),
+                     "installed": Path(settings.llm_model_path).is_file(), "detail": "ASSISTANT_LLM_MODEL_PATH",
+                     "default": settings.llm == "local"})
+    configured = bool(settings.openai_base_url or settings.openai_api_key)
+    rows.append({"llm": "openai", "model": settings.llm_model if settings.llm == "openai" else "(any served model id)",
+                 "installed": configured,
+                 "detail": f"endpoint {settings.openai_base_url or 'api.openai.com'}" if configured else
+                 "not configured: set OPENAI_BASE_URL (and OPENAI_API_KEY)", "default": settings.llm == "openai"})
+    rows.append({"llm": "extractive", "model": "extractive", "installed": True,
+                 "detail": "built in: passage sentences, no LLM", "default": settings.llm == "extractive"})
+    return rows

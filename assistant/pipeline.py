@@ -34,6 +34,7 @@ class IngestReport:
     seconds: float = 0.0
     repaired: list[str] = field(default_factory=list)  # doc ids (also in added/updated) found incomplete and rewritten
     skipped: list[str] = field(default_factory=list)  # one line each: links out of a directory, pipes, devices
+    unsupported: list[str] = field(default_factory=list)  # files of unsupported types found inside directories
 
 
 def check_question_length(question: str, limit: int) -> None:
@@ -108,6 +109,7 @@ class Assistant:
         report = self.add_documents(docs, progress=progress)
         report.errors = loaded.errors + errors
         report.skipped = loaded.skipped
+        report.unsupported = [str(p) for p in loaded.unsupported]
         report.files = len(loaded.files)
         # a changed file replaces its old documents: drop what a file held before and no longer holds (not for a
         # file with bad records or refused ids: what it held may be what the bad line was meant to update)
@@ -138,7 +140,7 @@ class Assistant:
         return kept, errors
 
     def add_documents(self, docs: list[Document], progress: Callable[[int, int], None] | None = None,
-                      batch_chunks: int = 256) -> IngestReport:
+                      batch_chunks: int = 64) -> IngestReport:
         """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
         stored partly (a write cut short) or in another version is rewritten."""
         from .chunk import Chunker
@@ -165,6 +167,8 @@ class Assistant:
                 todo.append((doc, None))
         pending: list[tuple[Document, list]] = []
         done = 0
+        if progress:  # the real total from the start, before the first (slow) embedding batch
+            progress(0, len(todo))
 
         def record(doc, n):
             (report.updated if doc.doc_id in states else report.added).append(doc.doc_id)
@@ -249,26 +253,49 @@ class Assistant:
         if self.store.count() == 0:
             raise EmptyIndexError(f"nothing is indexed in {self.settings.data_dir}; "
                                   "run `assistant ingest seeds/` (or any files) first")
+        if filters is not None and filters.active():
+            from .retrieve import resolve_filters
+
+            filters = resolve_filters(self.store, filters)  # the source matched case-insensitively
         return self.retriever.retrieve(question, k or self.settings.k, filters)
 
+    def check_filters(self, filters: Filters | None) -> None:
+        """Raise NoMatchError ("the filters (...) matched 0 of N chunks; M of D documents have no date; ...") when the
+        filters match nothing indexed (retrieve would find nothing, and ask would refuse)."""
+        if filters is not None and filters.active() and self.store.count():
+            from .retrieve import resolve_filters
+
+            resolve_filters(self.store, filters, strict=True)
+
+    def standalone(self, question: str, history: list[tuple[str, str]] | None) -> str:
+        """A follow-up ("and how many Russian troops?", "how far can it fly?") rewritten into a question that stands
+        on its own, from the last (question, answer) turn; a standalone question comes back as it is."""
+        from .followup import rewrite
+
+        return rewrite(question, *history[-1]) if history else question
+
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            history: list[tuple[str, str]] | None = None) -> Answer:
-        return last_answer(self.ask_stream(question, k, filters, history))
+            history: list[tuple[str, str]] | None = None, status: Callable[[str], None] | None = None) -> Answer:
+        return last_answer(self.ask_stream(question, k, filters, history, status))
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
-        """Yields the answer's text as it is generated, then the verified Answer."""
+                   history: list[tuple[str, str]] | None = None,
+                   status: Callable[[str], None] | None = None) -> Iterator[str | Answer]:
+        """Yields the answer's text as it is generated, then the verified Answer. ``status`` (optional) is told each
+        stage as it starts: "retrieving", "loading the language model" (first use in a process), "generating",
+        "checking citations"."""
         started = time.perf_counter()
+        if status:
+            status("retrieving")
         passages = self.passages_for(question, k, filters, history)
-        yield from self.answer_stream(question, passages, history, started=started)
+        yield from self.answer_stream(question, passages, history, started=started, status=status)
 
     def passages_for(self, question: str, k: int | None = None, filters: Filters | None = None,
                      history: list[tuple[str, str]] | None = None) -> list[Passage]:
-        """What goes in the prompt for this question: retrieved (a follow-up with the conversation), then cut to
-        the budget."""
-        query = question if not history else f"{history[-1][0]} {question}"
+        """What goes in the prompt for this question: retrieved (a follow-up as the standalone question it stands
+        for), then cut to the budget."""
         budget = self.budget(k)
-        return budget.select(self.retrieve(query, budget.k_max, filters))
+        return budget.select(self.retrieve(self.standalone(question, history), budget.k_max, filters))
 
     def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
                started: float | None = None) -> Answer:
@@ -277,9 +304,18 @@ class Assistant:
         return last_answer(self.answer_stream(question, passages, history, started))
 
     def answer_stream(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
-                      started: float | None = None) -> Iterator[str | Answer]:
+                      started: float | None = None,
+                      status: Callable[[str], None] | None = None) -> Iterator[str | Answer]:
         from .prompt import REDACTED, build_prompt
 
+        say = status or (lambda stage: None)
+        # a follow-up is checked and reported as the question it stands for; the generator, which also sees the
+        # earlier turn, reads "and how many Russian troops?" as "How many Russian troops?"
+        standalone = self.standalone(question, history)
+        if history:
+            from .followup import asked_for_generation
+
+            question = asked_for_generation(question, *history[-1])
         t1 = time.perf_counter()
         t0 = started if started is not None else t1
         check_question_length(question, self.settings.max_question_chars)
@@ -290,6 +326,12 @@ class Assistant:
             raw = prompt.refusal
             yield raw
         else:
+            if not self.backends.generator_built:
+                say("loading the language model")
+                load = getattr(self.generator, "llm", None)  # the local backend loads its weights lazily
+                if callable(load):
+                    load()
+            say("generating")
             pieces = []
             for piece in self.generator.stream(prompt):
                 pieces.append(piece)
@@ -298,14 +340,15 @@ class Assistant:
         t2 = time.perf_counter()
         # the model may copy the prompt's removal notice (and cite it): that is no part of an answer
         raw = re.sub(re.escape(REDACTED) + r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*", "", raw).strip()
+        say("checking citations")
         # checked against the passages as the model saw them: a sentence addressed to the model supports nothing
         verification = self.verifier.verify(raw, prompt.seen, prompt.refusal,
-                                            question=question,
+                                            question=standalone,
                                             withhold_unsupported=self.settings.refuse_unsupported)
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
         yield Answer(
-            question=question,
+            question=standalone,
             answer=verification.answer,
             refused=verification.refused,
             citations=[Citation.from_passage(by_n[n]) for n in sorted(verification.cited)],

@@ -81,3 +81,34 @@ def sources_table(rows: list[dict]) -> str:
         lines.append(f"{r['doc_id']}  {r['chunks']:>3} chunks  {r.get('title') or 'Untitled'}"
                      + (f"  ({where})" if where else ""))
     return "\n".join(lines)
+
+
+def passages_text(passages: list) -> str:
+    """`assistant search`: each passage with its rank, score, title, source and date, doc id, and its text."""
+    if not passages:
+        return "No passages."
+    lines = []
+    for p in passages:
+        m = p.metadata
+        lines.append(f"{source_line(p.n, p.title, m.get('source', ''), m.get('published_at', ''), '')}"
+                     f"  (score {p.score:.4f}, {p.doc_id})")
+        lines.append(quote(p.text, limit=600))
+    return "\n".join(lines)
+
+
+def log_text(rows: list[dict]) -> str:
+    """`assistant logs`: each logged question, its checked answer and the sources it cites."""
+    if not rows:
+        return "No answers logged yet."
+    out = []
+    for r in rows:
+        out.append(f"# {r['datetime_utc'].replace('T', ' ')}  #{r['id']}  {r['model']}")
+        out.append(f"Q: {r['asked']}")
+        if r["question"] != r["asked"]:
+            out.append(f"   (asked as: {r['question']})")
+        out.append(f"A: {r['answer']}")
+        for c in r["citations"]:
+            out.append("   " + source_line(c["n"], c["title"], c["source"], c["published_at"], c["url"])
+                       .replace("\n    ", "\n       "))
+        out.append("")
+    return "\n".join(out).rstrip()

@@ -5,23 +5,35 @@ candidates; reciprocal rank fusion (Cormack et al., 2009) merges them; the top k
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from .errors import AssistantError
+from .errors import AssistantError, NoMatchError
 from .types import Hit, Passage
 
 
 @dataclass
 class Filters:
-    source: str | None = None
+    source: str | None = None  # matched case-insensitively (see resolve_filters)
     since: str | None = None  # YYYY-MM-DD, inclusive
     until: str | None = None
+    # the spellings of `source` as stored ("reuters" → ["Reuters"]); set by resolve_filters, Chroma's `where` being
+    # case-sensitive
+    source_spellings: list[str] | None = field(default=None, repr=False)
+
+    def active(self) -> bool:
+        return bool(self.source or self.since or self.until)
+
+    def describe(self) -> str:
+        parts = [f"source '{self.source}'" if self.source else "", f"since {self.since}" if self.since else "",
+                 f"until {self.until}" if self.until else ""]
+        return ", ".join(p for p in parts if p)
 
     def where(self) -> dict | None:
         clauses: list[dict] = []
         if self.source:
-            clauses.append({"source": self.source})
+            names = self.source_spellings or [self.source]
+            clauses.append({"source": names[0]} if len(names) == 1 else {"source": {"$in": names}})
         if self.since:
             clauses.append({"published_day": {"$gte": day_int(self.since, "--since")}})
         if self.until:
@@ -29,6 +41,48 @@ class Filters:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
+    """The filters with `source` matched case-insensitively against the stored sources (works on any index: no
+    extra metadata needed). When the filters match no chunk and ``strict`` is set, raises NoMatchError saying how many
+    chunks there are and how many documents lack a date or a source (otherwise retrieval finds nothing, and the
+    answer is a refusal)."""
+    since = day_int(filters.since, "--since") if filters.since else None
+    until = day_int(filters.until, "--until") if filters.until else None
+    metas = store.get(include_text=False)["metadatas"]
+    wanted = " ".join(filters.source.split()).casefold() if filters.source else None
+    spellings = sorted({m.get("source", "") for m in metas
+                        if wanted is not None and " ".join(str(m.get("source", "")).split()).casefold() == wanted})
+    matched = 0
+    for m in metas:
+        day = m.get("published_day")
+        if wanted is not None and m.get("source", "") not in spellings:
+            continue
+        if since is not None and (day is None or day < since):
+            continue
+        if until is not None and (day is None or day > until):
+            continue
+        matched += 1
+    if matched == 0 and strict:
+        docs: dict[str, dict] = {}
+        for m in metas:
+            docs.setdefault(m["doc_id"], m)
+        why = []
+        if filters.source and not spellings:
+            known = sorted({m.get("source", "") for m in docs.values()} - {""})
+            why.append(f"no document has the source '{filters.source}'" +
+                       (f" (sources: {', '.join(known[:8])}{', …' if len(known) > 8 else ''})" if known else ""))
+        no_source = sum(1 for m in docs.values() if not m.get("source"))
+        no_date = sum(1 for m in docs.values() if m.get("published_day") is None)
+        if filters.source and no_source:
+            why.append(f"{no_source} of {len(docs)} documents have no source")
+        if (since or until) and no_date:
+            why.append(f"{no_date} of {len(docs)} documents have no date")
+        raise NoMatchError(f"the filters ({filters.describe()}) matched 0 of {len(metas)} chunks"
+                           + (f"; {'; '.join(why)}" if why else "")
+                           + "; `assistant sources` lists each document's source and date")
+    return replace(filters, source_spellings=spellings or None)
 
 
 def day_int(value: str, flag: str) -> int:

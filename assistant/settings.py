@@ -110,6 +110,20 @@ class Settings(BaseSettings):
         return "all-MiniLM-L6-v2" if self.embed_backend == "local" else "text-embedding-3-small"
 
 
+def unknown_config_keys() -> list[tuple[str, str | None]]:
+    """Keys in the config file that are no setting (pydantic ignores them): (key, the closest setting or None)."""
+    import difflib
+    import tomllib
+
+    path = config_file()
+    try:
+        keys = tomllib.loads(path.read_text(encoding="utf-8")).keys() if path.is_file() else []
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []  # load_settings reports a broken file
+    known = list(Settings.model_fields)
+    return [(k, next(iter(difflib.get_close_matches(k, known, n=1)), None)) for k in keys if k not in known]
+
+
 def load_settings(**overrides) -> Settings:
     """Settings with explicit overrides; ``None`` values mean 'not given' and fall through."""
     import tomllib

@@ -260,7 +260,7 @@ BAD_INPUTS = {
     "binary": ("blob.txt", b"GIF89a\x00\x01\x00\x00\xff\x00"),
     "invalid_utf8": ("cafe.md", "# Caf\u00e9\nd\u00e9j\u00e0 vu".encode("latin-1")),
     "malformed_jsonl": ("feed.jsonl", b'{"title": "ok", "body": "fine"}\n{"title": "broken",\n'),
-    "unsupported": ("doc.pdf", b"%PDF-1.7"),
+    "unsupported": ("doc.xyz", b"some bytes"),
 }
 
 

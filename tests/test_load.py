@@ -196,7 +196,7 @@ def test_directory_is_loaded_recursively_in_stable_order(tmp_path):
     (root / "sub" / "a.md").write_text("# A title\nA body text.")
     (root / "sub" / "deeper" / "c.html").write_text("<title>C title</title><p>C body text.</p>")
     write_jsonl(root / "sub" / "d.jsonl", [{"title": "D1", "body": "d one"}, {"title": "D2", "body": "d two"}])
-    (root / "ignored.pdf").write_bytes(b"%PDF-1.4")
+    (root / "ignored.png").write_bytes(b"\x89PNG")
     (root / ".hidden" / "secret.txt").write_text("Hidden\nnot loaded")
     result = load_paths([root])
     assert result.errors == []
@@ -220,7 +220,7 @@ BAD_FILES = {
     "whitespace": ("blank.md", b"  \n\n\t\n", "empty"),
     "binary": ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
     "invalid_utf8": ("latin1.txt", "Caf\u00e9 au lait, na\u00efve r\u00e9sum\u00e9".encode("latin-1"), "UTF-8"),
-    "unsupported": ("report.pdf", b"%PDF-1.4 some text", "unsupported file type '.pdf'"),
+    "unsupported": ("report.xyz", b"some text", "unsupported file type '.xyz'"),
     "no_suffix": ("README", b"some text", "unsupported file type"),
     "invalid_json": ("broken.json", b'{"title": "x", "body": ', "invalid JSON"),
 }
@@ -255,9 +255,9 @@ def test_missing_path_is_reported_not_raised(tmp_path):
 
 
 def test_directory_without_loadable_files_is_reported(tmp_path):
-    d = tmp_path / "pdfs"
+    d = tmp_path / "images"
     d.mkdir()
-    (d / "a.pdf").write_bytes(b"%PDF")
+    (d / "a.png").write_bytes(b"\x89PNG")
     result = load_paths([d])
     assert result.documents == [] and len(result.errors) == 1 and str(d) in result.errors[0]
 

@@ -132,3 +132,18 @@ def test_bm25_sees_removals_and_replacements_in_the_same_process(news, tmp_path)
     assert "wire-4" not in ids(got)  # a removed document is never a passage
     stored = set(news.store.get()["ids"])
     assert all(p.chunk_id in stored for p in got)
+
+
+def test_source_filter_ignores_case_and_spacing(news):
+    got = news.retrieve("harbour", k=10, filters=Filters(source="  valley   HERALD "))
+    assert ids(got) == {"wire-2", "wire-3"}
+
+
+def test_check_filters_says_what_matched_nothing(news):
+    from assistant.errors import NoMatchError
+
+    news.check_filters(Filters(source="coastal times", since="2025-01-01"))  # matches wire-4: no error
+    with pytest.raises(NoMatchError) as err:
+        news.check_filters(Filters(source="Coastal Times", since="2030-01-01"))
+    assert str(err.value) == ("the filters (source 'Coastal Times', since 2030-01-01) matched 0 of 4 chunks; "
+                              "`assistant sources` lists each document's source and date")
