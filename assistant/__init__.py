@@ -1,9 +1,9 @@
 """assistant: grounded, cited answers over news articles, offline by default.
 
-    from assistant import Assistant
-    a = Assistant(data_dir="/tmp/news")
-    a.ingest(["seeds/"])
-    print(a.ask("How many North Korean troops joined Russian forces in Kursk?").answer)
+from assistant import Assistant
+a = Assistant(data_dir="/tmp/news")
+a.ingest(["seeds/"])
+print(a.ask("How many North Korean troops joined Russian forces in Kursk?").answer)
 """
 
 __all__ = ["Assistant", "Settings", "AssistantError", "Filters"]

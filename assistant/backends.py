@@ -12,8 +12,18 @@ import threading
 from .settings import Settings
 
 # the settings that decide which models are loaded: Assistants sharing Backends must agree on them
-MODEL_SETTINGS = ("llm", "llm_model", "llm_model_path", "embed_backend", "embed_model", "openai_base_url",
-                  "openai_api_key", "n_ctx", "n_threads", "verify_similarity_floor")
+MODEL_SETTINGS = (
+    "llm",
+    "llm_model",
+    "llm_model_path",
+    "embed_backend",
+    "embed_model",
+    "openai_base_url",
+    "openai_api_key",
+    "n_ctx",
+    "n_threads",
+    "verify_similarity_floor",
+)
 
 
 class Backends:

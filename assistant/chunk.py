@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .types import Chunk, Document
 
@@ -30,7 +30,7 @@ def pieces(text: str, size: int = PIECE_CHARS) -> list[tuple[int, str]]:
     while start < len(text):
         end = min(start + size, len(text))
         if end < len(text):
-            window = text[start + size // 2:end]
+            window = text[start + size // 2 : end]
             for sep in ("\n\n", "\n", ". "):
                 cut = window.rfind(sep)
                 if cut >= 0:
@@ -67,14 +67,18 @@ class Chunker:
 
         if not 16 <= chunk_tokens <= 250:
             raise ValueError("chunk_tokens must be between 16 and 250 (MiniLM reads 256 word pieces)")
-        self.splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=min(overlap, chunk_tokens // 2),
-                                         tokenizer=wordpiece_tokenizer(), include_metadata=False,
-                                         include_prev_next_rel=False)
+        self.splitter = SentenceSplitter(
+            chunk_size=chunk_tokens,
+            chunk_overlap=min(overlap, chunk_tokens // 2),
+            tokenizer=wordpiece_tokenizer(),
+            include_metadata=False,
+            include_prev_next_rel=False,
+        )
 
     def split(self, doc: Document) -> list[Chunk]:
         from llama_index.core.schema import Document as LIDocument
 
-        chunks = []
+        chunks: list[Chunk] = []
         base = doc.metadata()
         for offset, piece in pieces(doc.text):
             nodes = self.splitter.get_nodes_from_documents([LIDocument(text=piece, id_=doc.doc_id)])
@@ -89,8 +93,16 @@ class Chunker:
                 cursor = start
                 i = len(chunks)
                 meta = base | {"chunk": i, "start_char": offset + start, "end_char": offset + end}
-                chunks.append(Chunk(chunk_id=f"{doc.doc_id}:{i}", doc_id=doc.doc_id, text=text,
-                                    start_char=offset + start, end_char=offset + end, metadata=meta))
+                chunks.append(
+                    Chunk(
+                        chunk_id=f"{doc.doc_id}:{i}",
+                        doc_id=doc.doc_id,
+                        text=text,
+                        start_char=offset + start,
+                        end_char=offset + end,
+                        metadata=meta,
+                    )
+                )
             del nodes
         for c in chunks:
             c.metadata["n_chunks"] = len(chunks)

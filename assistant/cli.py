@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 try:  # typer >= 0.2x carries its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # older typer: click itself
-    from click.exceptions import UsageError
+    from click.exceptions import UsageError  # type: ignore[assignment]
 
 
 class _Commands(TyperGroup):
@@ -41,8 +41,10 @@ class _Commands(TyperGroup):
             if os.environ.get("ASSISTANT_DEBUG"):
                 raise
             first = (str(err).strip().splitlines() or [""])[0][:300]
-            echo_err(f"error: unexpected {type(err).__name__}: {first}; please report it (run with "
-                     "ASSISTANT_DEBUG=1 for the traceback)")
+            echo_err(
+                f"error: unexpected {type(err).__name__}: {first}; please report it (run with "
+                "ASSISTANT_DEBUG=1 for the traceback)"
+            )
             raise typer.Exit(1) from None
 
     def make_context(self, info_name, args, parent=None, **extra):
@@ -55,9 +57,10 @@ class _Commands(TyperGroup):
 def _usage_error(err: UsageError):
     if type(err).__name__ == "NoArgsIsHelpError":  # `assistant` alone: click shows the help
         raise err
-    names, ctx = [], err.ctx
+    names: list[str] = []
+    ctx = err.ctx
     while ctx is not None and ctx.parent is not None:  # the subcommand path, however the program was started
-        names.insert(0, ctx.info_name)
+        names.insert(0, ctx.info_name or "")
         ctx = ctx.parent
     where = " ".join(["assistant", *names])
     message = " ".join(err.format_message().replace("Value error, ", "").split()).rstrip(".")
@@ -65,9 +68,15 @@ def _usage_error(err: UsageError):
     raise typer.Exit(1) from None
 
 
-app = typer.Typer(help="Grounded, cited answers over news articles — offline by default, every citation checked.",
-                  no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
-                  rich_markup_mode=None, cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+app = typer.Typer(
+    help="Grounded, cited answers over news articles — offline by default, every citation checked.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 
 class LlmName(str, Enum):
@@ -85,27 +94,52 @@ def _version(value: bool):
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option("--version", help="Show the version and exit.", is_eager=True,
-                                                callback=_version)] = False):
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Show the version and exit.", is_eager=True, callback=_version)
+    ] = False,
+):
     """Grounded, cited answers over news articles — offline by default, every citation checked."""
 
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Where the index lives [env ASSISTANT_DATA_DIR].",
-                                                 show_default=False)]
-Llm = Annotated[Optional[LlmName], typer.Option("--llm", help="Generator [env ASSISTANT_LLM; default local].",
-                                                show_default=False)]
-Model = Annotated[Optional[str], typer.Option("--model", help="local: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b; "
-                                                             "openai: the served model id [env ASSISTANT_LLM_MODEL]; "
-                                                             "`assistant models` lists them.")]
-K = Annotated[Optional[int], typer.Option("--k", "-k", help="Exactly this many passages [default: at least 4, more "
-                                                          "short ones within the context budget].", min=1, max=50)]
+DataDir = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", help="Where the index lives [env ASSISTANT_DATA_DIR].", show_default=False),
+]
+Llm = Annotated[
+    Optional[LlmName], typer.Option("--llm", help="Generator [env ASSISTANT_LLM; default local].", show_default=False)
+]
+Model = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        help="local: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b; "
+        "openai: the served model id [env ASSISTANT_LLM_MODEL]; "
+        "`assistant models` lists them.",
+    ),
+]
+K = Annotated[
+    Optional[int],
+    typer.Option(
+        "--k",
+        "-k",
+        help="Exactly this many passages [default: at least 4, more short ones within the context budget].",
+        min=1,
+        max=50,
+    ),
+]
 Source = Annotated[Optional[str], typer.Option("--source", help="Only passages from this source (any case).")]
 Since = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")]
 Until = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-Stream = Annotated[Optional[bool], typer.Option("--stream/--no-stream", help="Print the text as it is generated, "
-                                                "then the checked answer [default: on a terminal].",
-                                                show_default=False)]
+Stream = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--stream/--no-stream",
+        help="Print the text as it is generated, then the checked answer [default: on a terminal].",
+        show_default=False,
+    ),
+]
 NoLog = Annotated[bool, typer.Option("--no-log", help="Do not record this in the log (`assistant logs`).")]
 
 
@@ -115,10 +149,13 @@ def make_assistant(data_dir=None, llm=None, model=None, k=None):
     from .settings import config_file, unknown_config_keys
 
     for key, close in unknown_config_keys():
-        echo_err(f"warning: {config_file()}: '{key}' is not a setting and is ignored"
-                 + (f"; did you mean '{close}'?" if close else "; the README's Settings table lists them"))
-    return Assistant(data_dir=data_dir, llm=llm.value if isinstance(llm, Enum) else llm, llm_model=model,
-                     **Budget.exactly(k))
+        echo_err(
+            f"warning: {config_file()}: '{key}' is not a setting and is ignored"
+            + (f"; did you mean '{close}'?" if close else "; the README's Settings table lists them")
+        )
+    return Assistant(
+        data_dir=data_dir, llm=llm.value if isinstance(llm, Enum) else llm, llm_model=model, **Budget.exactly(k)
+    )
 
 
 def echo_err(message: str) -> None:
@@ -144,12 +181,23 @@ def _examples(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-@app.command(epilog=_examples("assistant ingest seeds/ more-news/ feed.jsonl",
-                              "assistant ingest report.pdf notes.docx saved-page.html",
-                              "cat records.jsonl | assistant ingest -"))
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directories (.txt .md .html .json .jsonl .pdf "
-                                                           ".docx); - reads JSONL records from stdin.")],
-           data_dir: DataDir = None, as_json: Json = False):
+@app.command(
+    epilog=_examples(
+        "assistant ingest seeds/ more-news/ feed.jsonl",
+        "assistant ingest report.pdf notes.docx saved-page.html",
+        "cat records.jsonl | assistant ingest -",
+    )
+)
+def ingest(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files or directories (.txt .md .html .json .jsonl .pdf .docx); - reads JSONL records from stdin."
+        ),
+    ],
+    data_dir: DataDir = None,
+    as_json: Json = False,
+):
     """Index articles. Re-ingesting unchanged files changes nothing; a changed file replaces its old chunks."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -160,9 +208,16 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directorie
 
         stdin_docs = stdin_documents(sys.stdin.read())
         paths = [p for p in paths if p != Path("-")]
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("docs"),
-                  TimeRemainingColumn(), transient=True, console=_stderr_console(),
-                  disable=as_json or not sys.stderr.isatty()) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("docs"),
+        TimeRemainingColumn(),
+        transient=True,
+        console=_stderr_console(),
+        disable=as_json or not sys.stderr.isatty(),
+    ) as bar:
         task = bar.add_task("reading files", total=None)
 
         def progress(done, total):
@@ -173,25 +228,48 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or directorie
             bar.reset(task, description="embedding")
             extra = a.add_documents(stdin_docs, progress=progress)
             report = _merge(report, extra)
+    assert report is not None  # paths or stdin: typer requires one
     for error in report.errors:
         echo_err(f"error: {error}")
     for note in report.skipped:
         echo_err(f"skipped: {note}")
     if as_json:
-        echo_json(json.dumps({k: getattr(report, k) for k in
-                              ("added", "updated", "unchanged", "removed", "chunks", "files", "errors", "seconds",
-                               "repaired", "skipped", "unsupported")}))
+        echo_json(
+            json.dumps(
+                {
+                    k: getattr(report, k)
+                    for k in (
+                        "added",
+                        "updated",
+                        "unchanged",
+                        "removed",
+                        "chunks",
+                        "files",
+                        "errors",
+                        "seconds",
+                        "repaired",
+                        "skipped",
+                        "unsupported",
+                    )
+                }
+            )
+        )
     else:
         if report.repaired:
-            echo(f"repaired {len(report.repaired)} document(s) an earlier ingest left incomplete: "
-                 f"{', '.join(report.repaired[:5])}{' …' if len(report.repaired) > 5 else ''}")
-        echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-                   f"{len(report.removed)} replaced; {report.chunks} chunks embedded from {report.files} files "
-                   f"in {report.seconds:.1f}s → {a.store.location}")
-        if report.skipped:
-            shown = ", ".join(report.skipped[:5]) + (f", … ({len(report.skipped) - 5} more)"
-                                                    if len(report.skipped) > 5 else "")
-            typer.echo(f"skipped {len(report.skipped)} file(s) of unsupported types: {shown}")
+            echo(
+                f"repaired {len(report.repaired)} document(s) an earlier ingest left incomplete: "
+                f"{', '.join(report.repaired[:5])}{' …' if len(report.repaired) > 5 else ''}"
+            )
+        echo(
+            f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+            f"{len(report.removed)} replaced; {report.chunks} chunks embedded from {report.files} files "
+            f"in {report.seconds:.1f}s → {a.store.location}"
+        )
+        if report.unsupported:
+            shown = ", ".join(report.unsupported[:5]) + (
+                f", … ({len(report.unsupported) - 5} more)" if len(report.unsupported) > 5 else ""
+            )
+            echo(f"skipped {len(report.unsupported)} file(s) of unsupported types: {shown}")
     if report.errors:
         raise typer.Exit(1)
 
@@ -219,7 +297,7 @@ def _read_question(question: Optional[str]) -> str:
 
     if question in (None, "-"):
         if question is None and sys.stdin.isatty():
-            raise AssistantError("no question given; `assistant ask \"...\"`, or `-` to read it from stdin")
+            raise AssistantError('no question given; `assistant ask "..."`, or `-` to read it from stdin')
         question = sys.stdin.read()
     question = " ".join(question.split())
     if not question:
@@ -244,20 +322,37 @@ def _log(a, answer, asked: str) -> None:
         echo_err(f"warning: {err}")
 
 
-@app.command(epilog=_examples('assistant ask "What is the range of the ATACMS?"',
-                              'assistant ask "..." --json | jq .citations',
-                              "cat question.txt | assistant ask -",
-                              'assistant ask -c "and how many Russian troops?"   # follows up on the last answer',
-                              'assistant ask "What was announced?" --source "the verge" --since 2023-10-01'))
-def ask(question: Annotated[Optional[str], typer.Argument(help="The question; - (or a pipe) reads it from stdin.",
-                                                          show_default=False)] = None,
-        data_dir: DataDir = None, k: K = None,
-        source: Source = None, since: Since = None, until: Until = None, llm: Llm = None, model: Model = None,
-        as_json: Json = False, stream: Stream = None,
-        cont: Annotated[bool, typer.Option("--continue", "-c", help="A follow-up to the last logged answer.")]
-        = False, no_log: NoLog = False,
-        explain: Annotated[bool, typer.Option("--explain", help="Show how each sentence was checked: which check "
-                                                               "failed, which citations moved.")] = False):
+@app.command(
+    epilog=_examples(
+        'assistant ask "What is the range of the ATACMS?"',
+        'assistant ask "..." --json | jq .citations',
+        "cat question.txt | assistant ask -",
+        'assistant ask -c "and how many Russian troops?"   # follows up on the last answer',
+        'assistant ask "What was announced?" --source "the verge" --since 2023-10-01',
+    )
+)
+def ask(
+    question: Annotated[
+        Optional[str], typer.Argument(help="The question; - (or a pipe) reads it from stdin.", show_default=False)
+    ] = None,
+    data_dir: DataDir = None,
+    k: K = None,
+    source: Source = None,
+    since: Since = None,
+    until: Until = None,
+    llm: Llm = None,
+    model: Model = None,
+    as_json: Json = False,
+    stream: Stream = None,
+    cont: Annotated[bool, typer.Option("--continue", "-c", help="A follow-up to the last logged answer.")] = False,
+    no_log: NoLog = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Show how each sentence was checked: which check failed, which citations moved."
+        ),
+    ] = False,
+):
     """Answer a question from the indexed articles, citing passages as [n]; every citation is checked."""
     from .errors import AssistantError
     from .retrieve import Filters
@@ -277,17 +372,32 @@ def ask(question: Annotated[Optional[str], typer.Argument(help="The question; - 
         _say_standalone(a, asked, history)
     a.check_filters(filters)
     stream = (sys.stdout.isatty() and not as_json) if stream is None else stream and not as_json
-    answer = show_answer(a, asked, k, filters, stream=stream, as_json=as_json, status=Status(), history=history,
-                         explain=explain)
+    answer = show_answer(
+        a, asked, k, filters, stream=stream, as_json=as_json, status=Status(), history=history, explain=explain
+    )
     if not no_log:
         _log(a, answer, asked)
 
 
-@app.command(epilog=_examples("assistant chat", "assistant chat --source reuters --llm extractive",
-                              "> How many North Korean troops joined Russian forces in Kursk?",
-                              "> and how many Russian troops?        (asked as: How many Russian troops joined ...)"))
-def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Since = None, until: Until = None,
-         llm: Llm = None, model: Model = None, stream: Stream = None, no_log: NoLog = False):
+@app.command(
+    epilog=_examples(
+        "assistant chat",
+        "assistant chat --source reuters --llm extractive",
+        "> How many North Korean troops joined Russian forces in Kursk?",
+        "> and how many Russian troops?        (asked as: How many Russian troops joined ...)",
+    )
+)
+def chat(
+    data_dir: DataDir = None,
+    k: K = None,
+    source: Source = None,
+    since: Since = None,
+    until: Until = None,
+    llm: Llm = None,
+    model: Model = None,
+    stream: Stream = None,
+    no_log: NoLog = False,
+):
     """Interactive questions. A follow-up ("and X?", "what about X?", it/they/he/she) is rewritten into a question
     that stands on its own before it is searched; arrow keys edit and recall earlier questions (kept across sessions).
     Empty line, `exit` or Ctrl-D quits."""
@@ -313,8 +423,9 @@ def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Si
             history = [previous] if previous else None
             _say_standalone(a, asked, history)
             try:
-                answer = show_answer(a, asked, k, filters, stream=stream, as_json=False, status=Status(),
-                                     history=history)
+                answer = show_answer(
+                    a, asked, k, filters, stream=stream, as_json=False, status=Status(), history=history
+                )
             except AssistantError as err:
                 echo_err(f"error: {err}")
                 continue
@@ -323,10 +434,22 @@ def chat(data_dir: DataDir = None, k: K = None, source: Source = None, since: Si
                 _log(a, answer, asked)
 
 
-@app.command(epilog=_examples('assistant search "ATACMS range"', 'assistant search "harbour" -k 8 --json',
-                              'assistant search "election" --source "the verge" --since 2023-10-01'))
-def search(query: Annotated[str, typer.Argument(help="What to look for.")], data_dir: DataDir = None, k: K = None,
-           source: Source = None, since: Since = None, until: Until = None, as_json: Json = False):
+@app.command(
+    epilog=_examples(
+        'assistant search "ATACMS range"',
+        'assistant search "harbour" -k 8 --json',
+        'assistant search "election" --source "the verge" --since 2023-10-01',
+    )
+)
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    data_dir: DataDir = None,
+    k: K = None,
+    source: Source = None,
+    since: Since = None,
+    until: Until = None,
+    as_json: Json = False,
+):
     """The passages a question would retrieve (dense + BM25), best first — no LLM."""
     from .present import passages_text
     from .retrieve import Filters
@@ -336,16 +459,25 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")], data
     a.check_filters(filters)
     passages = a.retrieve(query, k or a.settings.k, filters)
     if as_json:
-        typer.echo(json.dumps([{**p.to_json(), **{key: p.metadata.get(key, "") for key in
-                                                  ("source", "published_at", "url")}} for p in passages],
-                              ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                [
+                    {**p.to_json(), **{key: p.metadata.get(key, "") for key in ("source", "published_at", "url")}}
+                    for p in passages
+                ],
+                ensure_ascii=False,
+            )
+        )
     else:
         typer.echo(passages_text(passages))
 
 
 @app.command(epilog=_examples("assistant logs", "assistant logs -n 10", "assistant logs -n 0 --json   # all"))
-def logs(data_dir: DataDir = None, n: Annotated[int, typer.Option("-n", "--count", help="How many of the latest "
-                                                                  "(0: all).", min=0)] = 3, as_json: Json = False):
+def logs(
+    data_dir: DataDir = None,
+    n: Annotated[int, typer.Option("-n", "--count", help="How many of the latest (0: all).", min=0)] = 3,
+    as_json: Json = False,
+):
     """Earlier questions and their checked answers with citations, oldest first (from <data dir>/logs.db)."""
     from .logs import log_for
     from .present import log_text
@@ -373,9 +505,13 @@ def models(llm: Llm = None, model: Model = None, as_json: Json = False):
 
 
 @app.command(epilog=_examples("assistant sources", "assistant sources --json | jq '.[].title'"))
-def sources(data_dir: DataDir = None,
-            as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list: [{doc_id, title, source, "
-                                                  "published_at, url, path, chunks}].")] = False):
+def sources(
+    data_dir: DataDir = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON list: [{doc_id, title, source, published_at, url, path, chunks}]."),
+    ] = False,
+):
     """List what is indexed: document id, title, source, date, chunks."""
     from .present import sources_table
 
@@ -386,14 +522,20 @@ def sources(data_dir: DataDir = None,
         echo(sources_table(rows))
 
 
-@app.command(epilog=_examples("assistant remove 602e25fabba7d252", "assistant remove --path seeds/",
-                              "assistant remove --all"))
-def remove(doc_id: Annotated[Optional[str], typer.Argument(help="A document id from `assistant sources`.",
-                                                           show_default=False)] = None,
-           path: Annotated[Optional[Path], typer.Option("--path", help="Every document ingested from this file, or "
-                                                        "from files under this directory.")] = None,
-           everything: Annotated[bool, typer.Option("--all", help="Every document.")] = False,
-           data_dir: DataDir = None):
+@app.command(
+    epilog=_examples("assistant remove 602e25fabba7d252", "assistant remove --path seeds/", "assistant remove --all")
+)
+def remove(
+    doc_id: Annotated[
+        Optional[str], typer.Argument(help="A document id from `assistant sources`.", show_default=False)
+    ] = None,
+    path: Annotated[
+        Optional[Path],
+        typer.Option("--path", help="Every document ingested from this file, or from files under this directory."),
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every document.")] = False,
+    data_dir: DataDir = None,
+):
     """Drop documents and their chunks: one by id, those from a path, or all."""
     from .errors import AssistantError
 
@@ -449,35 +591,63 @@ class JudgeName(str, Enum):
     llm = "llm"
 
 
-@app.command("eval", epilog=_examples(
-    "assistant eval evals/seed.jsonl --corpus seeds/ --out runs/seed",
-    "assistant eval ../shared/datasets/rgb_en_fact/questions.dev.jsonl --mode rejection --limit 50",
-    "assistant eval QUESTIONS.jsonl --corpus CORPUS --judge llm --compare runs/previous",
-    "assistant eval evals/seed.jsonl --corpus seeds/ --fail-under answer_accuracy=0.7 --fail-over false_refusal_rate=0.05"))
-def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}.")],
-          corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Files/dirs to index once for all "
-                                                               "questions (anything `ingest` accepts).")] = None,
-          out: Annotated[Optional[Path], typer.Option("--out", help="Run folder [runs/<questions>-<mode>]; re-running "
-                                                      "with the same folder resumes.")] = None,
-          mode: Annotated[Optional[EvalMode], typer.Option("--mode", help="Per-question passages (RGB).",
-                                                           show_default=False)] = None,
-          limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
-          sample: Annotated[Optional[int], typer.Option("--sample", help="N evenly spaced questions (after --limit).",
-                                                        min=1)] = None,
-          judge: Annotated[JudgeName, typer.Option("--judge", help="Support judge: heuristic (the offline verifier) "
-                                                   "or llm.")] = JudgeName.heuristic,
-          compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous run folder: show deltas.")]
-          = None,
-          fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when "
-                                                                  "the metric is below VALUE (repeatable).")] = None,
-          fail_over: Annotated[Optional[list[str]], typer.Option("--fail-over", help="METRIC=VALUE: exit 1 when "
-                                                                 "the metric is above VALUE, for lower-is-better "
-                                                                 "ones such as false_refusal_rate or latency_ms_p50 "
-                                                                 "(repeatable).")] = None,
-          judge_pairs: Annotated[Optional[int], typer.Option("--judge-pairs", help="Measure the judge on at most N "
-                                                             "labelled pairs [all; 60 with --judge llm].", min=1)]
-          = None,
-          data_dir: DataDir = None, k: K = None, llm: Llm = None, model: Model = None, as_json: Json = False):
+@app.command(
+    "eval",
+    epilog=_examples(
+        "assistant eval evals/seed.jsonl --corpus seeds/ --out runs/seed",
+        "assistant eval ../shared/datasets/rgb_en_fact/questions.dev.jsonl --mode rejection --limit 50",
+        "assistant eval QUESTIONS.jsonl --corpus CORPUS --judge llm --compare runs/previous",
+        "assistant eval evals/seed.jsonl --corpus seeds/ --fail-under answer_accuracy=0.7 "
+        "--fail-over false_refusal_rate=0.05",
+    ),
+)
+def eval_(
+    questions: Annotated[Path, typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}.")],
+    corpus: Annotated[
+        Optional[list[Path]],
+        typer.Option("--corpus", help="Files/dirs to index once for all questions (anything `ingest` accepts)."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Run folder [runs/<questions>-<mode>]; re-running with the same folder resumes."),
+    ] = None,
+    mode: Annotated[
+        Optional[EvalMode], typer.Option("--mode", help="Per-question passages (RGB).", show_default=False)
+    ] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
+    sample: Annotated[
+        Optional[int], typer.Option("--sample", help="N evenly spaced questions (after --limit).", min=1)
+    ] = None,
+    judge: Annotated[
+        JudgeName, typer.Option("--judge", help="Support judge: heuristic (the offline verifier) or llm.")
+    ] = JudgeName.heuristic,
+    compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous run folder: show deltas.")] = None,
+    fail_under: Annotated[
+        Optional[list[str]],
+        typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when the metric is below VALUE (repeatable)."),
+    ] = None,
+    fail_over: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--fail-over",
+            help="METRIC=VALUE: exit 1 when "
+            "the metric is above VALUE, for lower-is-better "
+            "ones such as false_refusal_rate or latency_ms_p50 "
+            "(repeatable).",
+        ),
+    ] = None,
+    judge_pairs: Annotated[
+        Optional[int],
+        typer.Option(
+            "--judge-pairs", help="Measure the judge on at most N labelled pairs [all; 60 with --judge llm].", min=1
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    k: K = None,
+    llm: Llm = None,
+    model: Model = None,
+    as_json: Json = False,
+):
     """Score answers, citations, refusals and retrieval on a question set; writes summary.json, results.jsonl,
     report.md and report.png. Never touches your own index."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -485,15 +655,32 @@ def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl)
     from .eval import EvalConfig, run_eval
     from .eval.metrics import METRICS, format_value
 
-    mode = mode.value if mode else None
-    judge = judge.value
-    out = out or Path("runs") / f"{questions.stem}-{mode or ('corpus' if corpus else 'noise')}"
-    cfg = EvalConfig(questions=questions, out=out, corpus=list(corpus or []), mode=mode, limit=limit, sample=sample,
-                     judge=judge, compare=compare, fail_under=parse_gates("--fail-under", fail_under),
-                     fail_over=parse_gates("--fail-over", fail_over), judge_pairs=judge_pairs)
+    mode_name = mode.value if mode else None
+    judge_name = judge.value
+    out = out or Path("runs") / f"{questions.stem}-{mode_name or ('corpus' if corpus else 'noise')}"
+    cfg = EvalConfig(
+        questions=questions,
+        out=out,
+        corpus=list(corpus or []),
+        mode=mode_name,
+        limit=limit,
+        sample=sample,
+        judge=judge_name,
+        compare=compare,
+        fail_under=parse_gates("--fail-under", fail_under),
+        fail_over=parse_gates("--fail-over", fail_over),
+        judge_pairs=judge_pairs,
+    )
     a = make_assistant(data_dir, llm, model, k)
-    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=_stderr_console(), transient=True, disable=as_json) as bar:
+    with Progress(
+        TextColumn("eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_stderr_console(),
+        transient=True,
+        disable=as_json,
+    ) as bar:
         task = bar.add_task("eval", total=None)
         result = run_eval(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
     summary, previous = result.summary, result.previous
@@ -514,31 +701,62 @@ def eval_(questions: Annotated[Path, typer.Argument(help="Question file (.jsonl)
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option("--host", help="Address to bind; anything but loopback needs an API key "
-                                            "to be safe.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
-          api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="ASSISTANT_API_KEY", show_default=False,
-                                                         help="Require Authorization: Bearer KEY on every route but "
-                                                              "/healthz [env ASSISTANT_API_KEY].")] = None,
-          queue_timeout: Annotated[float, typer.Option("--queue-timeout", help="Seconds a request may wait for the "
-                                                       "model before it gets 503 + Retry-After.", min=0.1)] = 120.0,
-          max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body (413 above).",
-                                                     min=0.001)] = 16.0,
-          max_question_chars: Annotated[int, typer.Option("--max-question-chars", help="Longest question (422 above).",
-                                                          min=1)] = 2000,
-          data_dir: DataDir = None, llm: Llm = None, model: Model = None):
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; anything but loopback needs an API key to be safe.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
+    api_key: Annotated[
+        Optional[str],
+        typer.Option(
+            "--api-key",
+            envvar="ASSISTANT_API_KEY",
+            show_default=False,
+            help="Require Authorization: Bearer KEY on every route but /healthz [env ASSISTANT_API_KEY].",
+        ),
+    ] = None,
+    queue_timeout: Annotated[
+        float,
+        typer.Option(
+            "--queue-timeout",
+            help="Seconds a request may wait for the model before it gets 503 + Retry-After.",
+            min=0.1,
+        ),
+    ] = 120.0,
+    max_body_mb: Annotated[
+        float, typer.Option("--max-body-mb", help="Largest request body (413 above).", min=0.001)
+    ] = 16.0,
+    max_question_chars: Annotated[
+        int, typer.Option("--max-question-chars", help="Longest question (422 above).", min=1)
+    ] = 2000,
+    data_dir: DataDir = None,
+    llm: Llm = None,
+    model: Model = None,
+):
     """Serve an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/ask, /v1/search, /v1/ingest, ...)."""
     from .server import ServerConfig, serve as run
 
     a = make_assistant(data_dir, llm, model)
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
-        echo_err(f"warning: serving on {host} without an API key: anyone who can reach it can read and change the "
-                 "index; set --api-key or ASSISTANT_API_KEY")
-    echo_err(f"assistant serve: http://{host}:{port}/v1 (llm {a.settings.llm}, data {a.settings.data_dir}, "
-             f"{'API key required' if api_key else 'no API key'}); loading models...")
-    run(a, host, port, ServerConfig(api_key=api_key or "", queue_timeout=queue_timeout,
-                                    max_body_bytes=int(max_body_mb * 1024 * 1024),
-                                    max_question_chars=max_question_chars))
+        echo_err(
+            f"warning: serving on {host} without an API key: anyone who can reach it can read and change the "
+            "index; set --api-key or ASSISTANT_API_KEY"
+        )
+    echo_err(
+        f"assistant serve: http://{host}:{port}/v1 (llm {a.settings.llm}, data {a.settings.data_dir}, "
+        f"{'API key required' if api_key else 'no API key'}); loading models..."
+    )
+    run(
+        a,
+        host,
+        port,
+        ServerConfig(
+            api_key=api_key or "",
+            queue_timeout=queue_timeout,
+            max_body_bytes=int(max_body_mb * 1024 * 1024),
+            max_question_chars=max_question_chars,
+        ),
+    )
 
 
 @app.command()

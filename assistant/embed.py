@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Protocol
+from typing import Protocol
+from collections.abc import Callable
 
 from .errors import BackendError
 from .settings import Settings
@@ -43,15 +44,18 @@ class LocalEmbedder:
             try:
                 self._model = SentenceTransformer(str(path), device="cpu")
             except OSError as err:
-                raise BackendError(f"cannot load embedding model '{self.name}' ({err}); "
-                                   "use the default all-MiniLM-L6-v2 or a local model folder") from None
+                raise BackendError(
+                    f"cannot load embedding model '{self.name}' ({err}); "
+                    "use the default all-MiniLM-L6-v2 or a local model folder"
+                ) from None
         return self._model
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self._load().encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
+        vectors = self._load().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
         return vectors.tolist()
 
 
@@ -71,10 +75,11 @@ class OpenAIEmbedder:
         out: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
             try:
-                resp = self.client.embeddings.create(model=self.name, input=texts[i:i + self.batch_size])
+                resp = self.client.embeddings.create(model=self.name, input=texts[i : i + self.batch_size])
             except openai.OpenAIError as err:
-                raise BackendError(f"embedding request to the OpenAI-compatible endpoint failed: "
-                                   f"{str(err).splitlines()[0]}") from None
+                raise BackendError(
+                    f"embedding request to the OpenAI-compatible endpoint failed: {str(err).splitlines()[0]}"
+                ) from None
             out.extend(item.embedding for item in resp.data)
         return out
 
@@ -87,6 +92,7 @@ def make_embedder(settings: Settings) -> Embedder:
     try:
         factory = EMBEDDERS[settings.embed_backend]
     except KeyError:
-        raise BackendError(f"unknown embedding backend '{settings.embed_backend}'; use one of "
-                           f"{', '.join(EMBEDDERS)}") from None
+        raise BackendError(
+            f"unknown embedding backend '{settings.embed_backend}'; use one of {', '.join(EMBEDDERS)}"
+        ) from None
     return factory(settings)

@@ -21,18 +21,108 @@ from __future__ import annotations
 import re
 
 WH = {"how", "what", "who", "whom", "whose", "which", "when", "where", "why"}
-AUX = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could", "will", "would",
-       "should", "may", "might", "must"}
-PREPOSITIONS = {"in", "on", "at", "for", "from", "during", "by", "since", "before", "after", "of", "to", "near",
-                "against", "with", "about", "into", "inside", "under", "over", "between"}
+AUX = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "has",
+    "have",
+    "had",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "may",
+    "might",
+    "must",
+}
+PREPOSITIONS = {
+    "in",
+    "on",
+    "at",
+    "for",
+    "from",
+    "during",
+    "by",
+    "since",
+    "before",
+    "after",
+    "of",
+    "to",
+    "near",
+    "against",
+    "with",
+    "about",
+    "into",
+    "inside",
+    "under",
+    "over",
+    "between",
+}
 DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
-FUNCTION = WH | AUX | PREPOSITIONS | DETERMINERS | {"many", "much", "and", "or", "but", "not", "than", "as", "be",
-                                                    "been", "being", "there", "it", "they", "he", "she", "far",
-                                                    "long", "old", "big", "large"}
-TITLES = {"president", "president-elect", "prime", "minister", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.",
-          "general", "gen.", "chancellor", "king", "queen", "pope", "senator", "governor", "ceo", "secretary"}
-ELLIPSIS = re.compile(r"^(?:(?:and|but|also|so|ok|okay)[,\s]+)?(?:(?:what|how)\s+about|and|same\s+for|"
-                      r"what\s+of|now)\s+(?P<x>.+)$", re.I)
+FUNCTION = (
+    WH
+    | AUX
+    | PREPOSITIONS
+    | DETERMINERS
+    | {
+        "many",
+        "much",
+        "and",
+        "or",
+        "but",
+        "not",
+        "than",
+        "as",
+        "be",
+        "been",
+        "being",
+        "there",
+        "it",
+        "they",
+        "he",
+        "she",
+        "far",
+        "long",
+        "old",
+        "big",
+        "large",
+    }
+)
+TITLES = {
+    "president",
+    "president-elect",
+    "prime",
+    "minister",
+    "mr",
+    "mr.",
+    "mrs",
+    "mrs.",
+    "ms",
+    "ms.",
+    "dr",
+    "dr.",
+    "general",
+    "gen.",
+    "chancellor",
+    "king",
+    "queen",
+    "pope",
+    "senator",
+    "governor",
+    "ceo",
+    "secretary",
+}
+ELLIPSIS = re.compile(
+    r"^(?:(?:and|but|also|so|ok|okay)[,\s]+)?(?:(?:what|how)\s+about|and|same\s+for|"
+    r"what\s+of|now)\s+(?P<x>.+)$",
+    re.I,
+)
 PRONOUN = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her)\b", re.I)
 
 
@@ -97,9 +187,9 @@ def _plural_phrase(words: list[str]) -> str:
             start = i
             while start > 0 and _bare(words[start - 1]) not in FUNCTION:
                 start -= 1
-            return " ".join(words[start:i + 1])
+            return " ".join(words[start : i + 1])
     runs = _names(words)
-    return " ".join(words[runs[0][0]:runs[0][1]]) if runs else ""
+    return " ".join(words[runs[0][0] : runs[0][1]]) if runs else ""
 
 
 def _thing(words: list[str]) -> str:
@@ -119,7 +209,7 @@ def _subject(words: list[str]) -> str:
     range of the ATACMS]"; a verb at the end is not part of it."""
     for a, w in enumerate(words[1:], 1):
         if _bare(w) in AUX:
-            rest = words[a + 1:] if _bare(w) in BE else words[a + 1:-1]
+            rest = words[a + 1 :] if _bare(w) in BE else words[a + 1 : -1]
             return " ".join(rest)
     return ""
 
@@ -128,13 +218,13 @@ def _answer_object(words: list[str], answer: str) -> str:
     """For "What did X receive?", the thing received, as the answer names it ("a rare atlas" → "the rare atlas")."""
     if len(words) < 3 or _bare(words[0]) != "what" or _bare(words[1]) not in AUX - BE:
         return ""
-    verb = _bare(words[-1])[:max(4, len(_bare(words[-1])) - 2)]
+    verb = _bare(words[-1])[: max(4, len(_bare(words[-1])) - 2)]
     text = re.sub(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]", "", answer)
     aw = _words(text)
     for i, w in enumerate(aw):
         if _bare(w).startswith(verb) and i + 1 < len(aw):
             obj = []
-            for x in aw[i + 1:]:
+            for x in aw[i + 1 :]:
                 if _bare(x) in PREPOSITIONS - {"of"} or _bare(x) in {"and", "which", "that", "who"}:
                     break
                 obj.append(x)
@@ -154,7 +244,7 @@ def _last_phrase(words: list[str]) -> str:
     """The last noun phrase that starts with a determiner, to the end ("... a rare atlas" → "the rare atlas")."""
     for i in range(len(words) - 1, -1, -1):
         if _bare(words[i]) in {"the", "a", "an"} and i + 1 < len(words):
-            return " ".join(["the"] + words[i + 1:])
+            return " ".join(["the"] + words[i + 1 :])
     return ""
 
 
@@ -163,9 +253,12 @@ def _replace_pronouns(question: str, previous: str, answer: str) -> str:
     subject = _subject(prev)
     referents = {
         "he": _person(previous) or _person(answer),
-        "they": subject if any(_bare(w).endswith("s") and not _bare(w).endswith("ss") for w in _words(subject))
+        "they": subject
+        if any(_bare(w).endswith("s") and not _bare(w).endswith("ss") for w in _words(subject))
         else _plural_phrase(prev),
-        "it": _answer_object(prev, answer) or (subject if _verb_question(prev) else "") or _thing(prev)
+        "it": _answer_object(prev, answer)
+        or (subject if _verb_question(prev) else "")
+        or _thing(prev)
         or _last_phrase(prev),
     }
     referents["she"] = referents["he"]
@@ -198,7 +291,7 @@ def _substitute(x: str, previous: str) -> str | None:
         for i in starts:
             for j in range(len(p) - 1, i, -1):
                 if _same_head(p[j], head):
-                    return _sentence(p[:i] + xs + p[j + 1:])
+                    return _sentence(p[:i] + xs + p[j + 1 :])
         if len(xs) == 1 and _bare(p[0]) in WH:  # "and why?": the same question with another wh-word
             return _sentence(xs + p[1:])
         return None
@@ -218,7 +311,7 @@ def _substitute(x: str, previous: str) -> str | None:
                 i -= 1
             if _bare(xs[0]) in DETERMINERS and i > 0 and _bare(p[i - 1]) in DETERMINERS:
                 i -= 1
-            return _sentence(p[:i] + xs + p[j + 1:])
+            return _sentence(p[:i] + xs + p[j + 1 :])
     if _is_name(xs[-1], 1):  # a name: it takes the place of the last name
         runs = _names(p)
         if runs:
@@ -230,7 +323,7 @@ def _substitute(x: str, previous: str) -> str | None:
     m = re.match(r"^(?:what|who|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(\w+)\s+(of|for)\s+", previous.strip(), re.I)
     if m:
         attr = xs[1:] if _bare(xs[0]) in DETERMINERS else xs
-        return _sentence(p[:2] + ["the"] + attr + p[len(_words(m.group(0))):])
+        return _sentence(p[:2] + ["the"] + attr + p[len(_words(m.group(0))) :])
     return _sentence(p + ["—"] + xs)
 
 
@@ -242,8 +335,11 @@ def asked_for_generation(question: str, previous_question: str = "", previous_an
     m = ELLIPSIS.match(q.rstrip("?. ")) if previous_question else None
     if m and _bare(_words(m.group("x"))[0]) in WH:
         x = m.group("x").strip()
-        return _replace_pronouns(_sentence(_words(x)), previous_question, previous_answer) if PRONOUN.search(x) \
+        return (
+            _replace_pronouns(_sentence(_words(x)), previous_question, previous_answer)
+            if PRONOUN.search(x)
             else _sentence(_words(x))
+        )
     return rewrite(question, previous_question, previous_answer)
 
 

@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable, Iterator
 
 from .errors import BackendError
 from .prompt import Prompt
@@ -43,12 +44,19 @@ class LocalGenerator:
             try:
                 from llama_cpp import Llama
             except ImportError:
-                raise BackendError("the local model needs the [local] extra: pip install 'newsqa-assistant[local]' "
-                                   "(or run .ci/install); or use --llm openai / extractive") from None
+                raise BackendError(
+                    "the local model needs the [local] extra: pip install 'newsqa-assistant[local]' "
+                    "(or run .ci/install); or use --llm openai / extractive"
+                ) from None
             try:
-                self._llm = Llama(model_path=str(self.path), n_ctx=self.settings.n_ctx,
-                                  n_threads=self.settings.n_threads, n_batch=512, seed=self.settings.seed,
-                                  verbose=False)
+                self._llm = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self.settings.n_ctx,
+                    n_threads=self.settings.n_threads,
+                    n_batch=512,
+                    seed=self.settings.seed,
+                    verbose=False,
+                )
             except ValueError as err:
                 raise BackendError(f"cannot load {self.path} ({err}); check it is a GGUF model file") from None
         return self._llm
@@ -70,9 +78,15 @@ class LocalGenerator:
         if prompt.messages and prompt.messages[0]["role"] == "system" and not self._warm:
             self.warm_prefix(prompt.messages[0]["content"])  # once: later prompts reuse the KV cache in memory
         chunks = self.llm().create_chat_completion(
-            messages=prompt.messages, temperature=self.settings.temperature, top_p=1.0, top_k=1 if
-            self.settings.temperature == 0 else 40, repeat_penalty=1.0, max_tokens=self.settings.max_tokens,
-            stream=True, seed=self.settings.seed)
+            messages=prompt.messages,
+            temperature=self.settings.temperature,
+            top_p=1.0,
+            top_k=1 if self.settings.temperature == 0 else 40,
+            repeat_penalty=1.0,
+            max_tokens=self.settings.max_tokens,
+            stream=True,
+            seed=self.settings.seed,
+        )
         for chunk in chunks:
             text = chunk["choices"][0]["delta"].get("content")
             if text:
@@ -83,8 +97,9 @@ class OpenAIGenerator:
     def __init__(self, settings: Settings):
         self.settings = settings
         if not settings.openai_base_url and not settings.openai_api_key:
-            raise BackendError("the openai backend needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
-                               "(any OpenAI-compatible server)")
+            raise BackendError(
+                "the openai backend needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (any OpenAI-compatible server)"
+            )
         self.model = settings.llm_model if settings.llm_model not in ("qwen2.5-coder-1.5b", "") else "gpt-4o-mini"
         self.name = f"openai:{self.model}"
         from .openai_client import openai_client
@@ -96,9 +111,14 @@ class OpenAIGenerator:
 
         try:
             chunks = self.client.chat.completions.create(
-                model=self.model, messages=prompt.messages, temperature=self.settings.temperature,
-                max_tokens=self.settings.max_tokens, stream=True, seed=self.settings.seed,
-                extra_body=self.settings.openai_extra_body or None)
+                model=self.model,
+                messages=prompt.messages,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+                stream=True,
+                seed=self.settings.seed,
+                extra_body=self.settings.openai_extra_body or None,
+            )
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content

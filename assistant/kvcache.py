@@ -27,8 +27,7 @@ def chat_prefix_tokens(llm, system: str) -> list[int]:
     def text_of(token: int) -> str:
         return llm.detokenize([token], special=True).decode("utf-8", "ignore") if token != -1 else ""
 
-    fmt = Jinja2ChatFormatter(template=template, eos_token=text_of(llm.token_eos()),
-                              bos_token=text_of(llm.token_bos()))
+    fmt = Jinja2ChatFormatter(template=template, eos_token=text_of(llm.token_eos()), bos_token=text_of(llm.token_bos()))
 
     def tokens(user: str) -> list[int]:
         r = fmt(messages=[{"role": "system", "content": system}, {"role": "user", "content": user}])
@@ -75,11 +74,18 @@ class PrefixCache:
             if len(data) != header["size"] or header["input_ids"] != prefix:
                 raise ValueError(f"{state_file} does not match its header")
             input_ids = np.zeros(llm.n_ctx(), dtype=np.intc)
-            input_ids[:len(prefix)] = prefix
+            input_ids[: len(prefix)] = prefix
             # logits are not kept (logits_all is off): one zero row broadcasts over the rows load_state clears
-            llm.load_state(LlamaState(input_ids=input_ids, scores=np.zeros((1, llm.n_vocab()), dtype=np.single),
-                                      n_tokens=len(prefix), llama_state=data, llama_state_size=len(data),
-                                      seed=header["seed"]))
+            llm.load_state(
+                LlamaState(
+                    input_ids=input_ids,
+                    scores=np.zeros((1, llm.n_vocab()), dtype=np.single),
+                    n_tokens=len(prefix),
+                    llama_state=data,
+                    llama_state_size=len(data),
+                    seed=header["seed"],
+                )
+            )
             return True
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             self.last_error = f"prefix cache {state_file.name} not restored ({err}); recomputed"
@@ -92,8 +98,11 @@ class PrefixCache:
             tmp = state_file.with_suffix(f".tmp-{os.getpid()}")
             tmp.write_bytes(state.llama_state)
             tmp.replace(state_file)
-            header = {"size": state.llama_state_size, "seed": state.seed,
-                      "input_ids": [int(t) for t in state.input_ids[:state.n_tokens]]}
+            header = {
+                "size": state.llama_state_size,
+                "seed": state.seed,
+                "input_ids": [int(t) for t in state.input_ids[: state.n_tokens]],
+            }
             tmp = header_file.with_suffix(f".tmp-{os.getpid()}")
             tmp.write_text(json.dumps(header))
             tmp.replace(header_file)

@@ -1,7 +1,8 @@
 """Load: files and directories → Documents.
 
-Plain text and Markdown (first line or ``# heading`` is the title), HTML (markup stripped, <title> kept), and JSON / JSONL
-news records ``{id?, title, body|text|content, source?, published_at?, url?, author?, category?}``, one article each.
+Plain text and Markdown (first line or ``# heading`` is the title), HTML (markup stripped, <title> kept), and
+JSON / JSONL news records ``{id?, title, body|text|content, source?, published_at?, url?, author?, category?}``, one
+article each.
 Every problem is an InputError with a one-line message naming the file (and line) and what to do.
 
 Untrusted input, read defensively:
@@ -31,7 +32,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import InputError
 from .sanitize import defuse_citations, normalize_text
@@ -52,15 +53,20 @@ def _office_loader(name: str) -> Callable[[Path], list[Document]]:
 
 
 # files read as bytes by their own library, by suffix
-BINARY_LOADERS: dict[str, Callable[[Path], list[Document]]] = {".pdf": _office_loader("pdf_documents"),
-                                                               ".docx": _office_loader("docx_documents")}
+BINARY_LOADERS: dict[str, Callable[[Path], list[Document]]] = {
+    ".pdf": _office_loader("pdf_documents"),
+    ".docx": _office_loader("docx_documents"),
+}
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | set(BINARY_LOADERS)
 BODY_KEYS = ("body", "text", "content")
 DATE_KEYS = ("published_at", "date", "published", "publishedAt", "published_date", "datePublished", "pubDate")
 MAX_TITLE_CHARS = 300  # a title longer than this is cut (with "…"): a 52 KB "title" is an attack, not a headline
 DEFAULT_MAX_FILE_MB = 100.0
-HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
-                          r"opacity\s*:\s*0(?![.\d]*[1-9])", re.I)
+HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
+    r"opacity\s*:\s*0(?![.\d]*[1-9])",
+    re.I,
+)
 
 
 class RecordErrors(InputError):
@@ -133,8 +139,10 @@ def walk(root: Path, follow_external_links: bool) -> tuple[list[Path], list[str]
                     notes.append(f"{p}: a link that loops back on itself; skipped")
                     continue
                 if not _inside(target, real_root) and not follow_external_links:
-                    notes.append(f"{p}: a link to {target}, outside {root}; not followed (give the file itself, "
-                                 "or set follow_external_links)")
+                    notes.append(
+                        f"{p}: a link to {target}, outside {root}; not followed (give the file itself, "
+                        "or set follow_external_links)"
+                    )
                     continue
             try:
                 mode = p.stat().st_mode
@@ -166,13 +174,21 @@ def unsupported_in(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() not in SUPPORTED
-                              and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+            out.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() not in SUPPORTED
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
     return out
 
 
-def load_paths(paths: list[Path], max_file_mb: float = DEFAULT_MAX_FILE_MB,
-               follow_external_links: bool = False) -> LoadResult:
+def load_paths(
+    paths: list[Path], max_file_mb: float = DEFAULT_MAX_FILE_MB, follow_external_links: bool = False
+) -> LoadResult:
     """Load every file; a bad file is reported and skipped whole, a bad record is reported and skipped alone."""
     files, errors, skipped = expand([Path(p) for p in paths], follow_external_links)
     result = LoadResult(errors=errors, skipped=skipped, unsupported=unsupported_in([Path(p) for p in paths]))
@@ -205,13 +221,17 @@ def load_paths(paths: list[Path], max_file_mb: float = DEFAULT_MAX_FILE_MB,
                 owners[doc.doc_id] = (path, doc.content_hash)
                 kept.append(doc)
             elif first[1] == "":
-                result.errors.append(f"{path}: id '{doc.doc_id}' is used by several different articles; "
-                                     "not indexed: give each article its own id")
+                result.errors.append(
+                    f"{path}: id '{doc.doc_id}' is used by several different articles; "
+                    "not indexed: give each article its own id"
+                )
                 if path not in result.partial:
                     result.partial.append(path)
             elif first[1] != doc.content_hash and first[0] != path:
-                result.errors.append(f"{path}: id '{doc.doc_id}' is also the id of a different article in {first[0]}; "
-                                     "neither is indexed now: give each article its own id")
+                result.errors.append(
+                    f"{path}: id '{doc.doc_id}' is also the id of a different article in {first[0]}; "
+                    "neither is indexed now: give each article its own id"
+                )
                 result.documents = [d for d in result.documents if d.doc_id != doc.doc_id]
                 kept = [d for d in kept if d.doc_id != doc.doc_id]
                 result.partial.extend(p for p in (path, first[0]) if p not in result.partial)
@@ -235,8 +255,10 @@ def open_regular(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB):
         raise InputError(f"{path}: not a regular file (a named pipe, socket or device); ingest regular files only")
     if max_file_mb and info.st_size > max_file_mb * 1024 * 1024:
         os.close(fd)
-        raise InputError(f"{path}: {info.st_size / 1024 / 1024:.1f} MB is over the {max_file_mb:g} MB limit; split "
-                         "the file, or raise the limit (ASSISTANT_MAX_FILE_MB)")
+        raise InputError(
+            f"{path}: {info.st_size / 1024 / 1024:.1f} MB is over the {max_file_mb:g} MB limit; split "
+            "the file, or raise the limit (ASSISTANT_MAX_FILE_MB)"
+        )
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
@@ -274,7 +296,7 @@ def load_file(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> list[Docu
 def clean_title(title: str) -> str:
     title = " ".join(defuse_citations(normalize_text(html.unescape(title))).split())
     if len(title) > MAX_TITLE_CHARS:
-        title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0][:MAX_TITLE_CHARS - 1] + "…"
+        title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0][: MAX_TITLE_CHARS - 1] + "…"
     return title
 
 
@@ -287,13 +309,15 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
     meta = {key: clean_title(str(record.get(key) or "")) for key in ("source", "author", "category")}
     meta["url"] = "".join(normalize_text(str(record.get("url") or "")).split())[:2000]
     # no date given: a dateline opening the text (after the title, when the text starts with it)
-    published = next((normalize_text(str(record[k])).strip() for k in DATE_KEYS if record.get(k)), "") or \
-        dateline_date(body[len(title):] if title and body.startswith(title) else body)
+    published = next((normalize_text(str(record[k])).strip() for k in DATE_KEYS if record.get(k)), "") or dateline_date(
+        body[len(title) :] if title and body.startswith(title) else body
+    )
     digest = content_hash(title, body, meta["source"], published, meta["url"])
     record_id = record.get("id")
     doc_id = str(record_id).strip() if record_id not in (None, "") else digest[:16]
-    return Document(doc_id=doc_id, title=title, text=body, path=str(path), content_hash=digest,
-                    published_at=published, **meta)
+    return Document(
+        doc_id=doc_id, title=title, text=body, path=str(path), content_hash=digest, published_at=published, **meta
+    )
 
 
 def text_document(path: Path, text: str) -> Document:
@@ -321,6 +345,8 @@ def html_document(path: Path, text: str) -> Document:
         for node in tree.css(selector):
             node.decompose()
     root = tree.css_first("article") or tree.body or tree.root
+    if root is None:
+        raise InputError(f"{path}: the HTML page has no readable text; check it is an article page")
     blocks = [node.text(separator=" ", strip=True) for node in root.css("h1, h2, h3, h4, p, li, blockquote, pre")]
     body = "\n".join(b for b in blocks if b) or (root.text(separator="\n", strip=True) if root else "")
     if not body.strip():
@@ -332,8 +358,11 @@ def drop_hidden(tree) -> None:
     """Remove what a browser does not show: comments, hidden elements (``hidden``, ``aria-hidden="true"``, inline
     ``display:none`` / ``visibility:hidden`` / zero size or opacity), scripts, styles and templates."""
     for node in tree.css("script, style, template, noscript, [hidden], [aria-hidden]"):
-        if node.tag in ("script", "style", "template", "noscript") or "hidden" in node.attributes \
-                or (node.attributes.get("aria-hidden") or "").strip().lower() == "true":
+        if (
+            node.tag in ("script", "style", "template", "noscript")
+            or "hidden" in node.attributes
+            or (node.attributes.get("aria-hidden") or "").strip().lower() == "true"
+        ):
             node.decompose()
     for node in tree.css("[style]"):
         if HIDDEN_STYLE.search(node.attributes.get("style") or ""):
@@ -379,8 +408,9 @@ def json_documents(path: Path, text: str) -> list[Document]:
             try:
                 records.append((json.loads(line), where, lineno))
             except json.JSONDecodeError as err:
-                errors.append((lineno, f"{where}: invalid JSON ({err.msg}, column {err.colno}); "
-                                       "fix or remove that line"))
+                errors.append(
+                    (lineno, f"{where}: invalid JSON ({err.msg}, column {err.colno}); fix or remove that line")
+                )
             except RecursionError:
                 errors.append((lineno, f"{where}: JSON nested too deeply to read; a news record is one flat object"))
     if not records and not errors:
@@ -395,15 +425,21 @@ def json_documents(path: Path, text: str) -> list[Document]:
             errors.append((position, str(err)))
             continue
         except RecursionError:
-            errors.append((position, f"{where}: the record is nested too deeply to read; "
-                                     "a news record is one flat object"))
+            errors.append(
+                (position, f"{where}: the record is nested too deeply to read; a news record is one flat object")
+            )
             continue
         if doc.doc_id in seen:
             first_where, first_hash = seen[doc.doc_id]
             if first_hash == doc.content_hash:
                 continue  # the same article twice: keep one
-            errors.append((position, f"{where}: duplicate id '{doc.doc_id}' (also at {first_where}) for a different "
-                                     "article; neither is indexed: ids must be unique"))
+            errors.append(
+                (
+                    position,
+                    f"{where}: duplicate id '{doc.doc_id}' (also at {first_where}) for a different "
+                    "article; neither is indexed: ids must be unique",
+                )
+            )
             conflicted.add(doc.doc_id)
             continue
         seen[doc.doc_id] = (where, doc.content_hash)
@@ -417,8 +453,18 @@ def json_documents(path: Path, text: str) -> list[Document]:
 # ---- dates and metadata found in the documents themselves
 
 HTML_META = {  # our key: the <meta> property/name/itemprop values that hold it, first found wins
-    "published_at": ("article:published_time", "og:published_time", "datePublished", "date", "pubdate",
-                     "publish-date", "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date"),
+    "published_at": (
+        "article:published_time",
+        "og:published_time",
+        "datePublished",
+        "date",
+        "pubdate",
+        "publish-date",
+        "dc.date",
+        "dcterms.created",
+        "sailthru.date",
+        "parsely-pub-date",
+    ),
     "source": ("og:site_name", "application-name"),
     "author": ("author", "article:author"),
     "url": ("og:url",),
@@ -430,7 +476,7 @@ def html_metadata(tree) -> dict[str, str]:
     """Date, source, author, url and title from a saved article page's <meta> tags (Open Graph, schema.org, Dublin
     Core), a <time datetime> element and the canonical link; only keys that were found."""
     found: dict[str, str] = {}
-    tags = {}
+    tags: dict[str, str] = {}
     for node in tree.css("meta"):
         attrs = node.attributes
         key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").strip().lower()
@@ -452,10 +498,13 @@ def html_metadata(tree) -> dict[str, str]:
     return found
 
 
-MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                      "dec"), 1)}
-_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
-         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
+_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 DATELINE = [
     re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b"),
     re.compile(_MONTH + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),

@@ -34,8 +34,10 @@ def pdf_documents(path: Path) -> list[Document]:
     except InputError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
-        raise InputError(f"{path}: not a readable PDF ({str(err).splitlines()[0] if str(err) else type(err).__name__});"
-                         " check the file opens in a PDF viewer") from None
+        raise InputError(
+            f"{path}: not a readable PDF ({str(err).splitlines()[0] if str(err) else type(err).__name__});"
+            " check the file opens in a PDF viewer"
+        ) from None
     if not text:
         raise InputError(f"{path}: the PDF has no text layer (a scan?); run OCR on it or ingest the text instead")
     title = (info.title or "").strip() if info else ""
@@ -54,16 +56,26 @@ def docx_documents(path: Path) -> list[Document]:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as err:
-        raise InputError(f"{path}: not a readable Word .docx file ({type(err).__name__}); re-save it as .docx "
-                         "(Word 2007 or later)") from None
+        raise InputError(
+            f"{path}: not a readable Word .docx file ({type(err).__name__}); re-save it as .docx (Word 2007 or later)"
+        ) from None
     paragraphs = [p for p in document.paragraphs if p.text.strip()]
     text = "\n".join(p.text.strip() for p in paragraphs)
     if not text:
         raise InputError(f"{path}: the document has no text; add text or remove it from the input")
     props = document.core_properties
-    heading = next((p.text.strip() for p in paragraphs if (p.style is not None and p.style.name or "")
-                    .startswith(("Title", "Heading"))), "")
+    heading = next(
+        (
+            p.text.strip()
+            for p in paragraphs
+            if (p.style is not None and p.style.name or "").startswith(("Title", "Heading"))
+        ),
+        "",
+    )
     title = (props.title or "").strip() or heading or _title_from(text, path.stem)
-    record = {"published_at": _iso(props.created) or dateline_date(text), "author": props.author or "",
-              "category": props.category or ""}
+    record = {
+        "published_at": _iso(props.created) or dateline_date(text),
+        "author": props.author or "",
+        "category": props.category or "",
+    }
     return [make_document(path, title, text, record)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from .errors import AssistantError
@@ -35,8 +35,9 @@ class Log:
             db = sqlite3.connect(self.path)
             db.execute(SCHEMA)
         except (OSError, sqlite3.Error) as err:
-            raise AssistantError(f"cannot open the answer log {self.path} ({err}); check the data dir is "
-                                 "writable, or pass --no-log") from None
+            raise AssistantError(
+                f"cannot open the answer log {self.path} ({err}); check the data dir is writable, or pass --no-log"
+            ) from None
         db.row_factory = sqlite3.Row
         return db
 
@@ -46,18 +47,26 @@ class Log:
             cur = db.execute(
                 "insert into answers (datetime_utc, asked, question, answer, refused, model, answer_json) "
                 "values (?, ?, ?, ?, ?, ?, ?)",
-                (datetime.now(timezone.utc).isoformat(timespec="seconds"), asked or answer.question,
-                 answer.question, answer.answer, int(answer.refused), answer.model,
-                 json.dumps(record, ensure_ascii=False)))
-            return int(cur.lastrowid)
+                (
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    asked or answer.question,
+                    answer.question,
+                    answer.answer,
+                    int(answer.refused),
+                    answer.model,
+                    json.dumps(record, ensure_ascii=False),
+                ),
+            )
+            return int(cur.lastrowid or 0)
 
     def recent(self, n: int = 3) -> list[dict]:
         """The last n entries, oldest first (n <= 0: all)."""
         if not self.path.exists():
             return []
         with self._connect() as db:
-            rows = db.execute("select * from answers order by id desc" + (" limit ?" if n > 0 else ""),
-                              (n,) if n > 0 else ()).fetchall()
+            rows = db.execute(
+                "select * from answers order by id desc" + (" limit ?" if n > 0 else ""), (n,) if n > 0 else ()
+            ).fetchall()
         return [self._row(r) for r in reversed(rows)]
 
     def last(self) -> dict | None:
@@ -67,9 +76,17 @@ class Log:
     @staticmethod
     def _row(r: sqlite3.Row) -> dict:
         record = json.loads(r["answer_json"])
-        return {"id": r["id"], "datetime_utc": r["datetime_utc"], "asked": r["asked"], "question": r["question"],
-                "answer": r["answer"], "refused": bool(r["refused"]), "model": r["model"],
-                "citations": record.get("citations", []), "unsupported": record.get("unsupported", [])}
+        return {
+            "id": r["id"],
+            "datetime_utc": r["datetime_utc"],
+            "asked": r["asked"],
+            "question": r["question"],
+            "answer": r["answer"],
+            "refused": bool(r["refused"]),
+            "model": r["model"],
+            "citations": record.get("citations", []),
+            "unsupported": record.get("unsupported", []),
+        }
 
 
 def log_for(settings) -> Log:

@@ -34,7 +34,7 @@ def document_text(assistant, doc_id: str) -> str:
         if start >= end or not text:
             text += ("\n" if text else "") + chunk
         else:  # overlapping chunk: keep only what is new
-            text += chunk[end - start:] if end - start < len(chunk) else ""
+            text += chunk[end - start :] if end - start < len(chunk) else ""
         end = max(end, int(m.get("end_char", start + len(chunk))))
     head = [meta.get("title") or "Untitled"]
     head += [f"{key}: {meta[key]}" for key in ("source", "published_at", "url", "author") if meta.get(key)]
@@ -54,17 +54,26 @@ def create_server(assistant) -> MCPServer:
                 with lock:
                     return assistant.sources()
 
-            return [MCPResource(uri=DOC_URI.format(doc_id=r["doc_id"]), name=r["doc_id"], title=r["title"] or None,
-                                description=", ".join(x for x in (r.get("source", ""),
-                                                                  (r.get("published_at") or "")[:10]) if x) or None,
-                                mime_type="text/plain")
-                    for r in await anyio.to_thread.run_sync(rows)]
+            return [
+                MCPResource(
+                    uri=DOC_URI.format(doc_id=r["doc_id"]),
+                    name=r["doc_id"],
+                    title=r["title"] or None,
+                    description=", ".join(x for x in (r.get("source", ""), (r.get("published_at") or "")[:10]) if x)
+                    or None,
+                    mime_type="text/plain",
+                )
+                for r in await anyio.to_thread.run_sync(rows)
+            ]
 
     server = AssistantMCP(
-        name="assistant", version=__version__, log_level="WARNING",
+        name="assistant",
+        version=__version__,
+        log_level="WARNING",
         instructions="Answers questions from the indexed news articles with verified citations. Use `ask` for an "
-                     "answer (its citations were checked against the passages), `search` for raw passages, "
-                     "`list_sources` for what is indexed and `ingest` to add articles.")
+        "answer (its citations were checked against the passages), `search` for raw passages, "
+        "`list_sources` for what is indexed and `ingest` to add articles.",
+    )
 
     def guarded(fn, *args, **kwargs):
         with lock:
@@ -79,8 +88,13 @@ def create_server(assistant) -> MCPServer:
         return Filters(source=source, since=since, until=until)
 
     @server.tool()
-    def ask(question: str, k: int | None = None, source: str | None = None, since: str | None = None,
-            until: str | None = None) -> dict[str, Any]:
+    def ask(
+        question: str,
+        k: int | None = None,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
         """Answer a question from the indexed news articles. The answer cites passages as [n]; every citation was
         verified against the passage text. `refused` is true when the passages do not hold an answer; `unsupported`
         lists sentences no passage supports. Optional: k passages exactly, a source, a date range (YYYY-MM-DD)."""
@@ -89,14 +103,24 @@ def create_server(assistant) -> MCPServer:
         return answer
 
     @server.tool()
-    def search(query: str, k: int = 5, source: str | None = None, since: str | None = None,
-               until: str | None = None) -> dict[str, Any]:
+    def search(
+        query: str, k: int = 5, source: str | None = None, since: str | None = None, until: str | None = None
+    ) -> dict[str, Any]:
         """Retrieve the passages that best match a query (hybrid dense + BM25), with doc ids, titles, sources and
         dates. No LLM: use it to read the evidence yourself."""
         passages = guarded(assistant.retrieve, query, max(1, min(k, 50)), filters(source, since, until))
-        return {"query": query, "passages": [{**p.to_json(), "source": p.metadata.get("source", ""),
-                                              "published_at": p.metadata.get("published_at", ""),
-                                              "url": p.metadata.get("url", "")} for p in passages]}
+        return {
+            "query": query,
+            "passages": [
+                {
+                    **p.to_json(),
+                    "source": p.metadata.get("source", ""),
+                    "published_at": p.metadata.get("published_at", ""),
+                    "url": p.metadata.get("url", ""),
+                }
+                for p in passages
+            ],
+        }
 
     @server.tool()
     def list_sources() -> dict[str, Any]:
@@ -104,15 +128,28 @@ def create_server(assistant) -> MCPServer:
         return {"documents": guarded(assistant.sources)}
 
     @server.tool()
-    def ingest(paths: list[str] | None = None, text: str | None = None, title: str | None = None,
-               source: str | None = None, published_at: str | None = None, url: str | None = None) -> dict[str, Any]:
+    def ingest(
+        paths: list[str] | None = None,
+        text: str | None = None,
+        title: str | None = None,
+        source: str | None = None,
+        published_at: str | None = None,
+        url: str | None = None,
+    ) -> dict[str, Any]:
         """Index articles: `paths` (files or folders on this machine: .txt .md .html .json .jsonl), and/or one
         article given as `text` (with an optional title, source, published_at YYYY-MM-DD and url). Unchanged
         documents are not re-embedded; a bad file is reported in `errors` and skipped, the good ones are indexed."""
         if not paths and not (text and text.strip()):
             raise ToolError("give paths (files or folders) or the text of an article to ingest")
-        out: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "removed": [], "chunks": 0,
-                               "files": 0, "errors": []}
+        out: dict[str, Any] = {
+            "added": [],
+            "updated": [],
+            "unchanged": [],
+            "removed": [],
+            "chunks": 0,
+            "files": 0,
+            "errors": [],
+        }
 
         def merge(report):
             for key in ("added", "updated", "unchanged", "removed", "errors"):
@@ -133,8 +170,12 @@ def create_server(assistant) -> MCPServer:
             raise ToolError("; ".join(out["errors"]))
         return out
 
-    @server.resource(DOC_URI, name="document", mime_type="text/plain",
-                     description="An indexed article's text (title and metadata first).")
+    @server.resource(
+        DOC_URI,
+        name="document",
+        mime_type="text/plain",
+        description="An indexed article's text (title and metadata first).",
+    )
     def document(doc_id: str) -> str:
         with lock:
             return document_text(assistant, doc_id)

@@ -9,5 +9,9 @@ from .settings import Settings
 def openai_client(settings: Settings):
     import openai
 
-    return openai.OpenAI(api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url or None,
-                         timeout=settings.openai_timeout, max_retries=settings.openai_max_retries)
+    return openai.OpenAI(
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url or None,
+        timeout=settings.openai_timeout,
+        max_retries=settings.openai_max_retries,
+    )

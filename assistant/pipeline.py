@@ -9,7 +9,8 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
 
 from .backends import Backends
 from .errors import AssistantError, EmptyIndexError
@@ -41,8 +42,10 @@ def check_question_length(question: str, limit: int) -> None:
     """A question longer than the limit is refused, saying so (it would crowd the passages out of the model's
     context, or overflow it)."""
     if len(question) > limit:
-        raise AssistantError(f"the question is {len(question):,} characters; the limit is {limit:,} "
-                             "(max_question_chars): shorten it, or raise ASSISTANT_MAX_QUESTION_CHARS")
+        raise AssistantError(
+            f"the question is {len(question):,} characters; the limit is {limit:,} "
+            "(max_question_chars): shorten it, or raise ASSISTANT_MAX_QUESTION_CHARS"
+        )
 
 
 class Assistant:
@@ -56,13 +59,14 @@ class Assistant:
             settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         self.settings = settings
         if backends is not None and backends.compatible(settings):
-            raise ValueError(f"these backends were built for other model settings: "
-                             f"{', '.join(backends.compatible(settings))}")
+            raise ValueError(
+                f"these backends were built for other model settings: {', '.join(backends.compatible(settings))}"
+            )
         self.backends = backends or Backends(settings)
         self._store: Store | None = None
         self._retriever: Retriever | None = None
 
-    def derive(self, **overrides) -> "Assistant":
+    def derive(self, **overrides) -> Assistant:
         """Another Assistant (another data dir, collection or Chroma server) sharing this one's models."""
         return Assistant(self.settings.model_copy(update=overrides), backends=self.backends)
 
@@ -102,8 +106,11 @@ class Assistant:
         from .load import load_paths
 
         start = time.perf_counter()
-        loaded = load_paths([Path(p) for p in paths], max_file_mb=self.settings.max_file_mb,
-                            follow_external_links=self.settings.follow_external_links)
+        loaded = load_paths(
+            [Path(p) for p in paths],
+            max_file_mb=self.settings.max_file_mb,
+            follow_external_links=self.settings.follow_external_links,
+        )
         docs, errors = self._refuse_foreign_ids(loaded.documents)
         accepted = {id(d) for d in docs}
         report = self.add_documents(docs, progress=progress)
@@ -133,14 +140,17 @@ class Assistant:
         for doc in docs:
             st = states.get(doc.doc_id)
             if st and doc.path and st["path"] and st["path"] != doc.path and st["hash"] != doc.content_hash:
-                errors.append(f"{doc.path}: id '{doc.doc_id}' is already indexed from {st['path']} for a different "
-                              f"article; not replaced: give it its own id, or `assistant remove {doc.doc_id}` first")
+                errors.append(
+                    f"{doc.path}: id '{doc.doc_id}' is already indexed from {st['path']} for a different "
+                    f"article; not replaced: give it its own id, or `assistant remove {doc.doc_id}` first"
+                )
             else:
                 kept.append(doc)
         return kept, errors
 
-    def add_documents(self, docs: list[Document], progress: Callable[[int, int], None] | None = None,
-                      batch_chunks: int = 64) -> IngestReport:
+    def add_documents(
+        self, docs: list[Document], progress: Callable[[int, int], None] | None = None, batch_chunks: int = 64
+    ) -> IngestReport:
         """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
         stored partly (a write cut short) or in another version is rewritten."""
         from .chunk import Chunker
@@ -180,7 +190,7 @@ class Assistant:
             vectors = self.embedder.embed([c.text for c in chunks])
             offset = 0
             for doc, cs in pending:
-                self.store.replace_document(doc, cs, vectors[offset:offset + len(cs)])
+                self.store.replace_document(doc, cs, vectors[offset : offset + len(cs)])
                 offset += len(cs)
                 record(doc, len(cs))
             done += len(pending)
@@ -190,11 +200,11 @@ class Assistant:
 
         def slices(chunks):
             for i in range(0, len(chunks), batch_chunks):
-                part = chunks[i:i + batch_chunks]
+                part = chunks[i : i + batch_chunks]
                 yield part, self.embedder.embed([c.text for c in part])
 
-        for doc, chunks in todo:
-            chunks = chunks if chunks is not None else chunker.split(doc)
+        for doc, maybe_chunks in todo:
+            chunks = maybe_chunks if maybe_chunks is not None else chunker.split(doc)
             if len(chunks) > batch_chunks:  # a long document: embedded and written a slice at a time
                 if pending:
                     flush()
@@ -251,8 +261,9 @@ class Assistant:
             raise AssistantError("the question is empty; ask something")
         check_question_length(question, self.settings.max_question_chars)
         if self.store.count() == 0:
-            raise EmptyIndexError(f"nothing is indexed in {self.settings.data_dir}; "
-                                  "run `assistant ingest seeds/` (or any files) first")
+            raise EmptyIndexError(
+                f"nothing is indexed in {self.settings.data_dir}; run `assistant ingest seeds/` (or any files) first"
+            )
         if filters is not None and filters.active():
             from .retrieve import resolve_filters
 
@@ -274,13 +285,24 @@ class Assistant:
 
         return rewrite(question, *history[-1]) if history else question
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
-            history: list[tuple[str, str]] | None = None, status: Callable[[str], None] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        history: list[tuple[str, str]] | None = None,
+        status: Callable[[str], None] | None = None,
+    ) -> Answer:
         return last_answer(self.ask_stream(question, k, filters, history, status))
 
-    def ask_stream(self, question: str, k: int | None = None, filters: Filters | None = None,
-                   history: list[tuple[str, str]] | None = None,
-                   status: Callable[[str], None] | None = None) -> Iterator[str | Answer]:
+    def ask_stream(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        history: list[tuple[str, str]] | None = None,
+        status: Callable[[str], None] | None = None,
+    ) -> Iterator[str | Answer]:
         """Yields the answer's text as it is generated, then the verified Answer. ``status`` (optional) is told each
         stage as it starts: "retrieving", "loading the language model" (first use in a process), "generating",
         "checking citations"."""
@@ -290,22 +312,37 @@ class Assistant:
         passages = self.passages_for(question, k, filters, history)
         yield from self.answer_stream(question, passages, history, started=started, status=status)
 
-    def passages_for(self, question: str, k: int | None = None, filters: Filters | None = None,
-                     history: list[tuple[str, str]] | None = None) -> list[Passage]:
+    def passages_for(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        history: list[tuple[str, str]] | None = None,
+    ) -> list[Passage]:
         """What goes in the prompt for this question: retrieved (a follow-up as the standalone question it stands
         for), then cut to the budget."""
         budget = self.budget(k)
         return budget.select(self.retrieve(self.standalone(question, history), budget.k_max, filters))
 
-    def answer(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
-               started: float | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        passages: list[Passage],
+        history: list[tuple[str, str]] | None = None,
+        started: float | None = None,
+    ) -> Answer:
         """Answer from these passages (already retrieved and numbered); ``started`` (a ``time.perf_counter()``)
         counts the retrieval that found them into the timings."""
         return last_answer(self.answer_stream(question, passages, history, started))
 
-    def answer_stream(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None = None,
-                      started: float | None = None,
-                      status: Callable[[str], None] | None = None) -> Iterator[str | Answer]:
+    def answer_stream(
+        self,
+        question: str,
+        passages: list[Passage],
+        history: list[tuple[str, str]] | None = None,
+        started: float | None = None,
+        status: Callable[[str], None] | None = None,
+    ) -> Iterator[str | Answer]:
         from .prompt import REDACTED, build_prompt
 
         say = status or (lambda stage: None)
@@ -319,9 +356,14 @@ class Assistant:
         t1 = time.perf_counter()
         t0 = started if started is not None else t1
         check_question_length(question, self.settings.max_question_chars)
-        prompt = build_prompt(self.settings.prompts_dir, question, passages, history,
-                              max_title_chars=self.settings.max_title_chars,
-                              max_passage_chars=self.settings.max_passage_chars)
+        prompt = build_prompt(
+            self.settings.prompts_dir,
+            question,
+            passages,
+            history,
+            max_title_chars=self.settings.max_title_chars,
+            max_passage_chars=self.settings.max_passage_chars,
+        )
         if not passages:
             raw = prompt.refusal
             yield raw
@@ -342,9 +384,9 @@ class Assistant:
         raw = re.sub(re.escape(REDACTED) + r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*", "", raw).strip()
         say("checking citations")
         # checked against the passages as the model saw them: a sentence addressed to the model supports nothing
-        verification = self.verifier.verify(raw, prompt.seen, prompt.refusal,
-                                            question=standalone,
-                                            withhold_unsupported=self.settings.refuse_unsupported)
+        verification = self.verifier.verify(
+            raw, prompt.seen, prompt.refusal, question=standalone, withhold_unsupported=self.settings.refuse_unsupported
+        )
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
         yield Answer(
@@ -355,8 +397,12 @@ class Assistant:
             passages=passages,
             unsupported=verification.unsupported,
             model=self.generator.name if passages else "none",
-            timings_ms={"retrieve": (t1 - t0) * 1000, "generate": (t2 - t1) * 1000, "verify": (t3 - t2) * 1000,
-                        "total": (t3 - t0) * 1000},
+            timings_ms={
+                "retrieve": (t1 - t0) * 1000,
+                "generate": (t2 - t1) * 1000,
+                "verify": (t3 - t2) * 1000,
+                "total": (t3 - t0) * 1000,
+            },
             sentences=verification.sentences,
             dropped=verification.dropped,
             withheld=verification.withheld,

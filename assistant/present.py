@@ -32,8 +32,10 @@ def evidence(answer: Answer, n: int, passage: str) -> str:
 
 def sources_text(answer: Answer) -> str:
     if answer.refused and answer.unsupported:
-        return "\n".join(["", "The model's answer was withheld: the passages do not support it:"]
-                         + [f"  - {s}" for s in answer.unsupported])
+        return "\n".join(
+            ["", "The model's answer was withheld: the passages do not support it:"]
+            + [f"  - {s}" for s in answer.unsupported]
+        )
     if answer.refused or not answer.citations:
         return ""
     lines = ["", "Sources:"]
@@ -78,8 +80,10 @@ def sources_table(rows: list[dict]) -> str:
     lines = []
     for r in rows:
         where = ", ".join(x for x in (r.get("source", ""), (r.get("published_at") or "")[:10]) if x)
-        lines.append(f"{r['doc_id']}  {r['chunks']:>3} chunks  {r.get('title') or 'Untitled'}"
-                     + (f"  ({where})" if where else ""))
+        lines.append(
+            f"{r['doc_id']}  {r['chunks']:>3} chunks  {r.get('title') or 'Untitled'}"
+            + (f"  ({where})" if where else "")
+        )
     return "\n".join(lines)
 
 
@@ -90,8 +94,10 @@ def passages_text(passages: list) -> str:
     lines = []
     for p in passages:
         m = p.metadata
-        lines.append(f"{source_line(p.n, p.title, m.get('source', ''), m.get('published_at', ''), '')}"
-                     f"  (score {p.score:.4f}, {p.doc_id})")
+        lines.append(
+            f"{source_line(p.n, p.title, m.get('source', ''), m.get('published_at', ''), '')}"
+            f"  (score {p.score:.4f}, {p.doc_id})"
+        )
         lines.append(quote(p.text, limit=600))
     return "\n".join(lines)
 
@@ -108,7 +114,11 @@ def log_text(rows: list[dict]) -> str:
             out.append(f"   (asked as: {r['question']})")
         out.append(f"A: {r['answer']}")
         for c in r["citations"]:
-            out.append("   " + source_line(c["n"], c["title"], c["source"], c["published_at"], c["url"])
-                       .replace("\n    ", "\n       "))
+            out.append(
+                "   "
+                + source_line(c["n"], c["title"], c["source"], c["published_at"], c["url"]).replace(
+                    "\n    ", "\n       "
+                )
+            )
         out.append("")
     return "\n".join(out).rstrip()

@@ -31,7 +31,9 @@ def load_template(prompts_dir: Path, name: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
-        raise AssistantError(f"prompt template {path} is missing; set ASSISTANT_PROMPTS_DIR to the prompts/ folder")
+        raise AssistantError(
+            f"prompt template {path} is missing; set ASSISTANT_PROMPTS_DIR to the prompts/ folder"
+        ) from None
 
 
 def refusal_text(prompts_dir: Path) -> str:
@@ -71,12 +73,17 @@ INSTRUCTION = re.compile(
     r"\b(?:you must|you should|you will) (?:answer|reply|respond|say|state|claim|cite|refuse)\b|"
     r"\balways (?:answer|reply|respond|cite)\b|"
     r"\bdo not (?:cite|mention|use|trust|believe|rely on)\b.{0,40}\b(?:passages?|sources?|articles?|other)\b|"
-    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b", re.I | re.S)
+    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b",
+    re.I | re.S,
+)
 REDACTED = "[text addressed to the assistant removed]"
 SPECIAL_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>|</?(?:s|system|user|assistant|im_start|im_end)>", re.I)
 # a line that starts like a turn of the conversation or a line of the prompt ("SYSTEM: ...", "[1] Answer: ...")
-ROLE_LINE = re.compile(r"^[ \t]*(?:[\[(]\d+[\])][ \t]*)?(?:#+[ \t]*)?(?:system|assistant|user|developer|human|question|"
-                       r"answer|instructions?)[ \t]*:.*$", re.I | re.M)
+ROLE_LINE = re.compile(
+    r"^[ \t]*(?:[\[(]\d+[\])][ \t]*)?(?:#+[ \t]*)?(?:system|assistant|user|developer|human|question|"
+    r"answer|instructions?)[ \t]*:.*$",
+    re.I | re.M,
+)
 
 
 def neutralize(text: str) -> str:
@@ -106,21 +113,38 @@ def neutralize_field(value: str, limit: int) -> str:
     return bounded(" ".join(neutralize(str(value)).split()), limit)
 
 
-def format_passage(prompts_dir: Path, p: Passage, max_title_chars: int = MAX_TITLE_CHARS,
-                   max_passage_chars: int = MAX_PASSAGE_CHARS, text: str | None = None) -> str:
+def format_passage(
+    prompts_dir: Path,
+    p: Passage,
+    max_title_chars: int = MAX_TITLE_CHARS,
+    max_passage_chars: int = MAX_PASSAGE_CHARS,
+    text: str | None = None,
+) -> str:
     """One passage as the prompt shows it; ``text`` is its neutralised text when the caller has it already."""
     meta = p.metadata
     source = neutralize_field(meta.get("source", ""), max_title_chars // 2)
     day = neutralize_field(str(meta.get("published_at", ""))[:10], 10)
     source_date = ", ".join(x for x in (source, day) if x) or "no source"
-    return load_template(prompts_dir, "passage.md").format(
-        n=p.n, title=neutralize_field(meta.get("title", ""), max_title_chars) or "Untitled", source_date=source_date,
-        text=bounded(text if text is not None else neutralize(p.text.strip()), max_passage_chars)).strip()
+    return (
+        load_template(prompts_dir, "passage.md")
+        .format(
+            n=p.n,
+            title=neutralize_field(meta.get("title", ""), max_title_chars) or "Untitled",
+            source_date=source_date,
+            text=bounded(text if text is not None else neutralize(p.text.strip()), max_passage_chars),
+        )
+        .strip()
+    )
 
 
-def build_prompt(prompts_dir: Path, question: str, passages: list[Passage],
-                 history: list[tuple[str, str]] | None = None, max_title_chars: int = MAX_TITLE_CHARS,
-                 max_passage_chars: int = MAX_PASSAGE_CHARS) -> Prompt:
+def build_prompt(
+    prompts_dir: Path,
+    question: str,
+    passages: list[Passage],
+    history: list[tuple[str, str]] | None = None,
+    max_title_chars: int = MAX_TITLE_CHARS,
+    max_passage_chars: int = MAX_PASSAGE_CHARS,
+) -> Prompt:
     """System rules first (a fixed prefix, so a local model can reuse its KV cache), earlier turns, then passages.
 
     ``Prompt.passages`` are copies whose citation-like markers are defused, for backends that quote passage text
@@ -132,8 +156,20 @@ def build_prompt(prompts_dir: Path, question: str, passages: list[Passage],
         messages.append({"role": "assistant", "content": past_a})
     seen = {p.n: neutralize(p.text.strip()) for p in passages}
     body = "\n\n".join(format_passage(prompts_dir, p, max_title_chars, max_passage_chars, seen[p.n]) for p in passages)
-    messages.append({"role": "user", "content": load_template(prompts_dir, "answer_user.md").format(
-        passages=body, question=question.strip()).strip()})
+    messages.append(
+        {
+            "role": "user",
+            "content": load_template(prompts_dir, "answer_user.md")
+            .format(passages=body, question=question.strip())
+            .strip(),
+        }
+    )
     quoted = [replace(p, text=defuse_citations(normalize_text(p.text))) for p in passages]
-    return Prompt(messages=messages, question=question, passages=quoted, refusal=refusal_text(prompts_dir),
-                  history=history, seen=seen)
+    return Prompt(
+        messages=messages,
+        question=question,
+        passages=quoted,
+        refusal=refusal_text(prompts_dir),
+        history=history,
+        seen=seen,
+    )

@@ -7,7 +7,7 @@ pyproject.toml). Both layouts are found here, the installed one first, read thro
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -25,18 +25,19 @@ def _packaged(*parts: str) -> Path | None:
     return Path(str(node)) if isinstance(node, Path) and node.exists() else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def prompts_dir() -> Path:
     """The folder holding the prompt templates and REFUSAL.txt."""
     # when neither exists, prompt.load_template says which template is missing and how to point at a folder
     return _packaged("prompts") or CHECKOUT / "prompts"
 
 
-@lru_cache(maxsize=None)
+@cache
 def claims_file() -> Path:
     """The hand-labelled (claim, passages, supported?) pairs the eval measures its judge on."""
-    found = _packaged("evals", "claims.jsonl") or (CHECKOUT / "evals" / "claims.jsonl"
-                                                   if (CHECKOUT / "evals" / "claims.jsonl").is_file() else None)
+    found = _packaged("evals", "claims.jsonl") or (
+        CHECKOUT / "evals" / "claims.jsonl" if (CHECKOUT / "evals" / "claims.jsonl").is_file() else None
+    )
     if found is None:
         raise AssistantError("the packaged judge pairs (evals/claims.jsonl) are missing; reinstall the package")
     return found

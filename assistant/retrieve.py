@@ -25,8 +25,11 @@ class Filters:
         return bool(self.source or self.since or self.until)
 
     def describe(self) -> str:
-        parts = [f"source '{self.source}'" if self.source else "", f"since {self.since}" if self.since else "",
-                 f"until {self.until}" if self.until else ""]
+        parts = [
+            f"source '{self.source}'" if self.source else "",
+            f"since {self.since}" if self.since else "",
+            f"until {self.until}" if self.until else "",
+        ]
         return ", ".join(p for p in parts if p)
 
     def where(self) -> dict | None:
@@ -52,8 +55,13 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
     until = day_int(filters.until, "--until") if filters.until else None
     metas = store.get(include_text=False)["metadatas"]
     wanted = " ".join(filters.source.split()).casefold() if filters.source else None
-    spellings = sorted({m.get("source", "") for m in metas
-                        if wanted is not None and " ".join(str(m.get("source", "")).split()).casefold() == wanted})
+    spellings = sorted(
+        {
+            m.get("source", "")
+            for m in metas
+            if wanted is not None and " ".join(str(m.get("source", "")).split()).casefold() == wanted
+        }
+    )
     matched = 0
     for m in metas:
         day = m.get("published_day")
@@ -71,17 +79,21 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
         why = []
         if filters.source and not spellings:
             known = sorted({m.get("source", "") for m in docs.values()} - {""})
-            why.append(f"no document has the source '{filters.source}'" +
-                       (f" (sources: {', '.join(known[:8])}{', …' if len(known) > 8 else ''})" if known else ""))
+            why.append(
+                f"no document has the source '{filters.source}'"
+                + (f" (sources: {', '.join(known[:8])}{', …' if len(known) > 8 else ''})" if known else "")
+            )
         no_source = sum(1 for m in docs.values() if not m.get("source"))
         no_date = sum(1 for m in docs.values() if m.get("published_day") is None)
         if filters.source and no_source:
             why.append(f"{no_source} of {len(docs)} documents have no source")
         if (since or until) and no_date:
             why.append(f"{no_date} of {len(docs)} documents have no date")
-        raise NoMatchError(f"the filters ({filters.describe()}) matched 0 of {len(metas)} chunks"
-                           + (f"; {'; '.join(why)}" if why else "")
-                           + "; `assistant sources` lists each document's source and date")
+        raise NoMatchError(
+            f"the filters ({filters.describe()}) matched 0 of {len(metas)} chunks"
+            + (f"; {'; '.join(why)}" if why else "")
+            + "; `assistant sources` lists each document's source and date"
+        )
     return replace(filters, source_spellings=spellings or None)
 
 
@@ -104,7 +116,7 @@ class Budget:
     tokens: int
 
     @classmethod
-    def of(cls, settings, k: int | None = None) -> "Budget":
+    def of(cls, settings, k: int | None = None) -> Budget:
         if k:
             return cls(k, k, 0)
         return cls(settings.k, max(settings.k, settings.k_max), settings.context_tokens)
@@ -117,12 +129,12 @@ class Budget:
     def select(self, ranked: list[Passage]) -> list[Passage]:
         """A prefix of the ranking, so the numbering holds."""
         if self.tokens <= 0 or len(ranked) <= self.k:
-            return ranked[:self.k]
+            return ranked[: self.k]
         from .chunk import count_tokens
 
-        chosen = ranked[:self.k]
+        chosen = ranked[: self.k]
         used = sum(count_tokens(p.text) for p in chosen)
-        for p in ranked[self.k:self.k_max]:
+        for p in ranked[self.k : self.k_max]:
             used += count_tokens(p.text)
             if used > self.tokens:
                 break
@@ -194,6 +206,14 @@ class Retriever:
                 entry["score"] += 1.0 / (self.settings.rrf_k + rank + 1)
                 entry["meta"][key] = round(1.0 - hit.value, 6) if key == "similarity" else round(hit.value, 4)
         ranked = sorted(fused.items(), key=lambda item: (-item[1]["score"], item[0]))[:k]
-        return [Passage(n=i + 1, chunk_id=chunk_id, doc_id=entry["meta"]["doc_id"], text=entry["text"],
-                        score=entry["score"], metadata=entry["meta"])
-                for i, (chunk_id, entry) in enumerate(ranked)]
+        return [
+            Passage(
+                n=i + 1,
+                chunk_id=chunk_id,
+                doc_id=entry["meta"]["doc_id"],
+                text=entry["text"],
+                score=entry["score"],
+                metadata=entry["meta"],
+            )
+            for i, (chunk_id, entry) in enumerate(ranked)
+        ]

@@ -28,7 +28,8 @@ from .verify import CITATION
 ANSI = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])(?:[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c|$)"
-    r"|\x1b[ -/]*[0-~]?")
+    r"|\x1b[ -/]*[0-~]?"
+)
 # C0 except tab and newline, DEL, C1
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -53,8 +54,9 @@ def defuse_citations(text: str) -> str:
     """'as reported [3]' → 'as reported (3)': article text never holds a marker the citation parser would read."""
     if "[" not in text:
         return text
-    return CITATION.sub(lambda m: m.group()[: len(m.group()) - len(m.group().lstrip())]
-                        + "(" + m.group().strip()[1:-1] + ")", text)
+    return CITATION.sub(
+        lambda m: m.group()[: len(m.group()) - len(m.group().lstrip())] + "(" + m.group().strip()[1:-1] + ")", text
+    )
 
 
 def for_terminal(text: str) -> str:

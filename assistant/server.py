@@ -60,8 +60,12 @@ class ServerConfig:
 
 
 class FilterFields(BaseModel):
-    k: int | None = Field(None, ge=1, le=50, description="Exactly this many passages (default: the server's k, "
-                                                           "plus short ones within the context budget).")
+    k: int | None = Field(
+        None,
+        ge=1,
+        le=50,
+        description="Exactly this many passages (default: the server's k, plus short ones within the context budget).",
+    )
     source: str | None = Field(None, description="Only passages from this source.")
     since: date | None = Field(None, description="Only articles published on or after this day (YYYY-MM-DD).")
     until: date | None = Field(None, description="Only articles published on or before this day (YYYY-MM-DD).")
@@ -69,8 +73,11 @@ class FilterFields(BaseModel):
     def filters(self):
         from .retrieve import Filters
 
-        return Filters(source=self.source, since=self.since.isoformat() if self.since else None,
-                       until=self.until.isoformat() if self.until else None)
+        return Filters(
+            source=self.source,
+            since=self.since.isoformat() if self.since else None,
+            until=self.until.isoformat() if self.until else None,
+        )
 
 
 class TextPart(BaseModel):
@@ -90,9 +97,14 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(FilterFields):
     model: str = MODEL_ID
-    messages: list[ChatMessage] = Field(..., min_length=1, description="The last user message is the question.",
-                                        json_schema_extra={"contains": {"type": "object", "required": ["role"],
-                                                                        "properties": {"role": {"const": "user"}}}})
+    messages: list[ChatMessage] = Field(
+        ...,
+        min_length=1,
+        description="The last user message is the question.",
+        json_schema_extra={
+            "contains": {"type": "object", "required": ["role"], "properties": {"role": {"const": "user"}}}
+        },
+    )
     stream: bool = False
     # accepted for compatibility and ignored: the answer is grounded and deterministic by design
     temperature: float | None = None
@@ -102,8 +114,9 @@ class ChatRequest(FilterFields):
 
 class AskRequest(FilterFields):
     question: str = Field(..., min_length=1, pattern=r"\S")
-    history: list[tuple[str, str]] = Field(default_factory=list, max_length=20,
-                                           description="Earlier (question, answer) turns, oldest first.")
+    history: list[tuple[str, str]] = Field(
+        default_factory=list, max_length=20, description="Earlier (question, answer) turns, oldest first."
+    )
 
 
 class SearchRequest(FilterFields):
@@ -113,17 +126,41 @@ class SearchRequest(FilterFields):
 INGEST_BODY = {
     "required": True,
     "content": {
-        "application/json": {"schema": {
-            "type": "object", "required": ["records"], "properties": {"records": {
-                "type": "array", "minItems": 1, "description": "News records {id?, title, body|text|content, "
-                "source?, published_at?, url?, author?, category?}, as in a .jsonl file",
-                "items": {"type": "object", "anyOf": [
-                    {"required": [key], "properties": {key: {"type": "string", "pattern": r"\S"}}}
-                    for key in ("body", "text", "content")]}}}}},
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["files"], "properties": {"files": {
-                "type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
-                "description": ".txt .md .html .json .jsonl files"}}}},
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["records"],
+                "properties": {
+                    "records": {
+                        "type": "array",
+                        "minItems": 1,
+                        "description": "News records {id?, title, body|text|content, "
+                        "source?, published_at?, url?, author?, category?}, as in a .jsonl file",
+                        "items": {
+                            "type": "object",
+                            "anyOf": [
+                                {"required": [key], "properties": {key: {"type": "string", "pattern": r"\S"}}}
+                                for key in ("body", "text", "content")
+                            ],
+                        },
+                    }
+                },
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["files"],
+                "properties": {
+                    "files": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "format": "binary"},
+                        "description": ".txt .md .html .json .jsonl files",
+                    }
+                },
+            }
+        },
     },
 }
 
@@ -141,11 +178,17 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def documented(*codes: int) -> dict[int, dict]:
-    what = {400: "bad input", 401: "missing or wrong API key", 404: "no such document",
-            409: "nothing is indexed, or the index holds another embedding model", 413: "body over the limit",
-            415: "neither JSON nor a multipart form", 422: "invalid request, or a question over the limit",
-            503: "the model is busy past the queue timeout (see Retry-After), or a backend is missing"}
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    what = {
+        400: "bad input",
+        401: "missing or wrong API key",
+        404: "no such document",
+        409: "nothing is indexed, or the index holds another embedding model",
+        413: "body over the limit",
+        415: "neither JSON nor a multipart form",
+        422: "invalid request, or a question over the limit",
+        503: "the model is busy past the queue timeout (see Retry-After), or a backend is missing",
+    }
     return {code: {"model": ErrorBody, "description": what[code]} for code in codes}
 
 
@@ -153,8 +196,9 @@ def error_body(message: str, kind: str, code: int) -> dict:
     return {"error": {"message": message, "type": kind, "code": code}}
 
 
-def error_response(status: int, message: str, kind: str = "invalid_request_error",
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, kind: str = "invalid_request_error", headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(error_body(message, kind, status), status_code=status, headers=headers)
 
 
@@ -197,8 +241,14 @@ class Service:
         a.store.count()
         a.embedder.embed(["warm-up"])
         a.retriever, a.verifier, a.generator  # noqa: B018 - building them is the point
-        passage = Passage(n=1, chunk_id="warm-up", doc_id="warm-up", text="The bridge reopened on Saturday.",
-                          score=1.0, metadata={"title": "Warm-up"})
+        passage = Passage(
+            n=1,
+            chunk_id="warm-up",
+            doc_id="warm-up",
+            text="The bridge reopened on Saturday.",
+            score=1.0,
+            metadata={"title": "Warm-up"},
+        )
         a.answer("When did the bridge reopen?", [passage])  # loads the model and its prompt prefix
 
     def retry_after(self) -> int:
@@ -208,7 +258,7 @@ class Service:
         self.waiting += 1
         try:
             await asyncio.wait_for(self.gate.acquire(), timeout=self.config.queue_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Busy(self.retry_after()) from None
         finally:
             self.waiting -= 1
@@ -223,8 +273,9 @@ class Service:
         if not text:
             raise HTTPException(422, f"the {what} is empty; ask something")
         if len(text) > self.config.max_question_chars:
-            raise HTTPException(422, f"the {what} is {len(text)} characters long; the limit is "
-                                     f"{self.config.max_question_chars}")
+            raise HTTPException(
+                422, f"the {what} is {len(text)} characters long; the limit is {self.config.max_question_chars}"
+            )
         return text
 
     def passages(self, question: str, fields: FilterFields, history: list[tuple[str, str]]):
@@ -245,7 +296,9 @@ class Service:
     def ingest_records(self, records: list[Any]):
         from .load import record_document
 
-        docs, errors, seen = [], [], {}
+        docs: list = []
+        errors: list = []
+        seen: dict = {}
         for i, record in enumerate(records):
             try:
                 doc = record_document(Path("api"), record, f"records[{i}]")
@@ -255,8 +308,9 @@ class Service:
             if doc.doc_id in seen:  # as in a .jsonl file: the same article twice is kept once
                 if seen[doc.doc_id][1] != doc.content_hash:
                     first = seen[doc.doc_id][0]
-                    errors.append(f"records[{i}]: duplicate id '{doc.doc_id}' (also at records[{first}]); "
-                                  "ids must be unique")
+                    errors.append(
+                        f"records[{i}]: duplicate id '{doc.doc_id}' (also at records[{first}]); ids must be unique"
+                    )
                 continue
             seen[doc.doc_id] = (i, doc.content_hash)
             docs.append(doc)
@@ -297,8 +351,9 @@ def sources_block(answer) -> str:
     lines = ["", "", "Sources:"]
     for c in answer.citations:
         where = ", ".join(x for x in (c.source, c.published_at[:10]) if x)
-        lines.append(f"[{c.n}] {c.title or 'Untitled'}" + (f" — {where}" if where else "") + (f" ({c.url})" if c.url
-                                                                                              else ""))
+        lines.append(
+            f"[{c.n}] {c.title or 'Untitled'}" + (f" — {where}" if where else "") + (f" ({c.url})" if c.url else "")
+        )
     if answer.unsupported:
         lines.append("Not supported by the cited passages: " + " ".join(answer.unsupported))
     return "\n".join(lines)
@@ -340,8 +395,11 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        too_big = error_response(413, f"the request body is over the limit of {self.limit:,} bytes; send less "
-                                 "(e.g. fewer files per ingest)", "request_too_large")
+        too_big = error_response(
+            413,
+            f"the request body is over the limit of {self.limit:,} bytes; send less (e.g. fewer files per ingest)",
+            "request_too_large",
+        )
         if declared is not None:
             try:
                 size = int(declared)
@@ -387,8 +445,12 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
             await run_in_threadpool(service.warm)
         yield
 
-    app = FastAPI(title="assistant", version=_version(), lifespan=lifespan,
-                  description="Grounded, cited answers over news articles; every citation checked.")
+    app = FastAPI(
+        title="assistant",
+        version=_version(),
+        lifespan=lifespan,
+        description="Grounded, cited answers over news articles; every citation checked.",
+    )
     app.state.service = service
     bearer = HTTPBearer(auto_error=False, description="Required when the server has an API key.")
 
@@ -397,8 +459,9 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
             return
         given = credentials.credentials if credentials else ""
         if not secrets.compare_digest(given.encode(), config.api_key.encode()):
-            raise HTTPException(401, "missing or wrong API key; send Authorization: Bearer KEY",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "missing or wrong API key; send Authorization: Bearer KEY", headers={"WWW-Authenticate": "Bearer"}
+            )
 
     @app.exception_handler(AssistantError)
     async def on_assistant_error(request: Request, err: AssistantError):
@@ -406,8 +469,12 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
 
     @app.exception_handler(Busy)
     async def on_busy(request: Request, err: Busy):
-        return error_response(503, f"the model is busy ({service.waiting} waiting); retry in {err.retry_after}s",
-                              "server_busy", headers={"Retry-After": str(err.retry_after)})
+        return error_response(
+            503,
+            f"the model is busy ({service.waiting} waiting); retry in {err.retry_after}s",
+            "server_busy",
+            headers={"Retry-After": str(err.retry_after)},
+        )
 
     @app.exception_handler(StarletteHTTPException)  # FastAPI's own (e.g. a body that is not JSON) and ours
     async def on_http(request: Request, err: StarletteHTTPException):
@@ -445,10 +512,19 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
             return await stream_chat(question, body, history)
         answer = await service.answer(question, body, history)
         return {
-            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-            "model": body.model or MODEL_ID, "system_fingerprint": answer.model,
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": answer.answer + sources_block(answer)}}],
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.model or MODEL_ID,
+            "system_fingerprint": answer.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": answer.answer + sources_block(answer)},
+                }
+            ],
             **extras(answer),
         }
 
@@ -471,10 +547,19 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         cid, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), body.model or MODEL_ID
 
         def chunk(delta: dict, finish: str | None = None, **extra) -> dict:
-            return {"data": json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created,
-                                        "model": model, "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                                                     "finish_reason": finish}], **extra},
-                                       ensure_ascii=False)}
+            return {
+                "data": json.dumps(
+                    {
+                        "id": cid,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                        **extra,
+                    },
+                    ensure_ascii=False,
+                )
+            }
 
         async def events():
             streamed: list[str] = []
@@ -499,8 +584,12 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
                     elif final.answer.strip() != said:
                         tail = f"\n\nChecked answer (citations verified): {final.answer}"
                     tail += sources_block(final)
-                yield chunk({"content": tail} if tail else {}, "stop",
-                            **(extras(final) if final else {}), system_fingerprint=final.model if final else None)
+                yield chunk(
+                    {"content": tail} if tail else {},
+                    "stop",
+                    **(extras(final) if final else {}),
+                    system_fingerprint=final.model if final else None,
+                )
                 yield {"data": "[DONE]"}
             except AssistantError as err:  # headers are sent: the error goes in the stream, as OpenAI does
                 yield {"data": json.dumps(error_body(str(err), "invalid_request_error", status_for(err)))}
@@ -514,7 +603,7 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
     async def ask(body: AskRequest) -> dict:
         """Exactly the `assistant ask --json` object."""
         question = service.check_question(body.question)
-        answer = await service.answer(question, body, [tuple(turn) for turn in body.history][-3:])
+        answer = await service.answer(question, body, [(turn[0], turn[1]) for turn in body.history][-3:])
         return answer.to_json()
 
     @app.post("/v1/search", dependencies=guarded, tags=["assistant"], responses=answering)
@@ -522,12 +611,26 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         """Retrieved passages with their doc ids and metadata; no LLM."""
         query = service.check_question(body.query, "query")
         passages = await run_in_threadpool(service.passages, query, body, [])
-        return {"query": query, "passages": [{**p.to_json(), "source": p.metadata.get("source", ""),
-                                              "published_at": p.metadata.get("published_at", ""),
-                                              "url": p.metadata.get("url", "")} for p in passages]}
+        return {
+            "query": query,
+            "passages": [
+                {
+                    **p.to_json(),
+                    "source": p.metadata.get("source", ""),
+                    "published_at": p.metadata.get("published_at", ""),
+                    "url": p.metadata.get("url", ""),
+                }
+                for p in passages
+            ],
+        }
 
-    @app.post("/v1/ingest", dependencies=guarded, tags=["assistant"], openapi_extra={"requestBody": INGEST_BODY},
-              responses=documented(400, 409, 413, 415, 422, 503, *auth))
+    @app.post(
+        "/v1/ingest",
+        dependencies=guarded,
+        tags=["assistant"],
+        openapi_extra={"requestBody": INGEST_BODY},
+        responses=documented(400, 409, 413, 415, 422, 503, *auth),
+    )
     async def ingest(request: Request):
         """Index JSON news records or uploaded files, with the command line's rules: a bad record or file is reported
         and skipped whole, the good ones are indexed. 200 when something was indexed, 422 when nothing could be."""
@@ -535,7 +638,11 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("multipart/form-data"):
             form = await request.form()
-            uploads = [(f.filename or "", await f.read()) for f in form.getlist("files") if hasattr(f, "read")]
+            uploads = [
+                (getattr(f, "filename", "") or "", await f.read())
+                for f in form.getlist("files")
+                if not isinstance(f, str)
+            ]
             if not uploads:
                 raise HTTPException(422, "no files in the form; send them as the 'files' field")
             report, errors, loaded = await run_in_threadpool(service.ingest_files, uploads)
@@ -543,28 +650,34 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
             try:
                 payload = json.loads(await request.body())
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise HTTPException(422, f"the body is not valid JSON ({err}); send {{\"records\": [...]}}")
+                raise HTTPException(422, f'the body is not valid JSON ({err}); send {{"records": [...]}}') from None
             records = payload.get("records") if isinstance(payload, dict) else None
             if not isinstance(records, list) or not records:
-                raise HTTPException(422, "send {\"records\": [...]}: a non-empty list of news records")
+                raise HTTPException(422, 'send {"records": [...]}: a non-empty list of news records')
             report, errors, loaded = await run_in_threadpool(service.ingest_records, records)
         else:
-            raise HTTPException(415, "send application/json {\"records\": [...]} or multipart/form-data files")
+            raise HTTPException(415, 'send application/json {"records": [...]} or multipart/form-data files')
         out = {"added": [], "updated": [], "unchanged": [], "removed": [], "chunks": 0}
         if report is not None:
             out = {k: getattr(report, k) for k in out}
         out.update(files=loaded, errors=errors, seconds=round(time.perf_counter() - t0, 3))
         if report is None:
-            return JSONResponse({**error_body(errors[0] if errors else "nothing to ingest", "invalid_request_error",
-                                              422), **out}, status_code=422)
+            return JSONResponse(
+                {**error_body(errors[0] if errors else "nothing to ingest", "invalid_request_error", 422), **out},
+                status_code=422,
+            )
         return out
 
     @app.get("/v1/sources", dependencies=guarded, tags=["assistant"], responses=documented(400, 503, *auth))
     async def sources() -> dict:
         return {"documents": await run_in_threadpool(assistant.sources)}
 
-    @app.delete("/v1/sources/{doc_id}", dependencies=guarded, tags=["assistant"],
-                responses=documented(400, 404, 413, 422, 503, *auth))
+    @app.delete(
+        "/v1/sources/{doc_id}",
+        dependencies=guarded,
+        tags=["assistant"],
+        responses=documented(400, 404, 413, 422, 503, *auth),
+    )
     async def remove(doc_id: str) -> dict:
         def drop() -> int:
             with service.ingest_lock:

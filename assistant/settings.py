@@ -83,7 +83,9 @@ class Settings(BaseSettings):
 
     # OpenAI-compatible endpoints (also read from the usual OPENAI_* variables)
     openai_api_key: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY"))
-    openai_base_url: str = Field(default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL"))
+    openai_base_url: str = Field(
+        default="", validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
     openai_timeout: float = Field(default=30.0, gt=0)  # seconds per request
     openai_max_retries: int = Field(default=1, ge=0)  # so the longest wait is timeout × (1 + retries)
     # extra JSON fields sent with each chat request, e.g. {"repeat_penalty": 1.0} for llama.cpp's server, whose
@@ -95,8 +97,9 @@ class Settings(BaseSettings):
     refuse_unsupported: bool = True  # an answer none of whose sentences the passages support becomes a refusal
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
 
     @property
@@ -138,7 +141,9 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as err:  # a bad flag, ASSISTANT_* variable or config value: one line, not a traceback
         first = err.errors()[0]
         name = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise AssistantError(f"setting '{name}' = {first.get('input')!r} is invalid: {first['msg']}; "
-                             f"fix the flag, the ASSISTANT_{name.upper()} variable or {config_file()}") from None
+        raise AssistantError(
+            f"setting '{name}' = {first.get('input')!r} is invalid: {first['msg']}; "
+            f"fix the flag, the ASSISTANT_{name.upper()} variable or {config_file()}"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise AssistantError(f"config file {config_file()} is not valid TOML ({err}); fix or remove it") from None

@@ -18,7 +18,8 @@ import functools
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 from urllib.parse import urlparse
 
 from .errors import AssistantError, BackendError, ModelMismatchError
@@ -36,11 +37,15 @@ def store_error(location: str, err: BaseException) -> BackendError:
     if "not a database" in low or "malformed" in low or "corrupt" in low:
         return BackendError(f"the store at {location} is damaged ({text}); move {location} away and ingest again")
     if "readonly" in low or "read-only" in low or "read only" in low:
-        return BackendError(f"the store at {location} is read-only and Chroma must write to it even to read it "
-                            f"({text}); make it writable, or copy it somewhere writable and use that --data-dir")
+        return BackendError(
+            f"the store at {location} is read-only and Chroma must write to it even to read it "
+            f"({text}); make it writable, or copy it somewhere writable and use that --data-dir"
+        )
     if "timed out" in low or "timeout" in low:
-        return BackendError(f"the Chroma server at {location} did not answer in time ({text}); check the server, or "
-                            "raise ASSISTANT_CHROMA_TIMEOUT")
+        return BackendError(
+            f"the Chroma server at {location} did not answer in time ({text}); check the server, or "
+            "raise ASSISTANT_CHROMA_TIMEOUT"
+        )
     if isinstance(err, PermissionError):
         return BackendError(f"the store at {location} cannot be written ({text}); use a writable --data-dir")
     return BackendError(f"Chroma store at {location} failed: {text}")
@@ -48,6 +53,7 @@ def store_error(location: str, err: BaseException) -> BackendError:
 
 def guarded(method):
     """Store methods raise BackendError (one line), never Chroma's or SQLite's own exceptions."""
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
@@ -56,6 +62,7 @@ def guarded(method):
             raise
         except Exception as err:
             raise store_error(self.location, err) from None
+
     return wrapper
 
 
@@ -63,13 +70,16 @@ def _local_dir(path: Path) -> None:
     """The on-disk store's folder, created if needed; a one-line error when it cannot be."""
     for parent in (path.parent, path):
         if parent.exists() and not parent.is_dir():
-            raise BackendError(f"--data-dir {path.parent} is not a directory (it is a file); give a directory, "
-                               "e.g. --data-dir ~/news-index")
+            raise BackendError(
+                f"--data-dir {path.parent} is not a directory (it is a file); give a directory, "
+                "e.g. --data-dir ~/news-index"
+            )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise BackendError(f"cannot create the store at {path} ({err.strerror or err}); choose a writable "
-                           "--data-dir") from None
+        raise BackendError(
+            f"cannot create the store at {path} ({err.strerror or err}); choose a writable --data-dir"
+        ) from None
 
 
 def chroma_client(settings: Settings):
@@ -83,8 +93,10 @@ def chroma_client(settings: Settings):
             return http_client(chromadb, url, chroma_settings, settings.chroma_timeout)
         except Exception as err:  # chromadb raises plain ValueError/ConnectError when the server is absent
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise BackendError(f"cannot reach the Chroma server at {settings.chroma_url} ({first}); "
-                               "start it with `chroma run --path DIR` or unset ASSISTANT_CHROMA_URL") from None
+            raise BackendError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({first}); "
+                "start it with `chroma run --path DIR` or unset ASSISTANT_CHROMA_URL"
+            ) from None
     _local_dir(settings.chroma_path)
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
@@ -114,10 +126,11 @@ def http_client(chromadb, url, chroma_settings, timeout: float):
                 kwargs["timeout"] = httpx.Timeout(timeout)
             return httpx.Client(*args, **kwargs)
 
-    fastapi_module.httpx = TimedHttpx()
+    fastapi_module.httpx = TimedHttpx()  # type: ignore[assignment]
     try:
-        return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
-                                   ssl=url.scheme == "https", settings=chroma_settings)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+        )
     finally:
         fastapi_module.httpx = httpx
 
@@ -125,8 +138,10 @@ def http_client(chromadb, url, chroma_settings, timeout: float):
 class Store:
     def __init__(self, settings: Settings, embed_model: str):
         if not COLLECTION_NAME.match(settings.collection):
-            raise AssistantError(f"collection name '{settings.collection}' is invalid; use 3-512 characters of "
-                                 "letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
+            raise AssistantError(
+                f"collection name '{settings.collection}' is invalid; use 3-512 characters of "
+                "letters, digits, '.', '_' or '-', starting and ending with a letter or digit"
+            )
         self.settings = settings
         self.embed_model = embed_model
         self.client = chroma_client(settings)
@@ -144,8 +159,10 @@ class Store:
             try:
                 if create:
                     self._collection = self.client.get_or_create_collection(
-                        self.name, embedding_function=None,
-                        metadata={"hnsw:space": "cosine", "embed_model": self.embed_model})
+                        self.name,
+                        embedding_function=None,
+                        metadata={"hnsw:space": "cosine", "embed_model": self.embed_model},
+                    )
                 else:
                     existing = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
                     if self.name not in existing:
@@ -155,12 +172,14 @@ class Store:
                 raise
             except Exception as err:
                 raise BackendError(f"Chroma store at {self.location} failed: {str(err).splitlines()[0]}") from None
+            assert self._collection is not None
             built_with = (self._collection.metadata or {}).get("embed_model")
             if built_with and built_with != self.embed_model:
                 self._collection = None
                 raise ModelMismatchError(
                     f"this index was built with the embedding model '{built_with}', not '{self.embed_model}'; "
-                    f"set ASSISTANT_EMBED_MODEL={built_with} (and its backend) or use another --data-dir")
+                    f"set ASSISTANT_EMBED_MODEL={built_with} (and its backend) or use another --data-dir"
+                )
         return self._collection
 
     # ---- reads
@@ -190,10 +209,11 @@ class Store:
         states: dict[str, dict[str, Any]] = {}
         ids = list(dict.fromkeys(doc_ids))
         for i in range(0, len(ids), 5000):
-            got = self.get({"doc_id": {"$in": ids[i:i + 5000]}}, include_text=False)
+            got = self.get({"doc_id": {"$in": ids[i : i + 5000]}}, include_text=False)
             for meta in got["metadatas"]:
-                st = states.setdefault(meta["doc_id"], {"hashes": set(), "chunks": 0, "n_chunks": set(),
-                                                        "path": meta.get("path", "")})
+                st = states.setdefault(
+                    meta["doc_id"], {"hashes": set(), "chunks": 0, "n_chunks": set(), "path": meta.get("path", "")}
+                )
                 st["hashes"].add(meta.get("content_hash", ""))
                 st["n_chunks"].add(meta.get("n_chunks"))
                 st["chunks"] += 1
@@ -201,9 +221,13 @@ class Store:
         for doc_id, st in states.items():
             single = len(st["hashes"]) == 1 and len(st["n_chunks"]) == 1
             n = next(iter(st["n_chunks"])) if single else None
-            out[doc_id] = {"hash": next(iter(st["hashes"])) if single else "", "chunks": st["chunks"],
-                           "n_chunks": n, "complete": single and n is not None and n == st["chunks"],
-                           "path": st["path"]}
+            out[doc_id] = {
+                "hash": next(iter(st["hashes"])) if single else "",
+                "chunks": st["chunks"],
+                "n_chunks": n,
+                "complete": single and n is not None and n == st["chunks"],
+                "path": st["path"],
+            }
         return out
 
     @guarded
@@ -220,8 +244,9 @@ class Store:
         for meta in got["metadatas"]:
             doc_id = meta["doc_id"]
             counts[doc_id] += 1
-            rows.setdefault(doc_id, {k: meta.get(k, "") for k in
-                                     ("doc_id", "title", "source", "published_at", "url", "path")})
+            rows.setdefault(
+                doc_id, {k: meta.get(k, "") for k in ("doc_id", "title", "source", "published_at", "url", "path")}
+            )
         for doc_id, row in rows.items():
             row["chunks"] = counts[doc_id]
         return sorted(rows.values(), key=lambda r: (r["path"], r["title"], r["doc_id"]))
@@ -231,8 +256,9 @@ class Store:
         col = self.collection()
         if col is None or n <= 0:
             return []
-        res = col.query(query_embeddings=[vector], n_results=n, where=where or None,
-                        include=["documents", "metadatas", "distances"])
+        res = col.query(
+            query_embeddings=[vector], n_results=n, where=where or None, include=["documents", "metadatas", "distances"]
+        )
         return [Hit(*row) for row in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
     # ---- writes
@@ -250,9 +276,13 @@ class Store:
         written: set[str] = set()
         for chunks, vectors in batches:
             for i in range(0, len(chunks), UPSERT_BATCH):
-                part = chunks[i:i + UPSERT_BATCH]
-                col.upsert(ids=[c.chunk_id for c in part], documents=[c.text for c in part],
-                           metadatas=[c.metadata for c in part], embeddings=vectors[i:i + UPSERT_BATCH])
+                part = chunks[i : i + UPSERT_BATCH]
+                col.upsert(
+                    ids=[c.chunk_id for c in part],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata for c in part],
+                    embeddings=vectors[i : i + UPSERT_BATCH],
+                )
                 written.update(c.chunk_id for c in part)
                 self.generation += 1
         stale = old - written

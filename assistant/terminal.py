@@ -4,6 +4,7 @@ stderr is a terminal), the streamed text, and then the checked answer with what 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from .sanitize import for_terminal
 from .types import Answer
@@ -15,7 +16,7 @@ class Status:
 
     def __init__(self, enabled: bool | None = None):
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self._status = None
+        self._status: Any = None
         self.streaming = False  # text has gone to stdout on the current line: end it before drawing again
 
     def __call__(self, stage: str) -> None:
@@ -63,8 +64,10 @@ def citation_changes(raw: str, answer: Answer) -> list[str]:
         after = cited_numbers(sentence)
         if key in raw_cites and before and sorted(set(before)) != sorted(set(after)):
             short = key if len(key) <= 60 else key[:57].rsplit(" ", 1)[0] + " …"
-            lines.append(f"{''.join(f'[{n}]' for n in dict.fromkeys(before))} → "
-                         f"{''.join(f'[{n}]' for n in after)}: moved to the passage that holds “{short}”")
+            lines.append(
+                f"{''.join(f'[{n}]' for n in dict.fromkeys(before))} → "
+                f"{''.join(f'[{n}]' for n in after)}: moved to the passage that holds “{short}”"
+            )
     for n in sorted({n for nums in raw_cites.values() for n in nums} - exists):
         lines.append(f"[{n}] dropped: there is no passage [{n}]")
     return lines
@@ -80,8 +83,18 @@ def checked_ending(raw: str, answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def show_answer(assistant, question: str, k, filters, *, stream: bool, as_json: bool, status: Status,
-                history: list[tuple[str, str]] | None = None, explain: bool = False) -> Answer:
+def show_answer(
+    assistant,
+    question: str,
+    k,
+    filters,
+    *,
+    stream: bool,
+    as_json: bool,
+    status: Status,
+    history: list[tuple[str, str]] | None = None,
+    explain: bool = False,
+) -> Answer:
     """Answer and print: JSON; or the streamed text, then the checked answer (when the check changed anything) and
     the sources; or the checked answer and its sources. Returns the Answer."""
     from .cli import echo, echo_json

@@ -16,7 +16,9 @@ REFUSAL = re.compile(
     r"^\W*(insufficient information|i (?:do not|don't|cannot|can't) (?:know|answer|find)|"
     r"(?:the )?(?:provided )?(?:passages?|sources?|context|articles?) (?:do(?:es)? not|don't|doesn't) "
     r"(?:contain|mention|provide|say|state|include|specify|give)|there is no (?:information|mention)|"
-    r"no information)", re.I)
+    r"no information)",
+    re.I,
+)
 YES_NO = re.compile(r"\W*(?:yes|no)\W*", re.I)
 YES_NO_LEAD = re.compile(r"^\s*(?:yes|no)\s*[,;:.\-–—]\s*", re.I)
 QUOTED = re.compile(r"[\"“]([^\"“”]{3,300})[\"”]")
@@ -37,8 +39,10 @@ def sentence_splitter():
     return split_by_sentence_tokenizer()
 
 
-ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Lt|Col|Sgt|St|Jr|Sr|Inc|Corp|"
-                          r"Co|No|vs|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.)$")
+ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Z]\.){2,}|\b(?:Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Lt|Col|Sgt|St|Jr|Sr|Inc|Corp|"
+    r"Co|No|vs|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.)$"
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -52,7 +56,7 @@ def split_sentences(text: str) -> list[str]:
             lead = LEADING_CITATION.match(piece)
             if i and out and lead and lead.end() < len(piece):  # '... troops. [1] Then ...': [1] is the previous one's
                 out[-1] = f"{out[-1]} {lead.group().strip()}"
-                piece = piece[lead.end():]
+                piece = piece[lead.end() :]
             if not piece:
                 continue
             if out and (glue or CITATION.fullmatch(piece) or piece[0].islower()):
@@ -84,7 +88,7 @@ def number_units(text: str) -> list[tuple[str, set[str]]]:
     """Each number with the stems of the (up to 3) words after it: '190 miles' → ('190', {'mile'})."""
     out = []
     for match in NUMBER.finditer(text):
-        after = re.findall(r"[A-Za-z]+", text[match.end():match.end() + 40])[:3]
+        after = re.findall(r"[A-Za-z]+", text[match.end() : match.end() + 40])[:3]
         out.append((match.group().replace(",", "").rstrip("."), {stemmer().stemWord(w.lower()) for w in after}))
     return out
 

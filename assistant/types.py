@@ -75,8 +75,13 @@ class Passage:
         return self.metadata.get("title", "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "score": round(self.score, 6),
-                "text": self.text}
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "score": round(self.score, 6),
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -90,10 +95,17 @@ class Citation:
     text: str
 
     @classmethod
-    def from_passage(cls, p: Passage) -> "Citation":
+    def from_passage(cls, p: Passage) -> Citation:
         m = p.metadata
-        return cls(n=p.n, doc_id=p.doc_id, title=m.get("title", ""), source=m.get("source", ""),
-                   published_at=m.get("published_at", ""), url=m.get("url", ""), text=p.text)
+        return cls(
+            n=p.n,
+            doc_id=p.doc_id,
+            title=m.get("title", ""),
+            source=m.get("source", ""),
+            published_at=m.get("published_at", ""),
+            url=m.get("url", ""),
+            text=p.text,
+        )
 
 
 @dataclass
@@ -111,9 +123,15 @@ class SentenceCheck:
     evidence: dict[int, str] = field(default_factory=dict)  # cited passage n → its sentence that best matches
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "cited": self.cited, "supported": self.supported, "reason": self.reason,
-                "check": self.check, "repaired_from": self.repaired_from,
-                "evidence": [{"n": n, "text": t} for n, t in self.evidence.items()]}
+        return {
+            "text": self.text,
+            "cited": self.cited,
+            "supported": self.supported,
+            "reason": self.reason,
+            "check": self.check,
+            "repaired_from": self.repaired_from,
+            "evidence": [{"n": n, "text": t} for n, t in self.evidence.items()],
+        }
 
 
 @dataclass

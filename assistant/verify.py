@@ -19,11 +19,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
-from .text import (CITATION, NUMBER, QUOTED, YES_NO, YES_NO_LEAD, cited_numbers, content_terms, entities_in,
-                   entity_occurs, is_refusal, number_units, numbers_in, split_sentences, stemmer, stopwords,
-                   strip_citations)
+from .text import (
+    CITATION,
+    NUMBER,
+    QUOTED,
+    YES_NO,
+    YES_NO_LEAD,
+    cited_numbers,
+    content_terms,
+    entities_in,
+    entity_occurs,
+    is_refusal,
+    number_units,
+    numbers_in,
+    split_sentences,
+    stemmer,
+    stopwords,
+    strip_citations,
+)
 from .types import SentenceCheck
 
 
@@ -64,7 +79,7 @@ def unit_check(claim: str, cited: Cited) -> str | None:
         have.setdefault(number, set()).update(words)
     for match in NUMBER.finditer(claim):
         number = match.group().replace(",", "").rstrip(".")
-        following = re.match(r"[\s-]*([A-Za-z]+)", claim[match.end():])
+        following = re.match(r"[\s-]*([A-Za-z]+)", claim[match.end() :])
         if not following or following.group(1).lower() in stopwords() or number not in have:
             continue
         if stemmer().stemWord(following.group(1).lower()) not in have[number]:
@@ -80,7 +95,11 @@ def entity_check(claim: str, cited: Cited) -> str | None:
 
 # The lexical checks, in the order they run; similarity (which needs the embedder) runs last, in Verifier.
 CHECKS: tuple[tuple[str, Callable[[str, Cited], str | None]], ...] = (
-    ("numbers", numbers_check), ("quote", quote_check), ("unit", unit_check), ("entity", entity_check))
+    ("numbers", numbers_check),
+    ("quote", quote_check),
+    ("unit", unit_check),
+    ("entity", entity_check),
+)
 
 
 @dataclass
@@ -162,8 +181,15 @@ class Verifier:
             return Support(False, reason, similarity, check="similarity")
         return Support(True, "", similarity)
 
-    def verify(self, answer: str, passages: dict[int, str], refusal: str = "Insufficient information.",
-               repair: bool = True, question: str = "", withhold_unsupported: bool = False) -> Verification:
+    def verify(
+        self,
+        answer: str,
+        passages: dict[int, str],
+        refusal: str = "Insufficient information.",
+        repair: bool = True,
+        question: str = "",
+        withhold_unsupported: bool = False,
+    ) -> Verification:
         """Check an answer against its numbered passages ({n: text})."""
         if is_refusal(answer):
             return Verification(answer=refusal, refused=True)
@@ -186,10 +212,14 @@ class Verifier:
                 continue
             claim = YES_NO_LEAD.sub("", claim)  # "Yes, both articles ..." is checked as "both articles ..."
             cited = list(dict.fromkeys(cited_numbers(sentence)))
-            support = self.supports(claim, [passages[n] for n in cited], question) if cited \
+            support = (
+                self.supports(claim, [passages[n] for n in cited], question)
+                if cited
                 else Support(False, "no citation", check="citation")
-            check = SentenceCheck(sentence, claim, cited, support.supported, support.reason, support.check,
-                                  support.similarity)
+            )
+            check = SentenceCheck(
+                sentence, claim, cited, support.supported, support.reason, support.check, support.similarity
+            )
             if not support.supported and repair:
                 self._repair(check, passages, question)
             check.evidence = {n: best_sentence(check.claim, passages[n]) for n in check.cited}
@@ -197,8 +227,9 @@ class Verifier:
         text = " ".join(c.text for c in checks) if checks else cleaned
         if withhold_unsupported and checks and not any(c.supported for c in checks):
             # nothing the model said is in the passages: that is a refusal, with what was withheld reported
-            return Verification(answer=refusal, refused=True, sentences=checks, dropped=sorted(set(dropped)),
-                                withheld=True)
+            return Verification(
+                answer=refusal, refused=True, sentences=checks, dropped=sorted(set(dropped)), withheld=True
+            )
         return Verification(answer=text, refused=False, sentences=checks, dropped=sorted(set(dropped)))
 
     def _repair(self, check: SentenceCheck, passages: dict[int, str], question: str = "") -> None:
@@ -209,11 +240,14 @@ class Verifier:
             s = self.supports(check.claim, [text], question)
             if s.supported and (best is None or s.similarity > best[0]) and [n] != check.cited:
                 best = (s.similarity, (n,))
-        if best is None and len(passages) > 1 and self.supports(check.claim, list(passages.values()),
-                                                                 question).supported:
+        if (
+            best is None
+            and len(passages) > 1
+            and self.supports(check.claim, list(passages.values()), question).supported
+        ):
             numbers = sorted(passages)
             for i, a in enumerate(numbers):
-                for b in numbers[i + 1:]:
+                for b in numbers[i + 1 :]:
                     s = self.supports(check.claim, [passages[a], passages[b]], question)
                     if s.supported and (best is None or s.similarity > best[0]) and [a, b] != sorted(check.cited):
                         best = (s.similarity, (a, b))

@@ -22,8 +22,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [str(ROOT / ".venv" / "bin" / "assistant")]
-QUESTIONS = ["How many North Korean troops joined Russian forces in Kursk?", "What is the range of the ATACMS?",
-             "How many Russian troops have massed in the Kursk area?", "Who is the president-elect?"]
+QUESTIONS = [
+    "How many North Korean troops joined Russian forces in Kursk?",
+    "What is the range of the ATACMS?",
+    "How many Russian troops have massed in the Kursk area?",
+    "Who is the president-elect?",
+]
 
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, str, int]:
@@ -47,10 +51,19 @@ def main() -> None:
     out: dict = {"llm": args.llm}
 
     wall, _, _ = timed(CLI + ["--help"])
-    imports = subprocess.run([sys.executable, "-c", "import sys; from assistant.cli import app; "
-                              "import typer.main; typer.main.get_command(app); "
-                              "print(json.dumps([m for m in ('torch','llama_cpp','chromadb') if m in sys.modules]))"
-                              .replace("json.dumps", "__import__('json').dumps")], capture_output=True, text=True)
+    imports = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from assistant.cli import app; "
+            "import typer.main; typer.main.get_command(app); "
+            "print(json.dumps([m for m in ('torch','llama_cpp','chromadb') if m in sys.modules]))".replace(
+                "json.dumps", "__import__('json').dumps"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+    )
     out["help_s"] = round(wall, 3)
     out["help_heavy_imports"] = json.loads(imports.stdout or "[]")
 
@@ -63,9 +76,14 @@ def main() -> None:
             dc = ["--data-dir", str(Path(tmp) / "corpus")]
             wall, text, rss = timed(CLI + ["ingest", args.corpus] + dc + ["--json"])
             report = json.loads(text)
-            out["ingest_corpus"] = {"path": args.corpus, "s": round(wall, 2), "docs": len(report["added"]),
-                                    "chunks": report["chunks"], "chunks_per_s": round(report["chunks"] / wall, 1),
-                                    "rss_mb": rss}
+            out["ingest_corpus"] = {
+                "path": args.corpus,
+                "s": round(wall, 2),
+                "docs": len(report["added"]),
+                "chunks": report["chunks"],
+                "chunks_per_s": round(report["chunks"] / wall, 1),
+                "rss_mb": rss,
+            }
             wall, _, _ = timed(CLI + ["ingest", args.corpus] + dc + ["--json"])
             out["reingest_unchanged_corpus_s"] = round(wall, 2)
 
@@ -83,7 +101,7 @@ def main() -> None:
         a.ask(QUESTIONS[0])
         first = time.perf_counter() - t
         warm = []
-        for q in QUESTIONS[1: args.questions + 1]:
+        for q in QUESTIONS[1 : args.questions + 1]:
             t = time.perf_counter()
             a.ask(q)
             warm.append(round(time.perf_counter() - t, 2))

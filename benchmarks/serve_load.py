@@ -60,12 +60,24 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_LLM=args.llm, ASSISTANT_DATA_DIR=str(home / "data"), HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.update(
+        ASSISTANT_LLM=args.llm,
+        ASSISTANT_DATA_DIR=str(home / "data"),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        ANONYMIZED_TELEMETRY="False",
+    )
     log = open(home / "serve.log", "wb")
     t_start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 600
         while True:
@@ -91,17 +103,24 @@ def main() -> None:
             question = QUESTIONS[i % len(QUESTIONS)]
             t0 = time.perf_counter()
             if args.stream:
-                chunks = list(client.chat.completions.create(model="assistant", stream=True,
-                                                             messages=[{"role": "user", "content": question}]))
+                chunks = list(
+                    client.chat.completions.create(
+                        model="assistant", stream=True, messages=[{"role": "user", "content": question}]
+                    )
+                )
                 content = "".join(c.choices[0].delta.content or "" for c in chunks)
                 extra = chunks[-1].model_extra
             else:
-                done = client.chat.completions.create(model="assistant",
-                                                      messages=[{"role": "user", "content": question}])
+                done = client.chat.completions.create(
+                    model="assistant", messages=[{"role": "user", "content": question}]
+                )
                 content, extra = done.choices[0].message.content, done.model_extra
             seconds = time.perf_counter() - t0
-            return seconds, bool(extra.get("citations")), {"question": question, "content": content,
-                                                            "citations": [c["doc_id"] for c in extra["citations"]]}
+            return (
+                seconds,
+                bool(extra.get("citations")),
+                {"question": question, "content": content, "citations": [c["doc_id"] for c in extra["citations"]]},
+            )
 
         t0 = time.perf_counter()
         with cf.ThreadPoolExecutor(args.clients) as pool:
@@ -117,8 +136,13 @@ def main() -> None:
 
     latencies = [r[0] for r in results]
     summary = {
-        "llm": args.llm, "clients": args.clients, "requests": args.requests, "stream": args.stream,
-        "cpu_count": os.cpu_count(), "startup_s": round(startup, 1), "wall_s": round(wall, 2),
+        "llm": args.llm,
+        "clients": args.clients,
+        "requests": args.requests,
+        "stream": args.stream,
+        "cpu_count": os.cpu_count(),
+        "startup_s": round(startup, 1),
+        "wall_s": round(wall, 2),
         "requests_per_s": round(args.requests / wall, 2),
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p95_s": round(percentile(latencies, 0.95), 3),

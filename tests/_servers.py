@@ -16,7 +16,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -34,8 +34,11 @@ def free_port() -> int:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The current environment without ASSISTANT_* / OPENAI_* variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("ASSISTANT_") and k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ASSISTANT_") and k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")
+    }
     env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"})
     env.update(extra)
     return env
@@ -66,13 +69,20 @@ def log_tail(log: Path, chars: int = 3000) -> str:
 
 
 @contextmanager
-def server(cmd: list[str], log: Path, ready: Callable[[], bool], timeout: float, what: str,
-           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+def server(
+    cmd: list[str], log: Path, ready: Callable[[], bool], timeout: float, what: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
     """Start ``cmd`` (environment: ``env``, else ``clean_env()``), wait until ``ready()`` is true, yield the process,
     always stop it afterwards."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env or clean_env())
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env or clean_env(),
+        )
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -96,8 +106,7 @@ def chroma_ready(port: int) -> Callable[[], bool]:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        client = chromadb.HttpClient(host="127.0.0.1", port=port,
-                                     settings=ChromaSettings(anonymized_telemetry=False))
+        client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
         return isinstance(client.heartbeat(), int)
 
     return ready

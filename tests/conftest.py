@@ -46,8 +46,13 @@ def shared_embedder():
     from assistant.embed import LocalEmbedder
 
     # LocalEmbedder reads only these three settings; a namespace keeps the user's env/config out of it
-    return MemoEmbedder(LocalEmbedder(SimpleNamespace(embed_model_name=DEFAULT_EMBED_MODEL, embed_batch_size=32,
-                                                      n_threads=max(1, os.cpu_count() or 1))))
+    return MemoEmbedder(
+        LocalEmbedder(
+            SimpleNamespace(
+                embed_model_name=DEFAULT_EMBED_MODEL, embed_batch_size=32, n_threads=max(1, os.cpu_count() or 1)
+            )
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -132,20 +137,38 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 
 NEWS_RECORDS = [
-    {"id": "wire-1", "title": "Harbour bridge reopens", "source": "Coastal Times", "published_at": "2024-03-02",
-     "body": "The Kelvingrove harbour bridge reopened to traffic on Saturday after an eleven month repair. "
-             "Engineers replaced 312 steel cables and repainted the main span."},
-    {"id": "wire-2", "title": "Orchard harvest breaks record", "source": "Valley Herald",
-     "published_at": "2024-06-15T08:30:00Z",
-     "body": "Apple growers in the Tamsworth valley picked 48,000 tonnes this season, a record harvest. "
-             "Cooperative managers credited a mild spring and new irrigation."},
-    {"id": "wire-3", "title": "Harbour ferry timetable changes", "source": "Valley Herald",
-     "published_at": "2024-09-30",
-     "body": "The harbour ferry will run every twenty minutes from October, the transport office said. "
-             "Night crossings end at midnight instead of two in the morning."},
-    {"id": "wire-4", "title": "Library gets rare atlas", "source": "Coastal Times", "published_at": "2025-01-20",
-     "body": "The city library received a rare seventeenth century atlas donated by the Quenby family. "
-             "The atlas will be shown in a climate controlled case from spring."},
+    {
+        "id": "wire-1",
+        "title": "Harbour bridge reopens",
+        "source": "Coastal Times",
+        "published_at": "2024-03-02",
+        "body": "The Kelvingrove harbour bridge reopened to traffic on Saturday after an eleven month repair. "
+        "Engineers replaced 312 steel cables and repainted the main span.",
+    },
+    {
+        "id": "wire-2",
+        "title": "Orchard harvest breaks record",
+        "source": "Valley Herald",
+        "published_at": "2024-06-15T08:30:00Z",
+        "body": "Apple growers in the Tamsworth valley picked 48,000 tonnes this season, a record harvest. "
+        "Cooperative managers credited a mild spring and new irrigation.",
+    },
+    {
+        "id": "wire-3",
+        "title": "Harbour ferry timetable changes",
+        "source": "Valley Herald",
+        "published_at": "2024-09-30",
+        "body": "The harbour ferry will run every twenty minutes from October, the transport office said. "
+        "Night crossings end at midnight instead of two in the morning.",
+    },
+    {
+        "id": "wire-4",
+        "title": "Library gets rare atlas",
+        "source": "Coastal Times",
+        "published_at": "2025-01-20",
+        "body": "The city library received a rare seventeenth century atlas donated by the Quenby family. "
+        "The atlas will be shown in a climate controlled case from spring.",
+    },
 ]
 
 

@@ -18,15 +18,23 @@ logging.getLogger("llama_index").setLevel(logging.ERROR)  # "metadata length clo
 
 
 def doc_of(text: str, **meta) -> Document:
-    return Document(doc_id=meta.pop("doc_id", "d1"), title=meta.pop("title", "T"), text=text, path="/x.txt",
-                    content_hash="h" * 64, **meta)
+    return Document(
+        doc_id=meta.pop("doc_id", "d1"),
+        title=meta.pop("title", "T"),
+        text=text,
+        path="/x.txt",
+        content_hash="h" * 64,
+        **meta,
+    )
 
 
 def random_article(n_sentences: int, seed: int = 0) -> str:
     """Non-repeating prose (so every chunk has one place in the text), with paragraphs, numbers and names."""
     rng = random.Random(seed)
-    vocab = ("troops missiles range border region council harbour election minister analysts officials report "
-             "offensive supply winter pressure talks sanctions agreement village river bridge").split()
+    vocab = (
+        "troops missiles range border region council harbour election minister analysts officials report "
+        "offensive supply winter pressure talks sanctions agreement village river bridge"
+    ).split()
     names = ["Kursk", "Kyiv", "Pyongyang", "Washington", "NATO", "ATACMS", "Zelenskyy", "Biden"]
     paras, sentences = [], []
     for i in range(n_sentences):
@@ -48,7 +56,7 @@ def chunker():
 
 def assert_offsets_exact(doc: Document, chunks):
     for c in chunks:
-        assert doc.text[c.start_char:c.end_char] == c.text, c.chunk_id
+        assert doc.text[c.start_char : c.end_char] == c.text, c.chunk_id
         assert (c.metadata["start_char"], c.metadata["end_char"]) == (c.start_char, c.end_char)
 
 
@@ -86,15 +94,14 @@ def test_consecutive_chunks_overlap(chunker):
     # boundary shares text with the chunk before it
     rng = random.Random(5)
     places = ["Kursk", "Kyiv", "Odesa", "Lviv", "Kharkiv", "Dnipro"]
-    text = " ".join(f"Report {i} came from {rng.choice(places)} at {rng.randint(1, 12)} o'clock."
-                    for i in range(300))
+    text = " ".join(f"Report {i} came from {rng.choice(places)} at {rng.randint(1, 12)} o'clock." for i in range(300))
     doc = doc_of(text)
     chunks = chunker.split(doc)
     assert len(chunks) > 3
     for prev, nxt in zip(chunks, chunks[1:]):
         assert nxt.start_char > prev.start_char  # moving forward
         assert nxt.start_char < prev.end_char  # ...but sharing text with the previous chunk
-        shared = doc.text[nxt.start_char:prev.end_char]
+        shared = doc.text[nxt.start_char : prev.end_char]
         assert nxt.text.startswith(shared) and prev.text.endswith(shared)
         assert 0 < count_tokens(shared) <= 32  # about `overlap` word pieces, not a whole chunk
 
@@ -110,14 +117,21 @@ def test_chunks_cover_the_whole_text(chunker):
     chunks = chunker.split(doc)
     covered = bytearray(len(doc.text))
     for c in chunks:
-        covered[c.start_char:c.end_char] = b"\x01" * (c.end_char - c.start_char)
+        covered[c.start_char : c.end_char] = b"\x01" * (c.end_char - c.start_char)
     assert all(covered[i] or doc.text[i].isspace() for i in range(len(doc.text)))
 
 
 def test_metadata_travels_with_every_chunk(chunker):
-    doc = doc_of(random_article(80, seed=4), doc_id="wire-42", title="Harbour news", source="Coastal Times",
-                 published_at="2024-06-15T08:30:00Z", url="https://example.com/a", author="R. Reporter",
-                 category="local")
+    doc = doc_of(
+        random_article(80, seed=4),
+        doc_id="wire-42",
+        title="Harbour news",
+        source="Coastal Times",
+        published_at="2024-06-15T08:30:00Z",
+        url="https://example.com/a",
+        author="R. Reporter",
+        category="local",
+    )
     chunks = chunker.split(doc)
     assert len(chunks) > 1
     for i, c in enumerate(chunks):
@@ -156,7 +170,7 @@ def test_property_chunks_cover_text_fit_and_map_back(parts, size):
     covered = bytearray(len(text))
     for c in chunks:
         assert count_tokens(c.text) <= size
-        assert text[c.start_char:c.end_char] == c.text
-        covered[c.start_char:c.end_char] = b"\x01" * (c.end_char - c.start_char)
+        assert text[c.start_char : c.end_char] == c.text
+        covered[c.start_char : c.end_char] = b"\x01" * (c.end_char - c.start_char)
     missing = [i for i in range(len(text)) if not covered[i] and not text[i].isspace()]
-    assert not missing, repr(text[missing[0]:missing[0] + 20])
+    assert not missing, repr(text[missing[0] : missing[0] + 20])

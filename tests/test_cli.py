@@ -24,20 +24,31 @@ CITATION_SCHEMA = {
     "type": "object",
     "required": ["n", "doc_id", "title", "source", "published_at", "url", "text"],
     "additionalProperties": False,
-    "properties": {"n": {"type": "integer", "minimum": 1}, "doc_id": {"type": "string", "minLength": 1},
-                   "title": {"type": "string"}, "source": {"type": "string"}, "published_at": {"type": "string"},
-                   "url": {"type": "string"}, "text": {"type": "string", "minLength": 1}},
+    "properties": {
+        "n": {"type": "integer", "minimum": 1},
+        "doc_id": {"type": "string", "minLength": 1},
+        "title": {"type": "string"},
+        "source": {"type": "string"},
+        "published_at": {"type": "string"},
+        "url": {"type": "string"},
+        "text": {"type": "string", "minLength": 1},
+    },
 }
 PASSAGE_SCHEMA = {
     "type": "object",
     "required": ["n", "doc_id", "title", "score", "text"],
     "additionalProperties": False,
-    "properties": {"n": {"type": "integer", "minimum": 1}, "doc_id": {"type": "string", "minLength": 1},
-                   "title": {"type": "string"}, "score": {"type": "number"},
-                   "text": {"type": "string", "minLength": 1}},
+    "properties": {
+        "n": {"type": "integer", "minimum": 1},
+        "doc_id": {"type": "string", "minLength": 1},
+        "title": {"type": "string"},
+        "score": {"type": "number"},
+        "text": {"type": "string", "minLength": 1},
+    },
 }
 SENTENCE_SCHEMA = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "required": ["text", "cited", "supported", "reason", "check", "repaired_from", "evidence"],
     "properties": {
         "text": {"type": "string", "minLength": 1},
@@ -46,16 +57,32 @@ SENTENCE_SCHEMA = {
         "reason": {"type": "string"},
         "check": {"enum": ["", "citation", "numbers", "quote", "unit", "entity", "similarity"]},
         "repaired_from": {"anyOf": [{"type": "null"}, {"type": "array", "items": {"type": "integer"}}]},
-        "evidence": {"type": "array", "items": {
-            "type": "object", "required": ["n", "text"], "additionalProperties": False,
-            "properties": {"n": {"type": "integer", "minimum": 1}, "text": {"type": "string", "minLength": 1}}}},
+        "evidence": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["n", "text"],
+                "additionalProperties": False,
+                "properties": {"n": {"type": "integer", "minimum": 1}, "text": {"type": "string", "minLength": 1}},
+            },
+        },
     },
 }
 
 ANSWER_SCHEMA = {
     "type": "object",
-    "required": ["question", "answer", "refused", "citations", "passages", "unsupported", "model", "timings_ms",
-                 "sentences", "dropped"],
+    "required": [
+        "question",
+        "answer",
+        "refused",
+        "citations",
+        "passages",
+        "unsupported",
+        "model",
+        "timings_ms",
+        "sentences",
+        "dropped",
+    ],
     "additionalProperties": False,
     "properties": {
         "question": {"type": "string"},
@@ -65,8 +92,11 @@ ANSWER_SCHEMA = {
         "passages": {"type": "array", "items": PASSAGE_SCHEMA},
         "unsupported": {"type": "array", "items": {"type": "string"}},
         "model": {"type": "string", "minLength": 1},
-        "timings_ms": {"type": "object", "required": ["retrieve", "generate", "total"],
-                       "additionalProperties": {"type": "number", "minimum": 0}},
+        "timings_ms": {
+            "type": "object",
+            "required": ["retrieve", "generate", "total"],
+            "additionalProperties": {"type": "number", "minimum": 0},
+        },
         "sentences": {"type": "array", "items": SENTENCE_SCHEMA},
         "dropped": {"type": "array", "items": {"type": "integer"}},
     },
@@ -301,8 +331,9 @@ def test_each_bad_file_gets_its_own_line_and_good_files_still_load(cli_seeded, t
     assert r.stdout.startswith("2 added")  # ok-1, and the good first line of the malformed JSONL
     after = sources_json(cli_seeded)
     assert [row for row in after if row["doc_id"] != "ok-1" and row["title"] != "ok"] == before
-    assert {row["doc_id"] for row in after} - {before[0]["doc_id"], "ok-1"} == \
-        {row["doc_id"] for row in after if row["title"] == "ok"}
+    assert {row["doc_id"] for row in after} - {before[0]["doc_id"], "ok-1"} == {
+        row["doc_id"] for row in after if row["title"] == "ok"
+    }
 
 
 def test_file_that_became_invalid_keeps_its_sources(cli, tmp_path, seed_text):
@@ -319,8 +350,14 @@ def test_file_that_became_invalid_keeps_its_sources(cli, tmp_path, seed_text):
 
 
 def run_cli(*args, timeout=180):
-    return subprocess.run([str(VENV_BIN / "assistant"), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env=os.environ.copy())
+    return subprocess.run(
+        [str(VENV_BIN / "assistant"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
 
 
 def test_console_script_end_to_end(tmp_path, data_dir, cli):
@@ -368,6 +405,7 @@ def test_help_loads_no_model_library():
 
 
 def test_module_help_runs():
-    r = subprocess.run([sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True, timeout=60,
-                       cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert r.returncode == 0 and "Usage" in r.stdout and "ingest" in r.stdout

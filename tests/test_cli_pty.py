@@ -17,10 +17,23 @@ UP = "\x1b[A"
 
 
 def spawn(*args, timeout=180):
-    env = {**os.environ, "TERM": "xterm-256color", "ASSISTANT_LLM": "extractive", "PYTHONPATH": str(ROOT),
-           "COLUMNS": "120", "LINES": "40"}
-    return pexpect.spawn(sys.executable, ["-m", "assistant.cli", *map(str, args)], cwd=str(ROOT), env=env,
-                         encoding="utf-8", timeout=timeout, dimensions=(40, 120))
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "ASSISTANT_LLM": "extractive",
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "120",
+        "LINES": "40",
+    }
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "assistant.cli", *map(str, args)],
+        cwd=str(ROOT),
+        env=env,
+        encoding="utf-8",
+        timeout=timeout,
+        dimensions=(40, 120),
+    )
 
 
 def test_ingest_bar_and_ask_status_in_a_terminal(news_jsonl):
@@ -61,5 +74,8 @@ def test_chat_follow_up_and_readline_history(make_assistant, news_jsonl, data_di
     p.close()
     assert p.exitstatus == 0
     history = (data_dir / "chat_history").read_text().splitlines()
-    assert history[-3:] == ["How often will the harbour ferry run?", "When do its night crossings end?",
-                            "How often will the harbour ferry run?"]
+    assert history[-3:] == [
+        "How often will the harbour ferry run?",
+        "When do its night crossings end?",
+        "How often will the harbour ferry run?",
+    ]

@@ -75,10 +75,15 @@ def test_every_command_help_has_examples(cli, command):
     assert examples and all(line.strip().startswith(("assistant", "cat ", ">")) for line in examples)
 
 
-@pytest.mark.parametrize("command, option, choices", [("ask", "--llm", "local|openai|extractive"),
-                                                      ("chat", "--llm", "local|openai|extractive"),
-                                                      ("eval", "--mode", "noise|rejection|counterfactual"),
-                                                      ("eval", "--judge", "heuristic|llm")])
+@pytest.mark.parametrize(
+    "command, option, choices",
+    [
+        ("ask", "--llm", "local|openai|extractive"),
+        ("chat", "--llm", "local|openai|extractive"),
+        ("eval", "--mode", "noise|rejection|counterfactual"),
+        ("eval", "--judge", "heuristic|llm"),
+    ],
+)
 def test_choices_are_listed_and_checked(cli, command, option, choices):
     assert f"{option} <{choices}>" in " ".join(cli(command, "--help", data=False).stdout.split())
     args = [command] + (["evals/seed.jsonl"] if command == "eval" else []) + [option, "bogus"]
@@ -98,7 +103,8 @@ def test_unknown_config_keys_are_warned_about(cli_seeded, tmp_path):
     assert r.stderr.splitlines() == [
         f"warning: {tmp_path / 'config.toml'}: 'lmm' is not a setting and is ignored; did you mean 'llm'?",
         f"warning: {tmp_path / 'config.toml'}: 'colour' is not a setting and is ignored; the README's Settings "
-        "table lists them"]
+        "table lists them",
+    ]
 
 
 def test_sources_json_help_matches_its_output(cli_seeded):
@@ -156,8 +162,12 @@ def test_search_never_builds_a_generator(seeded, monkeypatch, data_dir):
 
 def test_models_lists_backends_and_the_default(cli):
     rows = json.loads(cli("models", "--json", data=False).stdout)
-    assert {(r["llm"], r["model"]) for r in rows} >= {("local", "qwen2.5-coder-1.5b"), ("local", "qwen2.5-coder-0.5b"),
-                                                     ("openai", "(any served model id)"), ("extractive", "extractive")}
+    assert {(r["llm"], r["model"]) for r in rows} >= {
+        ("local", "qwen2.5-coder-1.5b"),
+        ("local", "qwen2.5-coder-0.5b"),
+        ("openai", "(any served model id)"),
+        ("extractive", "extractive"),
+    }
     assert [r["llm"] for r in rows if r["default"]] == ["extractive"]  # the tests set ASSISTANT_LLM=extractive
     local = [r for r in rows if r["llm"] == "local" and r["model"] == "qwen2.5-coder-1.5b"]
     assert local[0]["detail"].startswith("22/22 parts installed" if local[0]["installed"] else "")
@@ -217,8 +227,9 @@ def test_remove_all_and_by_path(cli, news_jsonl):
     assert cli("ingest", SEEDS, news_jsonl).exit_code == 0
     r = cli("remove", "--path", news_jsonl.parent)
     assert r.exit_code == 0 and r.stdout.startswith("removed 4 documents (")
-    assert [row["path"] for row in json.loads(cli("sources", "--json").stdout)] == [str(next(SEEDS.glob("*.txt"))
-                                                                                     .resolve())]
+    assert [row["path"] for row in json.loads(cli("sources", "--json").stdout)] == [
+        str(next(SEEDS.glob("*.txt")).resolve())
+    ]
     one_error(cli("remove", "--path", news_jsonl), "no document was ingested from")
     assert cli("remove", "--all").stdout.startswith("removed 1 documents (")
     assert json.loads(cli("sources", "--json").stdout) == []
@@ -231,8 +242,11 @@ def test_remove_all_and_by_path(cli, news_jsonl):
 
 def test_filters_that_match_nothing_say_so(cli_seeded):
     line = one_error(cli_seeded("ask", KURSK_Q, "--since", "2024-01-01"))
-    assert re.match(r"error: the filters \(since 2024-01-01\) matched 0 of \d+ chunks; 1 of 1 documents have no "
-                    r"date; `assistant sources`", line), line
+    assert re.match(
+        r"error: the filters \(since 2024-01-01\) matched 0 of \d+ chunks; 1 of 1 documents have no "
+        r"date; `assistant sources`",
+        line,
+    ), line
     line = one_error(cli_seeded("search", "Kursk", "--source", "Reuters"))
     assert "no document has the source 'Reuters'" in line and "1 of 1 documents have no source" in line
 

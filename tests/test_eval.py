@@ -24,13 +24,28 @@ DATASETS = datasets_dir()
 RGB_DEV = DATASETS / "rgb_en_fact" / "questions.dev.jsonl"
 MULTIHOP = DATASETS / "multihop_rag"
 needs_rgb = pytest.mark.skipif(not RGB_DEV.is_file(), reason="shared RGB data set not available")
-needs_multihop = pytest.mark.skipif(not (MULTIHOP / "corpus.jsonl").is_file(),
-                                    reason="shared MultiHop-RAG data set not available")
+needs_multihop = pytest.mark.skipif(
+    not (MULTIHOP / "corpus.jsonl").is_file(), reason="shared MultiHop-RAG data set not available"
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SUMMARY_KEYS = {"n", "answer_accuracy", "citation_recall", "citation_precision", "faithfulness", "hits@4",
-                "hits@10", "map@10", "mrr@10", "latency_ms_p50", "latency_ms_p95", "judge", "judge_accuracy",
-                "by_type", "settings"}
+SUMMARY_KEYS = {
+    "n",
+    "answer_accuracy",
+    "citation_recall",
+    "citation_precision",
+    "faithfulness",
+    "hits@4",
+    "hits@10",
+    "map@10",
+    "mrr@10",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "judge",
+    "judge_accuracy",
+    "by_type",
+    "settings",
+}
 
 
 def run(*args):
@@ -74,9 +89,16 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-PER_QUESTION = {"answer_accuracy": "correct", "citation_recall": "citation_recall",
-                "citation_precision": "citation_precision", "faithfulness": "faithfulness", "hits@4": "hits@4",
-                "hits@10": "hits@10", "map@10": "map@10", "mrr@10": "mrr@10"}
+PER_QUESTION = {
+    "answer_accuracy": "correct",
+    "citation_recall": "citation_recall",
+    "citation_precision": "citation_precision",
+    "faithfulness": "faithfulness",
+    "hits@4": "hits@4",
+    "hits@10": "hits@10",
+    "map@10": "map@10",
+    "mrr@10": "mrr@10",
+}
 
 
 def seed_subset(path: Path, ids: list[str]) -> Path:
@@ -114,8 +136,9 @@ def test_eval_writes_summary_results_report_and_chart(tmp_path, data_dir):
     assert s["judge_accuracy"] == pytest.approx((confusion["tp"] + confusion["tn"]) / s["judge_n"])
     hand_pairs = len((ROOT / "evals" / "claims.jsonl").read_text(encoding="utf-8").splitlines())
     # the hand-labelled pairs, plus RGB-derived ones when the shared data set is there
-    assert s["judge"] == "heuristic" and (s["judge_n"] > hand_pairs if RGB_DEV.is_file() else
-                                          s["judge_n"] == hand_pairs)
+    assert s["judge"] == "heuristic" and (
+        s["judge_n"] > hand_pairs if RGB_DEV.is_file() else s["judge_n"] == hand_pairs
+    )
     assert set(s["by_type"]) == {"single"} and s["by_type"]["single"]["n"] == 8
     st = s["settings"]
     assert st["mode"] == "corpus" and st["k"] == 4 and st["limit"] == 8 and st["llm"] == "extractive"
@@ -139,8 +162,15 @@ def test_eval_writes_summary_results_report_and_chart(tmp_path, data_dir):
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.startswith("# Eval: evals/seed\n")  # the set's folder and name, not just the file name
     assert "| metric | value | definition | over |" in report and "|---|---|---|---|" in report
-    for key in ("answer_accuracy", "citation_recall", "citation_precision", "faithfulness", "hits@4", "mrr@10",
-                "judge_accuracy"):
+    for key in (
+        "answer_accuracy",
+        "citation_recall",
+        "citation_precision",
+        "faithfulness",
+        "hits@4",
+        "mrr@10",
+        "judge_accuracy",
+    ):
         assert f"| {key} | {s[key]:.3f} |" in report, key
     # lower-is-better metrics say so, from the metric table
     assert f"| latency_ms_p50 (lower is better) | {s['latency_ms_p50']:,.0f} |" in report
@@ -186,7 +216,7 @@ def test_resume_appends_only_the_missing_questions(tmp_path):
     assert summary(out)["n"] == 6
 
     # an interruption cut the last line short: that question runs again, the file stays one JSON object a line
-    cut = b"".join(lines[:5]) + lines[5][:len(lines[5]) // 2]
+    cut = b"".join(lines[:5]) + lines[5][: len(lines[5]) // 2]
     (out / "results.jsonl").write_bytes(cut)
     ok(SEED_Q, "--corpus", SEEDS, "--out", out, "--limit", 6)
     again = (out / "results.jsonl").read_bytes().splitlines(keepends=True)
@@ -197,9 +227,14 @@ def test_resume_appends_only_the_missing_questions(tmp_path):
     # a half-written line in the middle (e.g. left by an older version) is skipped and its question re-run
     (out / "results.jsonl").write_bytes(b"".join(again[:2]) + again[2][:40] + b"\n" + b"".join(again[3:]))
     ok(SEED_Q, "--corpus", SEEDS, "--out", out, "--limit", 6)
-    assert sorted(r["id"] for r in (json.loads(x) for x in (out / "results.jsonl").read_bytes().splitlines()
-                                    if x.startswith(b'{"id"') and x.endswith(b"}"))) == \
-        [f"seed-{i:03d}" for i in range(1, 7)]
+    assert sorted(
+        r["id"]
+        for r in (
+            json.loads(x)
+            for x in (out / "results.jsonl").read_bytes().splitlines()
+            if x.startswith(b'{"id"') and x.endswith(b"}")
+        )
+    ) == [f"seed-{i:03d}" for i in range(1, 7)]
     assert summary(out)["n"] == 6
 
 
@@ -207,8 +242,9 @@ def test_other_settings_in_the_same_folder_are_refused(tmp_path):
     out = tmp_path / "run"
     ok(SEED_Q, "--corpus", SEEDS, "--out", out, "--limit", 2)
     before = (out / "results.jsonl").read_bytes()
-    one_line_error(run(SEED_Q, "--corpus", SEEDS, "--out", out, "--limit", 2, "--k", 2),
-                   r"holds a run with other settings")
+    one_line_error(
+        run(SEED_Q, "--corpus", SEEDS, "--out", out, "--limit", 2, "--k", 2), r"holds a run with other settings"
+    )
     assert (out / "results.jsonl").read_bytes() == before
     assert summary(out)["settings"]["k"] == 4
     ok(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "k2", "--limit", 2, "--k", 2)  # another folder is fine
@@ -232,8 +268,12 @@ def test_compare_shows_deltas(tmp_path, mixed):
     assert "| metric | value | previous | delta | definition | over |" in report
     row = next(x for x in report.splitlines() if x.startswith("| answer_accuracy |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[:4] == ["answer_accuracy", f"{after['answer_accuracy']:.3f}", f"{before['answer_accuracy']:.3f}",
-                         f"{after['answer_accuracy'] - before['answer_accuracy']:+.3f}"]
+    assert cells[:4] == [
+        "answer_accuracy",
+        f"{after['answer_accuracy']:.3f}",
+        f"{before['answer_accuracy']:.3f}",
+        f"{after['answer_accuracy'] - before['answer_accuracy']:+.3f}",
+    ]
     assert (new / "report.png").read_bytes().startswith(PNG_MAGIC)
 
     # a summary.json file works too; a folder without one is a one-line error
@@ -242,8 +282,10 @@ def test_compare_shows_deltas(tmp_path, mixed):
     result = ok(mixed, "--corpus", SEEDS, "--out", new, "--compare", planted, "--k", 2)
     line = next(x for x in result.stdout.splitlines() if x.strip().startswith("answer_accuracy:"))
     assert line.endswith(f"({after['answer_accuracy'] - 0.25:+.3f})")
-    one_line_error(run(mixed, "--corpus", SEEDS, "--out", new, "--compare", tmp_path / "nowhere", "--k", 2),
-                   r"--compare: no summary\.json")
+    one_line_error(
+        run(mixed, "--corpus", SEEDS, "--out", new, "--compare", tmp_path / "nowhere", "--k", 2),
+        r"--compare: no summary\.json",
+    )
 
 
 # ------------------------------------------------------------------------------------------- --fail-under
@@ -259,12 +301,22 @@ def test_fail_under_gates(tmp_path, mixed):
     assert len(gate) == 1 and "answer_accuracy" in gate[0] and "1.01" in gate[0]
     assert "answer_accuracy" in failed.stdout  # the scores are still printed
 
-    passed = run(mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "answer_accuracy=0.0",
-                 "--fail-under", "judge_accuracy=0")
+    passed = run(
+        mixed,
+        "--corpus",
+        SEEDS,
+        "--out",
+        out,
+        "--fail-under",
+        "answer_accuracy=0.0",
+        "--fail-under",
+        "judge_accuracy=0",
+    )
     assert passed.exit_code == 0 and "gate failed" not in passed.stderr
 
-    both = run(mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "answer_accuracy=0",
-               "--fail-under", "faithfulness=1.5")
+    both = run(
+        mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "answer_accuracy=0", "--fail-under", "faithfulness=1.5"
+    )
     assert both.exit_code == 1
     gates = [x for x in both.stderr.splitlines() if x.startswith("gate failed")]
     assert len(gates) == 1 and gates[0].startswith("gate failed: faithfulness=")
@@ -273,20 +325,33 @@ def test_fail_under_gates(tmp_path, mixed):
     missing = run(mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "fake_answer_rate=0.1")
     assert missing.exit_code == 1 and "gate failed: fake_answer_rate" in missing.stderr
 
-    one_line_error(run(mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "accuracy=0.5"),
-                   r"unknown metric 'accuracy'")
-    one_line_error(run(mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "answer_accuracy"),
-                   r"--fail-under 'answer_accuracy' is not METRIC=NUMBER")
+    one_line_error(
+        run(mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "accuracy=0.5"), r"unknown metric 'accuracy'"
+    )
+    one_line_error(
+        run(mixed, "--corpus", SEEDS, "--out", out, "--fail-under", "answer_accuracy"),
+        r"--fail-under 'answer_accuracy' is not METRIC=NUMBER",
+    )
 
     # lower-is-better metrics gate from above; the message gives the value rounded, as the report does
     s = summary(out)
-    over = run(mixed, "--corpus", SEEDS, "--out", out, "--fail-over", "rejection_rate=-0.5",
-               "--fail-over", "latency_ms_p50=1e9")
+    over = run(
+        mixed,
+        "--corpus",
+        SEEDS,
+        "--out",
+        out,
+        "--fail-over",
+        "rejection_rate=-0.5",
+        "--fail-over",
+        "latency_ms_p50=1e9",
+    )
     assert over.exit_code == 1
     gates = [x for x in over.stderr.splitlines() if x.startswith("gate failed")]
     assert gates == [f"gate failed: rejection_rate={s['rejection_rate']:.3f} is above -0.5"]
-    one_line_error(run(mixed, "--corpus", SEEDS, "--out", out, "--fail-over", "speed=1"),
-                   r"--fail-over: unknown metric 'speed'")
+    one_line_error(
+        run(mixed, "--corpus", SEEDS, "--out", out, "--fail-over", "speed=1"), r"--fail-over: unknown metric 'speed'"
+    )
     assert len(results(out)) == 4
 
 
@@ -295,15 +360,20 @@ def test_fail_under_gates(tmp_path, mixed):
 
 def test_questions_without_passages_need_a_corpus(tmp_path, data_dir):
     one_line_error(run(SEED_Q, "--out", tmp_path / "run"), r"carry no passages; give --corpus")
-    one_line_error(run(SEED_Q, "--out", tmp_path / "run", "--mode", "rejection"),
-                   r"--mode rejection needs questions with positive/negative passages")
+    one_line_error(
+        run(SEED_Q, "--out", tmp_path / "run", "--mode", "rejection"),
+        r"--mode rejection needs questions with positive/negative passages",
+    )
     one_line_error(run(SEED_Q, "--out", tmp_path / "run", "--mode", "corpus"), r"--mode corpus needs --corpus")
-    one_line_error(run(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "run", "--mode", "bogus"),
-                   r"unknown --mode 'bogus'")
-    one_line_error(run(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "run", "--judge", "llm"),
-                   r"--judge llm needs an LLM")
-    one_line_error(run(tmp_path / "absent.jsonl", "--corpus", SEEDS, "--out", tmp_path / "run"),
-                   r"no such question file")
+    one_line_error(
+        run(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "run", "--mode", "bogus"), r"unknown --mode 'bogus'"
+    )
+    one_line_error(
+        run(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "run", "--judge", "llm"), r"--judge llm needs an LLM"
+    )
+    one_line_error(
+        run(tmp_path / "absent.jsonl", "--corpus", SEEDS, "--out", tmp_path / "run"), r"no such question file"
+    )
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "question": "q?"}\n{oops\n')
     one_line_error(run(bad, "--corpus", SEEDS, "--out", tmp_path / "run"), r"bad\.jsonl:2: invalid JSON")
@@ -394,8 +464,7 @@ def test_multihop_corpus_mode(tmp_path, multihop_subset, data_dir):
     assert s["by_type"]["null"]["n_unanswerable"] == 1 and "rejection_rate" in s["by_type"]["null"]
     rows = results(out)
     answerable = [r for r in rows if not r["gold"]["unanswerable"]]
-    for key in ("hits@4", "hits@10", "map@10", "mrr@10", "evidence_recall@4", "evidence_recall@10",
-                "all_evidence@10"):
+    for key in ("hits@4", "hits@10", "map@10", "mrr@10", "evidence_recall@4", "evidence_recall@10", "all_evidence@10"):
         assert s[key] == pytest.approx(mean_of(answerable, key)), key
         assert key not in rows[2]["metrics"]  # the null query has no evidence to find
     assert "hits@4" in s["by_type"]["comparison"] and "hits@4" not in s["by_type"]["null"]

@@ -24,11 +24,23 @@ def test_followup_is_rewritten_to_the_standalone_question(pair):
     assert rewrite(pair["followup"], pair["previous"], pair["previous_answer"]) == pair["standalone"]
 
 
-@pytest.mark.parametrize("question", ["What is the range of the ATACMS?", "Who is Volodymyr Zelensky?",
-                                      "How many tonnes of apples were picked in the Tamsworth valley?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the range of the ATACMS?",
+        "Who is Volodymyr Zelensky?",
+        "How many tonnes of apples were picked in the Tamsworth valley?",
+    ],
+)
 def test_a_standalone_question_is_left_alone(question):
-    assert rewrite(question, "How many North Korean troops joined Russian forces in Kursk?",
-                   "Over 10,000 North Korean troops joined [1].") == question
+    assert (
+        rewrite(
+            question,
+            "How many North Korean troops joined Russian forces in Kursk?",
+            "Over 10,000 North Korean troops joined [1].",
+        )
+        == question
+    )
 
 
 def test_no_previous_question_means_no_rewrite():
@@ -45,20 +57,22 @@ def test_rewritten_followups_retrieve_the_passage_with_the_answer(seeded, tmp_pa
     def hit(question, gold):
         return any(gold.lower() in p.text.lower() for p in seeded.retrieve(question, 2))
 
-    assert [p["id"] for p in with_gold if not hit(rewrite(p["followup"], p["previous"], p["previous_answer"]),
-                                                  p["answer"])] == []
+    assert [
+        p["id"] for p in with_gold if not hit(rewrite(p["followup"], p["previous"], p["previous_answer"]), p["answer"])
+    ] == []
     assert [p["id"] for p in with_gold if not hit(p["followup"], p["answer"])] != []
 
 
 def test_ask_with_history_answers_the_standalone_question(seeded):
-    answer = seeded.ask("Is Ukraine's stockpile of it limited?",
-                        history=[("What is the range of the ATACMS?", "About 190 miles [1].")])
+    answer = seeded.ask(
+        "Is Ukraine's stockpile of it limited?", history=[("What is the range of the ATACMS?", "About 190 miles [1].")]
+    )
     assert answer.question == "Is Ukraine's stockpile of the ATACMS limited?"
     assert "stockpile of ATACMS is limited" in answer.answer
 
 
 def test_the_issue_example_gets_the_russian_figure(seeded):
-    """"and how many Russian troops?" after the North Korean question: retrieved as the standalone question, read by
+    """ "and how many Russian troops?" after the North Korean question: retrieved as the standalone question, read by
     the generator as asked after the earlier turn — the answer leads with the Russian figure (it used to repeat the
     North Korean one)."""
     first = seeded.ask("How many North Korean troops joined Russian forces in Kursk?")

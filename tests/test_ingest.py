@@ -18,8 +18,11 @@ def snapshot(a):
 
 
 def long_text(tag: str, n: int = 25) -> str:
-    return "\n\n".join(f"{tag} paragraph {i}: the {tag} council met on day {i} and discussed the {tag} harbour budget "
-                       f"of {i * 37} thousand, with {i + 3} members voting in favour." for i in range(n))
+    return "\n\n".join(
+        f"{tag} paragraph {i}: the {tag} council met on day {i} and discussed the {tag} harbour budget "
+        f"of {i * 37} thousand, with {i + 3} members voting in favour."
+        for i in range(n)
+    )
 
 
 def test_ingest_seeds_lists_one_document_with_its_chunks(seeded, seed_file):
@@ -76,13 +79,23 @@ def test_changed_text_file_replaces_its_old_chunks(assistant, tmp_path):
 
 
 def test_changed_record_with_a_given_id_is_updated_in_place(assistant, tmp_path):
-    p = write_jsonl(tmp_path / "feed.jsonl", [{"id": "r1", "title": "Long", "body": long_text("before")},
-                                              {"id": "r2", "title": "Other", "body": "Unrelated short record."}])
+    p = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
+            {"id": "r1", "title": "Long", "body": long_text("before")},
+            {"id": "r2", "title": "Other", "body": "Unrelated short record."},
+        ],
+    )
     assistant.ingest([p])
     n_before = {r["doc_id"]: r["chunks"] for r in assistant.sources()}
     assert n_before["r1"] > 2
-    write_jsonl(p, [{"id": "r1", "title": "Short now", "body": "After the edit, a single sentence."},
-                    {"id": "r2", "title": "Other", "body": "Unrelated short record."}])
+    write_jsonl(
+        p,
+        [
+            {"id": "r1", "title": "Short now", "body": "After the edit, a single sentence."},
+            {"id": "r2", "title": "Other", "body": "Unrelated short record."},
+        ],
+    )
     report = assistant.ingest([p])
     assert report.updated == ["r1"] and report.unchanged == ["r2"] and report.removed == []
     snap = snapshot(assistant)
@@ -91,8 +104,13 @@ def test_changed_record_with_a_given_id_is_updated_in_place(assistant, tmp_path)
 
 
 def test_record_dropped_from_a_file_is_removed(assistant, tmp_path):
-    p = write_jsonl(tmp_path / "feed.jsonl", [{"id": "keep", "title": "K", "body": "Kept record body."},
-                                              {"id": "drop", "title": "D", "body": "Dropped record body."}])
+    p = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
+            {"id": "keep", "title": "K", "body": "Kept record body."},
+            {"id": "drop", "title": "D", "body": "Dropped record body."},
+        ],
+    )
     assistant.ingest([p])
     write_jsonl(p, [{"id": "keep", "title": "K", "body": "Kept record body."}])
     report = assistant.ingest([p])
@@ -127,8 +145,13 @@ def test_directory_with_a_malformed_line_keeps_the_good_records_and_the_old(seed
 
 def test_a_file_with_a_bad_line_keeps_what_it_held(assistant, tmp_path):
     """A record that became unreadable is not taken for a record removed from the file."""
-    p = write_jsonl(tmp_path / "feed.jsonl", [{"id": "a", "title": "A", "body": "First record body."},
-                                              {"id": "b", "title": "B", "body": "Second record body."}])
+    p = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
+            {"id": "a", "title": "A", "body": "First record body."},
+            {"id": "b", "title": "B", "body": "Second record body."},
+        ],
+    )
     assistant.ingest([p])
     p.write_text('{"id": "a", "title": "A", "body": "First record body."}\n{"id": "b", "title": "B", "body": \n')
     report = assistant.ingest([p])
@@ -136,11 +159,14 @@ def test_a_file_with_a_bad_line_keeps_what_it_held(assistant, tmp_path):
     assert sorted(r["doc_id"] for r in assistant.sources()) == ["a", "b"]
 
 
-@pytest.mark.parametrize("corrupt", [
-    lambda p: p.write_bytes(p.read_bytes() + b"\xff\xfe broken bytes"),  # now invalid UTF-8
-    lambda p: p.write_text(""),  # now empty
-    lambda p: p.write_bytes(b"\x00\x01\x02binary\x00"),  # now binary
-])
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda p: p.write_bytes(p.read_bytes() + b"\xff\xfe broken bytes"),  # now invalid UTF-8
+        lambda p: p.write_text(""),  # now empty
+        lambda p: p.write_bytes(b"\x00\x01\x02binary\x00"),  # now binary
+    ],
+)
 def test_file_that_became_invalid_keeps_its_indexed_version(assistant, tmp_path, seed_text, corrupt):
     p = tmp_path / "article.txt"
     p.write_text(seed_text, encoding="utf-8")

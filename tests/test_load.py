@@ -114,21 +114,39 @@ def test_html_with_no_readable_text_is_an_input_error(tmp_path):
 
 
 def test_jsonl_records_keys_metadata_and_ids(tmp_path):
-    p = write_jsonl(tmp_path / "news.jsonl", [
-        {"id": "given-1", "title": "Biden&#039;s decision &amp; Kursk", "body": "Body one about Kursk.",
-         "source": "Wire", "published_at": "2024-11-18T10:00:00+00:00", "url": "https://example.com/1",
-         "author": "A. Writer", "category": "world"},
-        {"title": "Second", "text": "Body two uses the text key."},
-        {"title": "Third", "content": "Body three uses the content key.", "date": "2024-11-19"},
-    ])
+    p = write_jsonl(
+        tmp_path / "news.jsonl",
+        [
+            {
+                "id": "given-1",
+                "title": "Biden&#039;s decision &amp; Kursk",
+                "body": "Body one about Kursk.",
+                "source": "Wire",
+                "published_at": "2024-11-18T10:00:00+00:00",
+                "url": "https://example.com/1",
+                "author": "A. Writer",
+                "category": "world",
+            },
+            {"title": "Second", "text": "Body two uses the text key."},
+            {"title": "Third", "content": "Body three uses the content key.", "date": "2024-11-19"},
+        ],
+    )
     docs = load_file(p)
-    assert [d.text for d in docs] == ["Body one about Kursk.", "Body two uses the text key.",
-                                      "Body three uses the content key."]
+    assert [d.text for d in docs] == [
+        "Body one about Kursk.",
+        "Body two uses the text key.",
+        "Body three uses the content key.",
+    ]
     first, second, third = docs
     assert first.doc_id == "given-1"
     assert first.title == "Biden's decision & Kursk"
     assert (first.source, first.published_at, first.url, first.author, first.category) == (
-        "Wire", "2024-11-18T10:00:00+00:00", "https://example.com/1", "A. Writer", "world")
+        "Wire",
+        "2024-11-18T10:00:00+00:00",
+        "https://example.com/1",
+        "A. Writer",
+        "world",
+    )
     meta = first.metadata()
     assert meta["source"] == "Wire" and meta["url"] == "https://example.com/1" and meta["published_day"] == 20241118
     assert third.published_at == "2024-11-19"
@@ -150,8 +168,11 @@ def test_hash_id_changes_when_the_body_changes(tmp_path):
 
 def test_json_file_with_a_list_or_one_object(tmp_path):
     lst = tmp_path / "list.json"
-    lst.write_text(json.dumps([{"id": 7, "title": "Seven", "body": "Body seven."},
-                               {"id": "8", "title": "Eight", "body": "Body eight."}]))
+    lst.write_text(
+        json.dumps(
+            [{"id": 7, "title": "Seven", "body": "Body seven."}, {"id": "8", "title": "Eight", "body": "Body eight."}]
+        )
+    )
     assert [(d.doc_id, d.title) for d in load_file(lst)] == [("7", "Seven"), ("8", "Eight")]
     obj = tmp_path / "obj.json"
     obj.write_text(json.dumps({"title": "Single", "content": "Just one record."}, indent=2))
@@ -171,11 +192,14 @@ def test_same_record_twice_is_kept_once_but_conflicting_ids_fail(tmp_path):
         load_file(bad)
 
 
-@pytest.mark.parametrize("line,problem", [
-    ('["not", "an", "object"]', "expected a JSON object"),
-    ('{"title": "no body"}', "no 'body', 'text' or 'content'"),
-    ('{"title": "blank body", "body": "   "}', "no 'body', 'text' or 'content'"),
-])
+@pytest.mark.parametrize(
+    "line,problem",
+    [
+        ('["not", "an", "object"]', "expected a JSON object"),
+        ('{"title": "no body"}', "no 'body', 'text' or 'content'"),
+        ('{"title": "blank body", "body": "   "}', "no 'body', 'text' or 'content'"),
+    ],
+)
 def test_bad_records_name_file_and_line(tmp_path, line, problem):
     p = tmp_path / "records.jsonl"
     p.write_text('{"title": "ok", "body": "fine"}\n\n' + line + "\n")

@@ -10,8 +10,10 @@ import pytest
 from assistant.errors import InputError
 from assistant.load import dateline_date, load_file, load_paths
 
-BODY = ["Over 10,000 North Korean troops have reportedly joined Russian forces in Kursk.",
-        "The ATACMS has a range of approximately 190 miles."]
+BODY = [
+    "Over 10,000 North Korean troops have reportedly joined Russian forces in Kursk.",
+    "The ATACMS has a range of approximately 190 miles.",
+]
 
 
 def make_pdf(path, lines, title=None, created=None):
@@ -20,10 +22,16 @@ def make_pdf(path, lines, title=None, created=None):
 
     writer = PdfWriter()
     page = writer.add_blank_page(612, 792)
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
     page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
     ops = "BT /F1 11 Tf 14 TL 72 720 Td " + " ".join(f"({line}) Tj T*" for line in lines) + " ET"
     content = DecodedStreamObject()
     content.set_data(ops.encode("latin-1"))
@@ -65,8 +73,7 @@ def test_pdf_without_metadata_takes_its_first_line_as_title(tmp_path):
     assert doc.title == BODY[0] and doc.published_at == ""
 
 
-@pytest.mark.parametrize("data, words", [(b"%PDF-1.4 not really", "not a readable PDF"),
-                                         (None, "no text layer")])
+@pytest.mark.parametrize("data, words", [(b"%PDF-1.4 not really", "not a readable PDF"), (None, "no text layer")])
 def test_bad_pdf_is_one_line(tmp_path, data, words):
     p = tmp_path / "bad.pdf"
     if data is None:
@@ -126,16 +133,19 @@ def test_a_saved_html_page_keeps_the_article_and_its_metadata(tmp_path):
     p.write_text(SAVED_PAGE, encoding="utf-8")
     (doc,) = load_file(p)
     assert doc.title == "Troops mass in Kursk"
-    assert (doc.source, doc.published_at, doc.author, doc.url) == ("The Daily Wire Service", "2024-11-18T09:30:00Z",
-                                                                   "A. Reporter", "https://example.com/kursk")
+    assert (doc.source, doc.published_at, doc.author, doc.url) == (
+        "The Daily Wire Service",
+        "2024-11-18T09:30:00Z",
+        "A. Reporter",
+        "https://example.com/kursk",
+    )
     assert "50,000 Russian troops" in doc.text
     assert "tracking" not in doc.text and "Home" not in doc.text and "Copyright" not in doc.text
 
 
 def test_html_time_element_gives_the_date(tmp_path):
     p = tmp_path / "t.html"
-    p.write_text('<title>T</title><article><time datetime="2024-03-02">2 March</time><p>Body text here.</p>'
-                 '</article>')
+    p.write_text('<title>T</title><article><time datetime="2024-03-02">2 March</time><p>Body text here.</p></article>')
     assert load_file(p)[0].published_at == "2024-03-02"
 
 
@@ -146,14 +156,17 @@ def test_json_date_keys(tmp_path, key):
     assert load_file(p)[0].published_at == "2024-06-15"
 
 
-@pytest.mark.parametrize("text, iso", [
-    ("WASHINGTON, Nov. 18, 2024 (Reuters) - President Joe Biden ...", "2024-11-18"),
-    ("KYIV, 18 November 2024 — Ukraine said ...", "2024-11-18"),
-    ("2024-03-02: The harbour bridge reopened.", "2024-03-02"),
-    ("LONDON, September 3rd, 2023 - Shares rose.", "2023-09-03"),
-    ("The bridge reopened.\nMarch 2, 2024 was a Saturday.", ""),  # not on the first line: not a dateline
-    ("Talks resume on Feb 30, 2024 in Geneva.", ""),  # no such day
-])
+@pytest.mark.parametrize(
+    "text, iso",
+    [
+        ("WASHINGTON, Nov. 18, 2024 (Reuters) - President Joe Biden ...", "2024-11-18"),
+        ("KYIV, 18 November 2024 — Ukraine said ...", "2024-11-18"),
+        ("2024-03-02: The harbour bridge reopened.", "2024-03-02"),
+        ("LONDON, September 3rd, 2023 - Shares rose.", "2023-09-03"),
+        ("The bridge reopened.\nMarch 2, 2024 was a Saturday.", ""),  # not on the first line: not a dateline
+        ("Talks resume on Feb 30, 2024 in Geneva.", ""),  # no such day
+    ],
+)
 def test_dateline(text, iso):
     assert dateline_date(text) == iso
 

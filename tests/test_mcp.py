@@ -19,8 +19,12 @@ RANGE_Q = "What is the range of the ATACMS?"
 def params(home):
     from mcp import StdioServerParameters
 
-    env = clean_env(ASSISTANT_LLM="extractive", ASSISTANT_DATA_DIR=str(home / "data"),
-                    ASSISTANT_CACHE_DIR=str(home / "cache"), ASSISTANT_CONFIG=str(home / "absent-config.toml"))
+    env = clean_env(
+        ASSISTANT_LLM="extractive",
+        ASSISTANT_DATA_DIR=str(home / "data"),
+        ASSISTANT_CACHE_DIR=str(home / "cache"),
+        ASSISTANT_CONFIG=str(home / "absent-config.toml"),
+    )
     return StdioServerParameters(command=sys.executable, args=["-m", "assistant", "mcp"], env=env)
 
 
@@ -38,17 +42,24 @@ def run(home, session):
 
 def test_mcp_tools_over_stdio(tmp_path):
     news = tmp_path / "news.txt"
-    news.write_text("Harbour bridge reopens\nThe Kelvingrove harbour bridge reopened on Saturday after engineers "
-                    "replaced 312 steel cables.", encoding="utf-8")
+    news.write_text(
+        "Harbour bridge reopens\nThe Kelvingrove harbour bridge reopened on Saturday after engineers "
+        "replaced 312 steel cables.",
+        encoding="utf-8",
+    )
 
     async def session(client):
         out = {"tools": sorted(t.name for t in (await client.list_tools()).tools)}
         out["empty_ask"] = await client.call_tool("ask", {"question": RANGE_Q})
         out["ingest"] = await client.call_tool("ingest", {"paths": [str(SEEDS), str(tmp_path / "missing.txt")]})
-        out["ingest_text"] = await client.call_tool("ingest", {"text": "The city library received a rare "
-                                                               "seventeenth century atlas from the Quenby family.",
-                                                               "title": "Library gets rare atlas",
-                                                               "source": "Coastal Times"})
+        out["ingest_text"] = await client.call_tool(
+            "ingest",
+            {
+                "text": "The city library received a rare seventeenth century atlas from the Quenby family.",
+                "title": "Library gets rare atlas",
+                "source": "Coastal Times",
+            },
+        )
         out["ingest_file"] = await client.call_tool("ingest", {"paths": [str(news)]})
         out["sources"] = await client.call_tool("list_sources", {})
         out["search"] = await client.call_tool("search", {"query": "ATACMS range", "k": 3})

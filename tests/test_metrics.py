@@ -41,22 +41,25 @@ def test_normalize_keeps_a_year_and_a_following_count_apart():
     assert M.normalize("May 15, 2012") == ["may", "15", "2012"]
 
 
-@pytest.mark.parametrize("answer, gold, expected", [
-    ("Over 10,000 North Korean troops [2].", "10000", True),
-    ("Over 10000 North Korean troops.", "10,000", True),
-    ("over 10 000 troops", "10,000", True),
-    ("The answer is NO.", "no", True),
-    ("That is not what happened.", "no", False),  # 'no' is not in 'not'
-    ("Nothing was said.", "no", False),
-    ("It was played in Tampa, Florida.", "tampa florida", True),
-    ("It was played in TAMPA FLORIDA", "Tampa, Florida", True),
-    ("Florida, Tampa", "Tampa, Florida", False),  # in order
-    ("Tampa is in Florida", "Tampa, Florida", False),  # contiguous
-    ("In 2021 100 people attended", "100 people", True),
-    ("In 2021, 100 people attended", "100 people", True),
-    ("anything", "", False),
-    ("anything", "!!", False),  # a gold with no tokens matches nothing
-])
+@pytest.mark.parametrize(
+    "answer, gold, expected",
+    [
+        ("Over 10,000 North Korean troops [2].", "10000", True),
+        ("Over 10000 North Korean troops.", "10,000", True),
+        ("over 10 000 troops", "10,000", True),
+        ("The answer is NO.", "no", True),
+        ("That is not what happened.", "no", False),  # 'no' is not in 'not'
+        ("Nothing was said.", "no", False),
+        ("It was played in Tampa, Florida.", "tampa florida", True),
+        ("It was played in TAMPA FLORIDA", "Tampa, Florida", True),
+        ("Florida, Tampa", "Tampa, Florida", False),  # in order
+        ("Tampa is in Florida", "Tampa, Florida", False),  # contiguous
+        ("In 2021 100 people attended", "100 people", True),
+        ("In 2021, 100 people attended", "100 people", True),
+        ("anything", "", False),
+        ("anything", "!!", False),  # a gold with no tokens matches nothing
+    ],
+)
 def test_contains(answer, gold, expected):
     assert M.contains(answer, gold) is expected
 
@@ -145,29 +148,52 @@ def test_faithfulness_is_the_share_of_supported_claims():
 
 def test_retrieval_scores_match_facts_ignoring_spaces_and_newlines():
     facts = ["The bridge reopened on Saturday.", "312 steel cables"]
-    ranked = ["unrelated text",
-              "News: The bridge\nreopened on   Saturday. More.",  # fact 1, broken by a newline and extra spaces
-              "still unrelated",
-              "also unrelated",
-              "Engineers replaced 312 steel\n cables",  # fact 2 at rank 5
-              "x"]
+    ranked = [
+        "unrelated text",
+        "News: The bridge\nreopened on   Saturday. More.",  # fact 1, broken by a newline and extra spaces
+        "still unrelated",
+        "also unrelated",
+        "Engineers replaced 312 steel\n cables",  # fact 2 at rank 5
+        "x",
+    ]
     out = M.retrieval_scores(ranked, facts)
     # hits@4 and hits@10: a gold fact is in the top 4 (rank 2); relevant ranks 2 and 5, one new fact each →
     # AP = (1/2 + 1/5) / 2 (MultiHop-RAG's script); MRR = 1/2; both facts found in the top 10, one in the top 4
-    assert out == pytest.approx({"hits@4": 1.0, "hits@10": 1.0, "map@10": (1 / 2 + 1 / 5) / 2, "mrr@10": 0.5,
-                                 "evidence_recall@4": 0.5, "evidence_recall@10": 1.0, "all_evidence@10": 1.0})
+    assert out == pytest.approx(
+        {
+            "hits@4": 1.0,
+            "hits@10": 1.0,
+            "map@10": (1 / 2 + 1 / 5) / 2,
+            "mrr@10": 0.5,
+            "evidence_recall@4": 0.5,
+            "evidence_recall@10": 1.0,
+            "all_evidence@10": 1.0,
+        }
+    )
 
 
 def test_retrieval_scores_perfect_and_missing():
     facts = ["alpha fact", "beta fact"]
     # one new fact at rank 1 (1/1) and one at rank 2 (1/2): AP = 1.5 / 2, as MultiHop-RAG's script computes it
-    assert M.retrieval_scores(["alpha fact here", "beta fact here"], facts) == \
-        {"hits@4": 1.0, "hits@10": 1.0, "map@10": 0.75, "mrr@10": 1.0, "evidence_recall@4": 1.0,
-         "evidence_recall@10": 1.0, "all_evidence@10": 1.0}
+    assert M.retrieval_scores(["alpha fact here", "beta fact here"], facts) == {
+        "hits@4": 1.0,
+        "hits@10": 1.0,
+        "map@10": 0.75,
+        "mrr@10": 1.0,
+        "evidence_recall@4": 1.0,
+        "evidence_recall@10": 1.0,
+        "all_evidence@10": 1.0,
+    }
     assert M.retrieval_scores(["alpha fact and beta fact"], facts)["map@10"] == 1.0
-    assert M.retrieval_scores(["nothing", "here"], facts) == {"hits@4": 0.0, "hits@10": 0.0, "map@10": 0.0,
-                                                              "mrr@10": 0.0, "evidence_recall@4": 0.0,
-                                                              "evidence_recall@10": 0.0, "all_evidence@10": 0.0}
+    assert M.retrieval_scores(["nothing", "here"], facts) == {
+        "hits@4": 0.0,
+        "hits@10": 0.0,
+        "map@10": 0.0,
+        "mrr@10": 0.0,
+        "evidence_recall@4": 0.0,
+        "evidence_recall@10": 0.0,
+        "all_evidence@10": 0.0,
+    }
     # one of two facts in the top 10: half the evidence, not all of it
     assert M.retrieval_scores(["alpha fact"], facts)["all_evidence@10"] == 0.0
     assert M.retrieval_scores(["alpha fact"], []) == {}
@@ -175,9 +201,15 @@ def test_retrieval_scores_perfect_and_missing():
 
 def test_retrieval_scores_only_look_at_the_top_ten():
     ranked = [f"filler {i}" for i in range(10)] + ["alpha fact"]
-    assert M.retrieval_scores(ranked, ["alpha fact"]) == {"hits@4": 0.0, "hits@10": 0.0, "map@10": 0.0,
-                                                          "mrr@10": 0.0, "evidence_recall@4": 0.0,
-                                                          "evidence_recall@10": 0.0, "all_evidence@10": 0.0}
+    assert M.retrieval_scores(ranked, ["alpha fact"]) == {
+        "hits@4": 0.0,
+        "hits@10": 0.0,
+        "map@10": 0.0,
+        "mrr@10": 0.0,
+        "evidence_recall@4": 0.0,
+        "evidence_recall@10": 0.0,
+        "all_evidence@10": 0.0,
+    }
     ranked = [f"filler {i}" for i in range(9)] + ["alpha fact"]
     out = M.retrieval_scores(ranked, ["alpha fact"])
     assert out["hits@4"] == 0.0 and out["hits@10"] == 1.0 and out["mrr@10"] == pytest.approx(0.1)
@@ -187,8 +219,15 @@ def test_retrieval_scores_only_look_at_the_top_ten():
 def test_a_fact_repeated_in_overlapping_chunks_counts_once():
     # overlapping chunks can both hold one short fact: AP must stay within [0, 1]
     out = M.retrieval_scores(["... the alpha fact ...", "the alpha fact again", "beta"], ["alpha fact"])
-    assert out == {"hits@4": 1.0, "hits@10": 1.0, "map@10": 1.0, "mrr@10": 1.0, "evidence_recall@4": 1.0,
-                   "evidence_recall@10": 1.0, "all_evidence@10": 1.0}
+    assert out == {
+        "hits@4": 1.0,
+        "hits@10": 1.0,
+        "map@10": 1.0,
+        "mrr@10": 1.0,
+        "evidence_recall@4": 1.0,
+        "evidence_recall@10": 1.0,
+        "all_evidence@10": 1.0,
+    }
     # two facts, the first one repeated at rank 2, the second at rank 3: new facts at ranks 1 and 3 → (1 + 1/3) / 2
     out = M.retrieval_scores(["alpha fact", "alpha fact", "beta fact"], ["alpha fact", "beta fact"])
     assert out["map@10"] == pytest.approx((1 + 1 / 3) / 2)
@@ -219,12 +258,20 @@ def test_flags_conflict():
 def test_rgb_nested_answers_are_flattened():
     assert flatten([["May 15 2012", "May 15, 2012"], "15 May 2012"]) == ["May 15 2012", "May 15, 2012", "15 May 2012"]
     assert flatten(None) == [] and flatten(2012) == ["2012"]
-    q = parse_question({"id": "r", "question": "When?", "answers": [["May 15 2012", "May 15, 2012"]],
-                        "positive": ["p1", "p2"], "negative": ["n1"], "counterfactual": ["c1"],
-                        "fake_answer": "May 1, 2002"}, "f:1")
+    q = parse_question(
+        {
+            "id": "r",
+            "question": "When?",
+            "answers": [["May 15 2012", "May 15, 2012"]],
+            "positive": ["p1", "p2"],
+            "negative": ["n1"],
+            "counterfactual": ["c1"],
+            "fake_answer": "May 1, 2002",
+        },
+        "f:1",
+    )
     assert q.answers == ["May 15 2012", "May 15, 2012"] and not q.unanswerable
-    assert (q.positive, q.negative, q.counterfactual, q.fake_answers) == (["p1", "p2"], ["n1"], ["c1"],
-                                                                          ["May 1, 2002"])
+    assert (q.positive, q.negative, q.counterfactual, q.fake_answers) == (["p1", "p2"], ["n1"], ["c1"], ["May 1, 2002"])
 
 
 @needs_rgb
@@ -237,16 +284,19 @@ def test_real_rgb_file_parses_with_flat_answers():
     assert len(load_questions(RGB_DEV, limit=3)) == 3
 
 
-@pytest.mark.parametrize("record, unanswerable, answers", [
-    ({"question": "q?", "answers": ["Insufficient information."]}, True, []),  # MultiHop null query
-    ({"question": "q?", "answers": ["insufficient information"]}, True, []),
-    ({"question": "q?", "answers": ["yes"], "unanswerable": True}, True, []),
-    ({"question": "q?", "answers": []}, True, []),
-    ({"question": "q?"}, True, []),
-    ({"question": "q?", "answers": ["", "  "]}, True, []),
-    ({"question": "q?", "answer": "Tampa"}, False, ["Tampa"]),
-    ({"question": "q?", "answers": ["no"]}, False, ["no"]),
-])
+@pytest.mark.parametrize(
+    "record, unanswerable, answers",
+    [
+        ({"question": "q?", "answers": ["Insufficient information."]}, True, []),  # MultiHop null query
+        ({"question": "q?", "answers": ["insufficient information"]}, True, []),
+        ({"question": "q?", "answers": ["yes"], "unanswerable": True}, True, []),
+        ({"question": "q?", "answers": []}, True, []),
+        ({"question": "q?"}, True, []),
+        ({"question": "q?", "answers": ["", "  "]}, True, []),
+        ({"question": "q?", "answer": "Tampa"}, False, ["Tampa"]),
+        ({"question": "q?", "answers": ["no"]}, False, ["no"]),
+    ],
+)
 def test_unanswerable_questions(record, unanswerable, answers):
     q = parse_question(record, "f:1")
     assert q.unanswerable is unanswerable and q.answers == answers
@@ -254,8 +304,16 @@ def test_unanswerable_questions(record, unanswerable, answers):
 
 
 def test_question_type_and_evidence():
-    q = parse_question({"id": "m", "question": "q?", "answers": ["x"], "question_type": "inference_query",
-                        "evidence": [{"title": "t", "fact": "fact one"}, {"title": "no fact"}, "fact two"]}, "f:1")
+    q = parse_question(
+        {
+            "id": "m",
+            "question": "q?",
+            "answers": ["x"],
+            "question_type": "inference_query",
+            "evidence": [{"title": "t", "fact": "fact one"}, {"title": "no fact"}, "fact two"],
+        },
+        "f:1",
+    )
     assert q.type == "inference" and q.evidence == ["fact one", "fact two"]
     assert parse_question({"question": "q?", "type": "multi"}, "f:1").type == "multi"
     assert parse_question({"question": "q?"}, "f:1").type == ""
@@ -288,8 +346,10 @@ def test_a_line_without_question_is_an_input_error(tmp_path):
 
 
 def test_duplicate_ids_are_an_input_error(tmp_path):
-    path = write_jsonl(tmp_path / "q.jsonl", [{"id": "a", "question": "q1?"}, {"id": "b", "question": "q2?"},
-                                              {"id": "a", "question": "q3?"}])
+    path = write_jsonl(
+        tmp_path / "q.jsonl",
+        [{"id": "a", "question": "q1?"}, {"id": "b", "question": "q2?"}, {"id": "a", "question": "q3?"}],
+    )
     with pytest.raises(InputError, match=r"q\.jsonl:3: duplicate question id 'a'"):
         load_questions(path)
     assert [q.id for q in load_questions(path, limit=2)] == ["a", "b"]  # --limit stops before the duplicate
@@ -315,8 +375,14 @@ def test_seed_file_matches_its_readme():
 
 # ------------------------------------------------------------------------------------------- judge calibration
 
-HAND_LABELS = {"verbatim": True, "paraphrase": True, "wrong_number": False, "wrong_entity": False,
-               "not_in_passage": False, "negation": False}
+HAND_LABELS = {
+    "verbatim": True,
+    "paraphrase": True,
+    "wrong_number": False,
+    "wrong_entity": False,
+    "not_in_passage": False,
+    "negation": False,
+}
 
 
 def test_calibration_pairs_from_hand_labels():
@@ -328,8 +394,14 @@ def test_calibration_pairs_from_hand_labels():
         assert p["supported"] is HAND_LABELS[kind], p
         assert p["passages"] and all(isinstance(x, str) for x in p["passages"])
         kinds[kind] = kinds.get(kind, 0) + 1
-    assert kinds == {"verbatim": 10, "paraphrase": 10, "wrong_number": 6, "wrong_entity": 6, "not_in_passage": 6,
-                     "negation": 6}
+    assert kinds == {
+        "verbatim": 10,
+        "paraphrase": 10,
+        "wrong_number": 6,
+        "wrong_entity": 6,
+        "not_in_passage": 6,
+        "negation": 6,
+    }
     assert sum(p["supported"] for p in pairs) == 20
 
 
@@ -352,7 +424,7 @@ def test_calibration_pairs_from_rgb():
     for p in by_origin["rgb:fake/positive"]:  # the fake answer is never in the positives it is checked against
         r = next(r for r in raw if r["question"] == p["question"])
         assert p["supported"] is False and p["passages"] == r["positive"]
-        fake = p["claim"][len(r["question"]) + 2:-1]
+        fake = p["claim"][len(r["question"]) + 2 : -1]
         assert fake in flatten(r["fake_answer"]) and not any(M.contains(x, fake) for x in r["positive"])
 
     # gold over negatives: not supported, and skipped where RGB's negatives hold the answer after all
@@ -365,8 +437,10 @@ def test_calibration_pairs_from_rgb():
         assert p["supported"] is False and p["passages"] == r["negative"] and r not in leaky
 
     assert len(calibration_pairs(CLAIMS, RGB_DEV)) == 44 + len(pairs)
-    assert {p["question"] for p in calibration_pairs(None, RGB_DEV, rgb_limit=2)} == {raw[0]["question"],
-                                                                                     raw[1]["question"]}
+    assert {p["question"] for p in calibration_pairs(None, RGB_DEV, rgb_limit=2)} == {
+        raw[0]["question"],
+        raw[1]["question"],
+    }
 
 
 class SubstringJudge:

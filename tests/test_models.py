@@ -24,8 +24,9 @@ def tiny(tmp_path, monkeypatch):
         path.write_bytes(data)
         paths.append(path)
     whole = b"".join(PARTS)
-    model = models.KnownModel("tiny", "tiny.gguf", len(whole), "tiny_part{i}", len(PARTS), "tiny-parts",
-                              hashlib.sha256(whole).hexdigest())
+    model = models.KnownModel(
+        "tiny", "tiny.gguf", len(whole), "tiny_part{i}", len(PARTS), "tiny-parts", hashlib.sha256(whole).hexdigest()
+    )
     monkeypatch.setitem(models.KNOWN_MODELS, "tiny", model)
     monkeypatch.setattr(models, "part_paths", lambda m: paths)
     return model, paths, whole, tmp_path / "cache"
@@ -63,8 +64,10 @@ def test_a_corrupt_part_fails_by_sha256_and_leaves_no_model(tiny):
 
 
 def test_the_known_models_carry_their_digest():
-    assert models.KNOWN_MODELS["qwen2.5-coder-1.5b"].sha256 == \
-        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert (
+        models.KNOWN_MODELS["qwen2.5-coder-1.5b"].sha256
+        == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    )
     assert "[local]" in models.KNOWN_MODELS["qwen2.5-coder-1.5b"].package
 
 
@@ -84,8 +87,10 @@ def test_local_backend_without_the_weights_names_the_extra(monkeypatch, tmp_path
     a = Assistant(llm="local", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
     with pytest.raises(BackendError) as caught:
         a.generator  # noqa: B018
-    assert str(caught.value) == ("model 'qwen2.5-coder-1.5b' is not installed (part 1 of 22 missing); install the "
-                                 "project's [local] extra: pip install 'newsqa-assistant[local]'")
+    assert str(caught.value) == (
+        "model 'qwen2.5-coder-1.5b' is not installed (part 1 of 22 missing); install the "
+        "project's [local] extra: pip install 'newsqa-assistant[local]'"
+    )
 
 
 def test_local_backend_without_llama_cpp_names_the_extra(monkeypatch, tmp_path):
@@ -101,5 +106,6 @@ def test_local_backend_without_llama_cpp_names_the_extra(monkeypatch, tmp_path):
     passage = Passage(n=1, chunk_id="c", doc_id="d", text="The bridge reopened on Saturday.", score=1.0)
     with pytest.raises(BackendError) as caught:
         a.answer("When did the bridge reopen?", [passage])
-    assert str(caught.value).startswith("the local model needs the [local] extra: pip install "
-                                        "'newsqa-assistant[local]'")
+    assert str(caught.value).startswith(
+        "the local model needs the [local] extra: pip install 'newsqa-assistant[local]'"
+    )

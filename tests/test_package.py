@@ -40,16 +40,35 @@ def installed(tmp_path_factory):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     env = clean_env()
     env.pop("PYTHONPATH", None)
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w",
-         tmp / "dist", src], cwd=tmp, env=env)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            tmp / "dist",
+            src,
+        ],
+        cwd=tmp,
+        env=env,
+    )
     (wheel,) = (tmp / "dist").glob("*.whl")
     venv = tmp / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp, env=env)
     python = venv / "bin" / "python"
-    run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index", wheel],
-        cwd=tmp, env=env)
-    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp, env).stdout
-                .strip())
+    run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index", wheel],
+        cwd=tmp,
+        env=env,
+    )
+    site = Path(
+        run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp, env).stdout.strip()
+    )
     (site / "_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return wheel, venv, site, env
 
@@ -61,12 +80,17 @@ def test_wheel_holds_the_package_data_and_metadata(installed):
     for prompt in (ROOT / "prompts").iterdir():
         assert f"assistant/_data/prompts/{prompt.name}" in names
     assert "assistant/_data/evals/claims.jsonl" in names and "assistant/_data/evals/seed.jsonl" not in names
-    assert {"assistant/__main__.py", "assistant/server.py", "assistant/mcp_server.py",
-            "assistant/resources.py"} <= names
+    assert {
+        "assistant/__main__.py",
+        "assistant/server.py",
+        "assistant/mcp_server.py",
+        "assistant/resources.py",
+    } <= names
     meta = zipfile.ZipFile(wheel).read("newsqa_assistant-0.1.0.dist-info/METADATA").decode()
     assert "Name: newsqa-assistant" in meta and "License-Expression: Apache-2.0" in meta
-    assert "Provides-Extra: local" in meta and "Requires-Dist: llama-cpp-python[server]==0.3.36; extra == \"local\"" \
-        in meta
+    assert (
+        "Provides-Extra: local" in meta and 'Requires-Dist: llama-cpp-python[server]==0.3.36; extra == "local"' in meta
+    )
     assert "newsqa_assistant-0.1.0.dist-info/licenses/LICENSE" in names
 
 
@@ -75,10 +99,22 @@ def test_installed_wheel_ingests_and_answers_from_any_folder(installed, tmp_path
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy(SEED_FILE, elsewhere / "article.txt")
-    env = dict(env, ASSISTANT_DATA_DIR=str(tmp_path / "data"), ASSISTANT_CACHE_DIR=str(tmp_path / "cache"),
-               ASSISTANT_CONFIG=str(tmp_path / "absent.toml"))
-    where = run([venv / "bin" / "python", "-c", "import assistant, assistant.resources as r; "
-                 "print(assistant.__file__); print(r.prompts_dir()); print(r.claims_file())"], elsewhere, env)
+    env = dict(
+        env,
+        ASSISTANT_DATA_DIR=str(tmp_path / "data"),
+        ASSISTANT_CACHE_DIR=str(tmp_path / "cache"),
+        ASSISTANT_CONFIG=str(tmp_path / "absent.toml"),
+    )
+    where = run(
+        [
+            venv / "bin" / "python",
+            "-c",
+            "import assistant, assistant.resources as r; "
+            "print(assistant.__file__); print(r.prompts_dir()); print(r.claims_file())",
+        ],
+        elsewhere,
+        env,
+    )
     module, prompts, claims = where.stdout.split()
     assert all(Path(p).is_relative_to(site) for p in (module, prompts, claims))
     assert (Path(prompts) / "REFUSAL.txt").read_text().strip() == "Insufficient information."

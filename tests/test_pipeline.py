@@ -105,8 +105,10 @@ def test_unknown_generator_name_is_a_one_line_error(tmp_path):
 
 
 def passages(lengths: list[int]) -> list[Passage]:
-    return [Passage(n=i + 1, chunk_id=f"c{i}", doc_id="d", text=" ".join(["word"] * n), score=1.0)
-            for i, n in enumerate(lengths)]
+    return [
+        Passage(n=i + 1, chunk_id=f"c{i}", doc_id="d", text=" ".join(["word"] * n), score=1.0)
+        for i, n in enumerate(lengths)
+    ]
 
 
 def test_budget_takes_at_least_k_then_short_passages_within_the_token_budget(tmp_path):
@@ -139,8 +141,10 @@ def test_answer_carries_each_sentence_check_and_its_evidence(seeded):
     assert first.cited and set(first.evidence) == set(first.cited)
     passage = {p.n: p.text for p in answer.passages}[first.cited[0]]
     assert first.evidence[first.cited[0]] in passage and "190 miles" in first.evidence[first.cited[0]]
-    assert answer.to_json()["sentences"][0]["evidence"][0] == {"n": first.cited[0],
-                                                             "text": first.evidence[first.cited[0]]}
+    assert answer.to_json()["sentences"][0]["evidence"][0] == {
+        "n": first.cited[0],
+        "text": first.evidence[first.cited[0]],
+    }
 
 
 def test_answer_from_given_passages_counts_the_retrieval_in_its_timings(seeded):
@@ -158,8 +162,13 @@ def test_answer_from_given_passages_counts_the_retrieval_in_its_timings(seeded):
 def test_the_layout_table_in_the_readme_matches_the_tree():
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("## Layout"):]
-    named = {part.strip("`") for line in table.splitlines() if line.startswith("| ")
-             for part in line.split("|")[2].replace(",", " ").split() if part.strip("`").startswith("assistant/")}
+    table = readme[readme.index("## Layout") :]
+    named = {
+        part.strip("`")
+        for line in table.splitlines()
+        if line.startswith("| ")
+        for part in line.split("|")[2].replace(",", " ").split()
+        if part.strip("`").startswith("assistant/")
+    }
     modules = {str(p.relative_to(root)) for p in (root / "assistant").rglob("*.py") if p.name != "__init__.py"}
     assert named and named == modules, (sorted(named - modules), sorted(modules - named))

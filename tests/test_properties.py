@@ -17,9 +17,12 @@ from assistant.verify import CITATION, cited_numbers, strip_citations
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # text with the characters attacks use: brackets and digits, escapes, format and control characters, combining marks
-TRICKY = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(list("[]0123456789,; \n\x1b\x07\x9b\u200b"
-                                                                       "\u202e\u0301\ufeff<>|/-=\"'"))),
-                 max_size=300)
+TRICKY = st.text(
+    alphabet=st.one_of(
+        st.characters(), st.sampled_from(list("[]0123456789,; \n\x1b\x07\x9b\u200b\u202e\u0301\ufeff<>|/-=\"'"))
+    ),
+    max_size=300,
+)
 
 
 def assert_clean(text: str) -> None:
@@ -61,8 +64,13 @@ def test_text_loaders_never_crash_and_load_clean_text(tmp_path_factory, body, su
 
 
 @FAST
-@given(st.lists(st.one_of(TRICKY, st.builds(lambda t, b: json.dumps({"title": t, "body": b}), TRICKY, TRICKY)),
-                min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.one_of(TRICKY, st.builds(lambda t, b: json.dumps({"title": t, "body": b}), TRICKY, TRICKY)),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_jsonl_loader_reports_each_bad_line_and_keeps_the_good(tmp_path_factory, lines):
     lines = [ln.replace("\n", " ") for ln in lines]
     p = tmp_path_factory.mktemp("j") / "feed.jsonl"
@@ -79,7 +87,7 @@ def test_jsonl_loader_reports_each_bad_line_and_keeps_the_good(tmp_path_factory,
         assert_clean(doc.title)
     for e in errors:
         assert e.startswith(f"{p}:") and "\n" not in e
-    bad_lines = {int(e[len(str(p)) + 1:].split(":", 1)[0]) for e in errors}
+    bad_lines = {int(e[len(str(p)) + 1 :].split(":", 1)[0]) for e in errors}
     assert len(bad_lines) == len(errors)  # one error per bad line
     assert len(docs) + len(errors) <= sum(1 for ln in lines if ln.strip())
     # every line that holds a valid record with a body is loaded (or is the same article as an earlier one)
@@ -105,8 +113,10 @@ def test_the_citation_parser_never_crashes(text):
 
 
 @FAST
-@given(st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=200),
-       st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=5))
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=200),
+    st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=5),
+)
 def test_a_citation_at_the_end_is_read_back(sentence, numbers):
     marked = f"{sentence} [{', '.join(map(str, numbers))}]"
     assert cited_numbers(marked) == numbers

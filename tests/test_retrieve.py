@@ -10,12 +10,15 @@ from assistant.retrieve import BM25Index, Filters
 from conftest import NEWS_RECORDS, write_jsonl
 
 
-@pytest.mark.parametrize("question,needle,within", [
-    ("What is the range of ATACMS?", "190 miles", 1),
-    ("range of ATACMS", "190 miles", 1),
-    ("How many North Korean troops joined Russian forces in Kursk?", "10,000 North Korean troops", 1),
-    ("How many Russian troops have massed in the Kursk area?", "50,000 Russian troops", 2),
-])
+@pytest.mark.parametrize(
+    "question,needle,within",
+    [
+        ("What is the range of ATACMS?", "190 miles", 1),
+        ("range of ATACMS", "190 miles", 1),
+        ("How many North Korean troops joined Russian forces in Kursk?", "10,000 North Korean troops", 1),
+        ("How many Russian troops have massed in the Kursk area?", "50,000 Russian troops", 2),
+    ],
+)
 def test_seed_questions_find_the_passage(seeded, seed_text, question, needle, within):
     assert seed_text.count(needle) == 1  # one right passage among the seed's chunks
     assert seeded.store.count() > 2 * within
@@ -74,9 +77,12 @@ def test_date_filters_are_inclusive_and_combine(news):
     assert ids(news.retrieve("harbour", k=10, filters=Filters(since="2024-06-15"))) == {"wire-2", "wire-3", "wire-4"}
     assert ids(news.retrieve("harbour", k=10, filters=Filters(until="2024-06-15"))) == {"wire-1", "wire-2"}
     assert ids(news.retrieve("harbour", k=10, filters=Filters(since="2024-04-01", until="2024-12-31"))) == {
-        "wire-2", "wire-3"}
+        "wire-2",
+        "wire-3",
+    }
     assert ids(news.retrieve("harbour", k=10, filters=Filters(source="Coastal Times", since="2025-01-01"))) == {
-        "wire-4"}
+        "wire-4"
+    }
     assert news.retrieve("harbour", filters=Filters(since="2030-01-01")) == []
 
 
@@ -111,9 +117,18 @@ def test_bm25_ranks_an_exact_rare_keyword_first():
 
 
 def test_hybrid_finds_a_rare_keyword_the_embedder_may_miss(news, tmp_path):
-    write_jsonl(tmp_path / "more.jsonl", [{"id": "rare", "title": "Port notice", "source": "Coastal Times",
-                                           "published_at": "2024-05-05",
-                                           "body": "Inspectors logged cargo code QX-7731 at berth four."}])
+    write_jsonl(
+        tmp_path / "more.jsonl",
+        [
+            {
+                "id": "rare",
+                "title": "Port notice",
+                "source": "Coastal Times",
+                "published_at": "2024-05-05",
+                "body": "Inspectors logged cargo code QX-7731 at berth four.",
+            }
+        ],
+    )
     news.ingest([tmp_path / "more.jsonl"])
     assert news.retrieve("QX-7731", k=2)[0].doc_id == "rare"
 
@@ -123,9 +138,18 @@ def test_bm25_sees_removals_and_replacements_in_the_same_process(news, tmp_path)
     n = news.store.count()
     news.remove("wire-4")
     # a new one-chunk document keeps the chunk count the same as before the removal
-    write_jsonl(tmp_path / "new.jsonl", [{"id": "wire-5", "title": "Market day", "source": "Coastal Times",
-                                          "published_at": "2025-02-01",
-                                          "body": "Fishmongers sold herring at the Saturday market."}])
+    write_jsonl(
+        tmp_path / "new.jsonl",
+        [
+            {
+                "id": "wire-5",
+                "title": "Market day",
+                "source": "Coastal Times",
+                "published_at": "2025-02-01",
+                "body": "Fishmongers sold herring at the Saturday market.",
+            }
+        ],
+    )
     news.ingest([tmp_path / "new.jsonl"])
     assert news.store.count() == n
     got = news.retrieve("Quenby atlas library", k=5)
@@ -145,5 +169,7 @@ def test_check_filters_says_what_matched_nothing(news):
     news.check_filters(Filters(source="coastal times", since="2025-01-01"))  # matches wire-4: no error
     with pytest.raises(NoMatchError) as err:
         news.check_filters(Filters(source="Coastal Times", since="2030-01-01"))
-    assert str(err.value) == ("the filters (source 'Coastal Times', since 2030-01-01) matched 0 of 4 chunks; "
-                              "`assistant sources` lists each document's source and date")
+    assert str(err.value) == (
+        "the filters (source 'Coastal Times', since 2030-01-01) matched 0 of 4 chunks; "
+        "`assistant sources` lists each document's source and date"
+    )

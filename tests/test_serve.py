@@ -24,12 +24,14 @@ TROOPS_Q = "How many North Korean troops joined Russian forces in Kursk?"
 SEED_FILE = next(SEEDS.glob("*.txt"))
 
 
-def start_serve(home, *args: str, llm: str = "extractive", api_key: str | None = None, timeout: float = 120,
-                cache=None):
+def start_serve(
+    home, *args: str, llm: str = "extractive", api_key: str | None = None, timeout: float = 120, cache=None
+):
     """A context manager: `python -m assistant serve` on a free port with its own data dir; yields the base URL."""
     port = free_port()
-    env = clean_env(ASSISTANT_LLM=llm, ASSISTANT_DATA_DIR=str(home / "data"),
-                    ASSISTANT_CONFIG=str(home / "absent-config.toml"))
+    env = clean_env(
+        ASSISTANT_LLM=llm, ASSISTANT_DATA_DIR=str(home / "data"), ASSISTANT_CONFIG=str(home / "absent-config.toml")
+    )
     if cache is not None:
         env["ASSISTANT_CACHE_DIR"] = str(cache)
     if api_key:
@@ -45,8 +47,9 @@ def start_serve(home, *args: str, llm: str = "extractive", api_key: str | None =
 
 def upload_seed(url: str, headers: dict | None = None) -> dict:
     with open(SEED_FILE, "rb") as f:
-        r = httpx.post(f"{url}/v1/ingest", files={"files": (SEED_FILE.name, f, "text/plain")}, headers=headers,
-                       timeout=120)
+        r = httpx.post(
+            f"{url}/v1/ingest", files={"files": (SEED_FILE.name, f, "text/plain")}, headers=headers, timeout=120
+        )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -78,9 +81,11 @@ def test_openai_client_gets_a_cited_answer(client):
 
 
 def test_openai_client_streams_chunks_then_the_citations(client):
-    stream = client.chat.completions.create(model="assistant", stream=True,
-                                            messages=[{"role": "system", "content": "Answer briefly."},
-                                                      {"role": "user", "content": TROOPS_Q}])
+    stream = client.chat.completions.create(
+        model="assistant",
+        stream=True,
+        messages=[{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": TROOPS_Q}],
+    )
     chunks = list(stream)  # the SDK stops at [DONE]
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert "[1]" in text or "[2]" in text
@@ -98,10 +103,14 @@ def test_openai_client_lists_the_model(client):
 
 def test_follow_up_uses_the_conversation(client):
     first = client.chat.completions.create(model="assistant", messages=[{"role": "user", "content": RANGE_Q}])
-    follow = client.chat.completions.create(model="assistant", messages=[
-        {"role": "user", "content": RANGE_Q},
-        {"role": "assistant", "content": first.choices[0].message.content},
-        {"role": "user", "content": "And who supplied them?"}])
+    follow = client.chat.completions.create(
+        model="assistant",
+        messages=[
+            {"role": "user", "content": RANGE_Q},
+            {"role": "assistant", "content": first.choices[0].message.content},
+            {"role": "user", "content": "And who supplied them?"},
+        ],
+    )
     # the follow-up alone names no weapon; retrieval with the earlier question finds the ATACMS passages
     assert follow.model_extra["refused"] is False
     assert any("ATACMS" in c["text"] for c in follow.model_extra["citations"])
@@ -124,10 +133,17 @@ def test_eight_concurrent_clients_are_all_answered(served):
         question, expected = QUESTIONS[i % 2]
         c = openai.OpenAI(base_url=f"{served}/v1", api_key="x", max_retries=0, timeout=120)
         if i % 4 == 3:
-            chunks = list(c.chat.completions.create(model="assistant", stream=True,
-                                                    messages=[{"role": "user", "content": question}]))
-            return question, expected, "".join(ch.choices[0].delta.content or "" for ch in chunks), \
-                chunks[-1].model_extra["citations"]
+            chunks = list(
+                c.chat.completions.create(
+                    model="assistant", stream=True, messages=[{"role": "user", "content": question}]
+                )
+            )
+            return (
+                question,
+                expected,
+                "".join(ch.choices[0].delta.content or "" for ch in chunks),
+                chunks[-1].model_extra["citations"],
+            )
         done = c.chat.completions.create(model="assistant", messages=[{"role": "user", "content": question}])
         return question, expected, done.choices[0].message.content, done.model_extra["citations"]
 
@@ -179,11 +195,20 @@ def test_a_backend_that_cannot_load_is_one_line_before_the_port_opens(tmp_path):
     import subprocess
 
     port = free_port()
-    env = clean_env(ASSISTANT_LLM="extractive", ASSISTANT_DATA_DIR=str(tmp_path / "data"),
-                    ASSISTANT_CHROMA_URL=f"http://127.0.0.1:{free_port()}",
-                    ASSISTANT_CONFIG=str(tmp_path / "absent-config.toml"))
-    r = subprocess.run([sys.executable, "-m", "assistant", "serve", "--port", str(port)], env=env, capture_output=True,
-                       text=True, timeout=120, stdin=subprocess.DEVNULL)
+    env = clean_env(
+        ASSISTANT_LLM="extractive",
+        ASSISTANT_DATA_DIR=str(tmp_path / "data"),
+        ASSISTANT_CHROMA_URL=f"http://127.0.0.1:{free_port()}",
+        ASSISTANT_CONFIG=str(tmp_path / "absent-config.toml"),
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("error: cannot reach the Chroma server at http://127.0.0.1:")
 
@@ -195,8 +220,9 @@ def test_local_model_through_the_server(tmp_path):
     with running:
         upload_seed(url)
         c = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0, timeout=600)
-        chunks = list(c.chat.completions.create(model="assistant", stream=True,
-                                                messages=[{"role": "user", "content": RANGE_Q}]))
+        chunks = list(
+            c.chat.completions.create(model="assistant", stream=True, messages=[{"role": "user", "content": RANGE_Q}])
+        )
         text = "".join(ch.choices[0].delta.content or "" for ch in chunks)
         assert "190" in text and chunks[-1].model_extra["citations"]
         assert chunks[-1].system_fingerprint.startswith("local:")
@@ -214,21 +240,31 @@ def test_generated_requests_never_get_a_server_error(served):
     from hypothesis import given
     from hypothesis import strategies as st
     from schemathesis import GenerationMode
-    from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                     status_code_conformance)
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
     schema = schemathesis.openapi.from_url(f"{served}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 8
     seen: set[tuple[str, str]] = set()
 
-    @given(st.one_of([op.as_strategy(mode) for op in operations
-                      for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]))
+    @given(
+        st.one_of(
+            [op.as_strategy(mode) for op in operations for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
+        )
+    )
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def check(case):
         seen.add((case.method, case.path))
-        case.call_and_validate(base_url=served, timeout=60, checks=[
-            not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance])
+        case.call_and_validate(
+            base_url=served,
+            timeout=60,
+            checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+        )
 
     check()
     assert len(seen) >= 6  # the examples reached most operations

@@ -46,8 +46,9 @@ def api(seeded, client_for):
 
 
 def chat(client, content: str, **extra):
-    return client.post("/v1/chat/completions", json={"model": "assistant", "messages": [
-        {"role": "user", "content": content}], **extra})
+    return client.post(
+        "/v1/chat/completions", json={"model": "assistant", "messages": [{"role": "user", "content": content}], **extra}
+    )
 
 
 def one_line_error(r, status: int) -> str:
@@ -92,10 +93,11 @@ def test_chat_completion_is_the_verified_answer_with_sources_and_extras(seeded, 
 
 def test_chat_stream_is_sse_chunks_then_done_with_citations_last(seeded, api):
     want = seeded.ask(RANGE_Q)
-    with api.stream("POST", "/v1/chat/completions", json={"messages": [{"role": "user", "content": RANGE_Q}],
-                                                          "stream": True}) as r:
+    with api.stream(
+        "POST", "/v1/chat/completions", json={"messages": [{"role": "user", "content": RANGE_Q}], "stream": True}
+    ) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
-        data = [line[len("data: "):] for line in r.iter_lines() if line.startswith("data: ")]
+        data = [line[len("data: ") :] for line in r.iter_lines() if line.startswith("data: ")]
     assert data[-1] == "[DONE]"
     chunks = [json.loads(d) for d in data[:-1]]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
@@ -115,10 +117,12 @@ def test_unanswerable_question_is_refused_without_citations(api):
 
 
 def test_conversation_takes_the_last_user_message_and_earlier_turns():
-    messages = [ChatMessage(role="system", content="be brief"),
-                ChatMessage(role="user", content="What is the ATACMS?"),
-                ChatMessage(role="assistant", content="A missile [1].\n\nSources:\n[1] Title — Reuters"),
-                ChatMessage(role="user", content=[{"type": "text", "text": "What is its range?"}])]
+    messages = [
+        ChatMessage(role="system", content="be brief"),
+        ChatMessage(role="user", content="What is the ATACMS?"),
+        ChatMessage(role="assistant", content="A missile [1].\n\nSources:\n[1] Title — Reuters"),
+        ChatMessage(role="user", content=[{"type": "text", "text": "What is its range?"}]),
+    ]
     question, history = conversation(messages)
     assert question == "What is its range?"
     assert history == [("What is the ATACMS?", "A missile [1].")]
@@ -162,44 +166,60 @@ def test_ingest_bad_record_is_reported_and_the_good_ones_indexed(api):
     message = one_line_error(api.post("/v1/ingest", json={"records": [{"title": "no body"}, 7]}), 422)
     assert message == "records[0]: the record has no 'body', 'text' or 'content' string; add one"
     assert api.post("/v1/ingest", json={"records": [7]}).json()["errors"] == [
-        "records[0]: expected a JSON object (a news record), got int"]
-    dupes = api.post("/v1/ingest", json={"records": [NEWS_RECORDS[2], NEWS_RECORDS[2],
-                                                     dict(NEWS_RECORDS[2], body="Another text.")]}).json()
+        "records[0]: expected a JSON object (a news record), got int"
+    ]
+    dupes = api.post(
+        "/v1/ingest", json={"records": [NEWS_RECORDS[2], NEWS_RECORDS[2], dict(NEWS_RECORDS[2], body="Another text.")]}
+    ).json()
     assert dupes["added"] == ["wire-3"] and dupes["errors"] == [
-        "records[2]: duplicate id 'wire-3' (also at records[0]); ids must be unique"]
+        "records[2]: duplicate id 'wire-3' (also at records[0]); ids must be unique"
+    ]
     assert "non-empty list" in one_line_error(api.post("/v1/ingest", json={"records": []}), 422)
-    assert "not valid JSON" in one_line_error(api.post("/v1/ingest", content=b"{oops",
-                                                       headers={"content-type": "application/json"}), 422)
+    assert "not valid JSON" in one_line_error(
+        api.post("/v1/ingest", content=b"{oops", headers={"content-type": "application/json"}), 422
+    )
 
 
 def test_ingest_uploaded_files_with_the_cli_rules(api):
     note = b"Harbour ferry news\nThe harbour ferry will carry 1,450 passengers a day from the new pier in May."
-    r = api.post("/v1/ingest", files=[("files", ("ferry.txt", note, "text/plain")),
-                                      ("files", ("scan.pdf", b"%PDF-1.4", "application/pdf"))])
+    r = api.post(
+        "/v1/ingest",
+        files=[("files", ("ferry.txt", note, "text/plain")), ("files", ("scan.pdf", b"%PDF-1.4", "application/pdf"))],
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["added"]) == 1 and body["files"] == 1
-    assert body["errors"] == ["scan.pdf: unsupported file type '.pdf'; use .htm, .html, .json, .jsonl, .markdown, "
-                              ".md, .ndjson, .txt"]
+    assert body["errors"] == [
+        "scan.pdf: unsupported file type '.pdf'; use .htm, .html, .json, .jsonl, .markdown, .md, .ndjson, .txt"
+    ]
     row = next(d for d in api.get("/v1/sources").json()["documents"] if d["doc_id"] == body["added"][0])
     assert row["title"] == "Harbour ferry news" and row["path"] == "upload:ferry.txt"
-    assert "1,450" in api.post("/v1/ask", json={"question": "How many passengers will the harbour ferry carry a "
-                                                            "day?"}).json()["answer"]
+    assert (
+        "1,450"
+        in api.post("/v1/ask", json={"question": "How many passengers will the harbour ferry carry a day?"}).json()[
+            "answer"
+        ]
+    )
 
 
 def test_errors_are_one_json_line_with_a_4xx(api, make_assistant, tmp_path, client_for):
     assert one_line_error(api.post("/v1/ask", json={"question": RANGE_Q, "since": "soon"}), 422).startswith(
-        "since: Input should be a valid date")
-    assert one_line_error(api.post("/v1/ask", content=b"\xff{", headers={"content-type": "application/json"}),
-                          400) == "There was an error parsing the body"  # FastAPI's own, in the same JSON shape
+        "since: Input should be a valid date"
+    )
+    assert (
+        one_line_error(api.post("/v1/ask", content=b"\xff{", headers={"content-type": "application/json"}), 400)
+        == "There was an error parsing the body"
+    )  # FastAPI's own, in the same JSON shape
     assert "Not Found" in one_line_error(api.get("/v2/nothing"), 404)
     assert one_line_error(api.post("/v1/chat/completions", json={"model": "x"}), 422) == "messages: Field required"
     assert "no user message" in one_line_error(
-        api.post("/v1/chat/completions", json={"messages": [{"role": "system", "content": "hi"}]}), 422)
+        api.post("/v1/chat/completions", json={"messages": [{"role": "system", "content": "hi"}]}), 422
+    )
     blank = one_line_error(api.post("/v1/ask", json={"question": "   "}), 422)
     assert blank.startswith("question: String should match")
-    assert "415" not in one_line_error(api.post("/v1/ingest", content=b"x", headers={"content-type": "text/plain"}),
-                                       415)
+    assert "415" not in one_line_error(
+        api.post("/v1/ingest", content=b"x", headers={"content-type": "text/plain"}), 415
+    )
     empty = client_for(make_assistant(data_dir=tmp_path / "empty"))
     assert one_line_error(chat(empty, RANGE_Q), 409).startswith("nothing is indexed")
 
@@ -228,10 +248,15 @@ def test_body_size_limit_is_413(seeded, client_for):
 def test_api_key_guards_every_route_but_healthz(seeded, client_for):
     api = client_for(seeded, api_key="s3cret")
     assert api.get("/healthz").status_code == 200
-    for method, path, body in (("get", "/v1/models", None), ("get", "/v1/sources", None),
-                               ("post", "/v1/ask", {"question": RANGE_Q}), ("post", "/v1/search", {"query": "x"}),
-                               ("post", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]}),
-                               ("post", "/v1/ingest", {"records": NEWS_RECORDS}), ("delete", "/v1/sources/x", None)):
+    for method, path, body in (
+        ("get", "/v1/models", None),
+        ("get", "/v1/sources", None),
+        ("post", "/v1/ask", {"question": RANGE_Q}),
+        ("post", "/v1/search", {"query": "x"}),
+        ("post", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]}),
+        ("post", "/v1/ingest", {"records": NEWS_RECORDS}),
+        ("delete", "/v1/sources/x", None),
+    ):
         kwargs = {"json": body} if body else {}
         r = getattr(api, method)(path, **kwargs)
         assert "API key" in one_line_error(r, 401) and r.headers["www-authenticate"] == "Bearer", path
@@ -275,10 +300,20 @@ def test_a_request_waiting_past_the_timeout_gets_503_with_retry_after(seeded, cl
 
 def test_openapi_schema_lists_every_route(api):
     schema = api.get("/openapi.json").json()
-    assert {"/v1/chat/completions", "/v1/models", "/v1/ask", "/v1/search", "/v1/ingest", "/v1/sources",
-            "/v1/sources/{doc_id}", "/healthz"} <= set(schema["paths"])
-    assert set(schema["paths"]["/v1/ingest"]["post"]["requestBody"]["content"]) == {"application/json",
-                                                                                    "multipart/form-data"}
+    assert {
+        "/v1/chat/completions",
+        "/v1/models",
+        "/v1/ask",
+        "/v1/search",
+        "/v1/ingest",
+        "/v1/sources",
+        "/v1/sources/{doc_id}",
+        "/healthz",
+    } <= set(schema["paths"])
+    assert set(schema["paths"]["/v1/ingest"]["post"]["requestBody"]["content"]) == {
+        "application/json",
+        "multipart/form-data",
+    }
 
 
 HELP_PROBE = """

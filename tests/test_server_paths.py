@@ -14,8 +14,17 @@ import sys
 
 import pytest
 
-from _servers import (SEEDS, VENV_BIN, chroma_ready, clean_env, files_under, free_port, get_json, isolated_assistant,
-                      server)
+from _servers import (
+    SEEDS,
+    VENV_BIN,
+    chroma_ready,
+    clean_env,
+    files_under,
+    free_port,
+    get_json,
+    isolated_assistant,
+    server,
+)
 
 pytestmark = pytest.mark.server
 
@@ -92,8 +101,13 @@ def test_chroma_url_from_env_reaches_the_same_index(on_server, chroma_server, tm
     _, report = on_server
     url, _ = chroma_server
     env = clean_env(ASSISTANT_CHROMA_URL=url, ASSISTANT_CONFIG=str(tmp_path / "absent.toml"))
-    done = subprocess.run([str(VENV_BIN / "assistant"), "sources", "--json", "--data-dir", str(tmp_path / "other")],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [str(VENV_BIN / "assistant"), "sources", "--json", "--data-dir", str(tmp_path / "other")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert [r["doc_id"] for r in rows] == report.added
@@ -117,8 +131,9 @@ def test_chroma_remove(on_server, chroma_server, tmp_path):
     a, report = on_server
     url, _ = chroma_server
     extra = tmp_path / "extra.txt"
-    extra.write_text("The Quenby library opened a new reading room on Monday. It holds 4,200 maps and atlases.\n",
-                     encoding="utf-8")
+    extra.write_text(
+        "The Quenby library opened a new reading room on Monday. It holds 4,200 maps and atlases.\n", encoding="utf-8"
+    )
     added = a.ingest([extra])
     assert len(added.added) == 1 and added.chunks >= 1
     before = server_collection_count(url)
@@ -161,8 +176,13 @@ def test_unreachable_chroma_is_a_one_line_backend_error(tmp_path):
 def test_unreachable_chroma_cli_prints_one_error_line(tmp_path):
     url = f"http://127.0.0.1:{free_port()}"
     env = clean_env(ASSISTANT_CHROMA_URL=url, ASSISTANT_CONFIG=str(tmp_path / "absent.toml"))
-    done = subprocess.run([str(VENV_BIN / "assistant"), "sources", "--data-dir", str(tmp_path / "data")],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [str(VENV_BIN / "assistant"), "sources", "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("error: cannot reach the Chroma server")
@@ -182,10 +202,28 @@ def llama_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("llama-server")
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-           "--port", str(port), "--n_threads", "2", "--n_ctx", "4096", "--seed", "0", "--verbose", "False"]
-    with server(cmd, home / "llama.log", lambda: bool(get_json(f"{base}/models")["data"]), timeout=120,
-                what="llama_cpp.server"):
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(gguf),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        "2",
+        "--n_ctx",
+        "4096",
+        "--seed",
+        "0",
+        "--verbose",
+        "False",
+    ]
+    with server(
+        cmd, home / "llama.log", lambda: bool(get_json(f"{base}/models")["data"]), timeout=120, what="llama_cpp.server"
+    ):
         yield base, get_json(f"{base}/models")["data"][0]["id"]
 
 
@@ -197,8 +235,15 @@ def via_openai(request, llama_server, tmp_path_factory):
     for it); with it, greedy decoding writes "10,000" as "10, 000". The local backend uses 1.0, so we send the same.
     """
     base, model_id = llama_server
-    a = isolated_assistant(request, tmp_path_factory.mktemp("openai-client"), llm="openai", openai_base_url=base,
-                           openai_api_key="x", llm_model=model_id, openai_extra_body={"repeat_penalty": 1.0})
+    a = isolated_assistant(
+        request,
+        tmp_path_factory.mktemp("openai-client"),
+        llm="openai",
+        openai_base_url=base,
+        openai_api_key="x",
+        llm_model=model_id,
+        openai_extra_body={"repeat_penalty": 1.0},
+    )
     report = a.ingest([SEEDS])
     assert len(report.added) == 1
     return a
@@ -232,10 +277,22 @@ def test_openai_backend_unreachable_is_a_one_line_backend_error(tmp_path):
     from assistant.types import Passage
 
     base = f"http://127.0.0.1:{free_port()}/v1"
-    a = Assistant(data_dir=tmp_path / "data", llm="openai", openai_base_url=base, openai_api_key="x",
-                  llm_model="any", openai_timeout=5)
-    passage = Passage(n=1, chunk_id="c1", doc_id="d1", text="Over 10,000 North Korean troops joined Russian forces.",
-                      score=1.0, metadata={"title": "t"})
+    a = Assistant(
+        data_dir=tmp_path / "data",
+        llm="openai",
+        openai_base_url=base,
+        openai_api_key="x",
+        llm_model="any",
+        openai_timeout=5,
+    )
+    passage = Passage(
+        n=1,
+        chunk_id="c1",
+        doc_id="d1",
+        text="Over 10,000 North Korean troops joined Russian forces.",
+        score=1.0,
+        metadata={"title": "t"},
+    )
     with pytest.raises(BackendError) as info:
         a.answer(TROOPS_Q, [passage])
     message = str(info.value)

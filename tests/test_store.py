@@ -24,12 +24,26 @@ def vec(i: int) -> list[float]:
 
 def make_doc(doc_id: str, texts: list[str], **meta) -> tuple[Document, list[Chunk]]:
     body = " ".join(texts)
-    doc = Document(doc_id=doc_id, title=meta.pop("title", f"Title {doc_id}"), text=body, path=f"/corpus/{doc_id}.txt",
-                   content_hash=f"hash-{doc_id}-{len(texts)}", **meta)
+    doc = Document(
+        doc_id=doc_id,
+        title=meta.pop("title", f"Title {doc_id}"),
+        text=body,
+        path=f"/corpus/{doc_id}.txt",
+        content_hash=f"hash-{doc_id}-{len(texts)}",
+        **meta,
+    )
     chunks, pos = [], 0
     for i, t in enumerate(texts):
-        chunks.append(Chunk(f"{doc_id}:{i}", doc_id, t, pos, pos + len(t),
-                            doc.metadata() | {"chunk": i, "start_char": pos, "end_char": pos + len(t)}))
+        chunks.append(
+            Chunk(
+                f"{doc_id}:{i}",
+                doc_id,
+                t,
+                pos,
+                pos + len(t),
+                doc.metadata() | {"chunk": i, "start_char": pos, "end_char": pos + len(t)},
+            )
+        )
         pos += len(t) + 1
     return doc, chunks
 

@@ -9,18 +9,28 @@ TROOPS = "Over 10,000 North Korean troops have reportedly joined Russian forces 
 
 
 def answer(text: str, n_passages: int = 3, refused: bool = False) -> Answer:
-    passages = [Passage(n=i, chunk_id=f"c{i}", doc_id="d", text=f"passage {i}", score=0.1)
-                for i in range(1, n_passages + 1)]
-    return Answer(question="q", answer=text, refused=refused, citations=[], passages=passages, unsupported=[],
-                  model="test", timings_ms={})
+    passages = [
+        Passage(n=i, chunk_id=f"c{i}", doc_id="d", text=f"passage {i}", score=0.1) for i in range(1, n_passages + 1)
+    ]
+    return Answer(
+        question="q",
+        answer=text,
+        refused=refused,
+        citations=[],
+        passages=passages,
+        unsupported=[],
+        model="test",
+        timings_ms={},
+    )
 
 
 def test_a_moved_citation_is_named_with_its_sentence():
     raw = f"{TROOPS} [3]. The ATACMS has a range of 190 miles [2]."
     checked = answer(f"{TROOPS} [1]. The ATACMS has a range of 190 miles [2].")
     lines = citation_changes(raw, checked)
-    assert lines == ["[3] → [1]: moved to the passage that holds “Over 10,000 North Korean troops have reportedly "
-                     "joined …”"]
+    assert lines == [
+        "[3] → [1]: moved to the passage that holds “Over 10,000 North Korean troops have reportedly joined …”"
+    ]
     ending = checked_ending(raw, checked)
     assert ending.splitlines()[1] == f"Checked answer: {checked.answer}"
     assert ending.splitlines()[2].startswith("  [3] → [1]: moved")

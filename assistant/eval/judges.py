@@ -54,16 +54,18 @@ class LLMJudge:
         key = json.dumps([claim, passages])
         if key not in self._cache:
             body = "\n\n".join(f"[{i}] {p}" for i, p in enumerate(passages, 1))
-            verdict = self._complete(load_template(self.prompts_dir, "judge_support.md").format(
-                passages=body, claim=strip_citations(claim)))
+            verdict = self._complete(
+                load_template(self.prompts_dir, "judge_support.md").format(passages=body, claim=strip_citations(claim))
+            )
             self._cache[key] = bool(re.match(r"\W*supported", verdict, re.I))
         return self._cache[key]
 
     def claims(self, question: str, answer: str) -> list[str]:
         if is_refusal(answer):
             return []
-        out = self._complete(load_template(self.prompts_dir, "judge_claims.md").format(
-            question=question, answer=strip_citations(answer)))
+        out = self._complete(
+            load_template(self.prompts_dir, "judge_claims.md").format(question=question, answer=strip_citations(answer))
+        )
         lines = [re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", ln).strip() for ln in out.splitlines()]
         return [ln for ln in lines if ln and ln.upper() != "NONE"][:12]
 
@@ -88,8 +90,14 @@ def calibration_pairs(claims_file: Path | None, rgb_file: Path | None, rgb_limit
         for line in claims_file.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 r = json.loads(line)
-                pairs.append({"claim": r["claim"], "passages": r["passages"], "supported": bool(r["supported"]),
-                              "origin": f"hand:{r.get('kind', '')}"})
+                pairs.append(
+                    {
+                        "claim": r["claim"],
+                        "passages": r["passages"],
+                        "supported": bool(r["supported"]),
+                        "origin": f"hand:{r.get('kind', '')}",
+                    }
+                )
     if rgb_file and rgb_file.is_file():
         from .sets import load_questions
 
@@ -97,16 +105,37 @@ def calibration_pairs(claims_file: Path | None, rgb_file: Path | None, rgb_limit
             if not q.answers or not q.positive:
                 continue
             gold = q.answers[0]
-            pairs.append({"claim": f"{q.question}: {gold}.", "passages": q.positive, "supported": True,
-                          "origin": "rgb:gold/positive", "question": q.question})
+            pairs.append(
+                {
+                    "claim": f"{q.question}: {gold}.",
+                    "passages": q.positive,
+                    "supported": True,
+                    "origin": "rgb:gold/positive",
+                    "question": q.question,
+                }
+            )
             fake = next((f for f in q.fake_answers if not any(contains(p, f) for p in q.positive)), None)
             if fake:
-                pairs.append({"claim": f"{q.question}: {fake}.", "passages": q.positive, "supported": False,
-                              "origin": "rgb:fake/positive", "question": q.question})
+                pairs.append(
+                    {
+                        "claim": f"{q.question}: {fake}.",
+                        "passages": q.positive,
+                        "supported": False,
+                        "origin": "rgb:fake/positive",
+                        "question": q.question,
+                    }
+                )
             # RGB's negatives occasionally hold the answer after all; such a pair's label would be wrong: skip it
             if q.negative and not any(contains(p, a) for p in q.negative for a in q.answers):
-                pairs.append({"claim": f"{q.question}: {gold}.", "passages": q.negative, "supported": False,
-                              "origin": "rgb:gold/negative", "question": q.question})
+                pairs.append(
+                    {
+                        "claim": f"{q.question}: {gold}.",
+                        "passages": q.negative,
+                        "supported": False,
+                        "origin": "rgb:gold/negative",
+                        "question": q.question,
+                    }
+                )
     return pairs
 
 

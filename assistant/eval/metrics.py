@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 Judge = Callable[[str, list[str]], bool]  # (claim, passages) → supported?
 
@@ -36,7 +36,7 @@ def contains(answer: str, gold: str) -> bool:
     g, a = normalize(gold), normalize(answer)
     if not g:
         return False
-    return any(a[i:i + len(g)] == g for i in range(len(a) - len(g) + 1))
+    return any(a[i : i + len(g)] == g for i in range(len(a) - len(g) + 1))
 
 
 def answer_correct(answer: str, golds: list[str]) -> bool:
@@ -115,9 +115,15 @@ def retrieval_scores(ranked_texts: list[str], facts: list[str]) -> dict:
     if len(chunks) < 4:
         found_by_4 = len(set(found))
     distinct = len(set(gold))
-    return {"hits@4": float(hit4), "hits@10": float(first is not None), "map@10": ap / min(len(gold), 10),
-            "mrr@10": 1 / first if first else 0.0, "evidence_recall@4": found_by_4 / distinct,
-            "evidence_recall@10": len(set(found)) / distinct, "all_evidence@10": float(len(set(found)) == distinct)}
+    return {
+        "hits@4": float(hit4),
+        "hits@10": float(first is not None),
+        "map@10": ap / min(len(gold), 10),
+        "mrr@10": 1 / first if first else 0.0,
+        "evidence_recall@4": found_by_4 / distinct,
+        "evidence_recall@10": len(set(found)) / distinct,
+        "all_evidence@10": float(len(set(found)) == distinct),
+    }
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -134,8 +140,11 @@ def mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-CONFLICT = re.compile(r"\b(incorrect|inaccurate|factual errors?|misinformation|conflict\w*|contradict\w*|"
-                      r"not (?:true|correct|accurate)|false)\b", re.I)
+CONFLICT = re.compile(
+    r"\b(incorrect|inaccurate|factual errors?|misinformation|conflict\w*|contradict\w*|"
+    r"not (?:true|correct|accurate)|false)\b",
+    re.I,
+)
 
 
 def flags_conflict(answer: str) -> bool:
@@ -143,6 +152,7 @@ def flags_conflict(answer: str) -> bool:
 
 
 # ---- the table
+
 
 def answerable(row: dict) -> bool:
     return not row["gold"]["unanswerable"]
@@ -170,50 +180,145 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("answer_accuracy", "answerable questions whose answer contains a gold answer (normalised; RGB's rule)",
-           "answerable questions", "correct", by_type=True),
-    Metric("correct_and_cited", "answerable questions answered correctly AND citing a passage that holds a gold "
-           "answer", "answerable questions", "correct_and_cited", by_type=True),
-    Metric("token_f1", "best token F1 of the answer against a gold answer (SQuAD)", "answerable questions",
-           "token_f1"),
-    Metric("rejection_rate", "unanswerable questions answered with a refusal", "unanswerable questions", "refused",
-           where=unanswerable, by_type=True),
-    Metric("false_refusal_rate", "answerable questions refused", "answerable questions", "refused",
-           where=answerable, better="lower", by_type=True),
-    Metric("citation_recall", "answer sentences supported by their cited passages together (ALCE)",
-           "answered questions", "citation_recall", by_type=True),
-    Metric("citation_precision", "citations that are not irrelevant to their sentence (ALCE)",
-           "answered questions with a citation", "citation_precision", by_type=True),
-    Metric("faithfulness", "answer claims supported by the retrieved passages (RAGAS)", "answered questions",
-           "faithfulness", by_type=True),
-    Metric("hits@4", "questions with a chunk holding a gold fact in the top 4 (MultiHop-RAG)",
-           "answerable questions with evidence", "hits@4", by_type=True),
-    Metric("hits@10", "questions with a chunk holding a gold fact in the top 10 (MultiHop-RAG)",
-           "answerable questions with evidence", "hits@10", by_type=True),
-    Metric("map@10", "mean average precision of the top 10 chunks (MultiHop-RAG's script)",
-           "answerable questions with evidence", "map@10"),
-    Metric("mrr@10", "reciprocal rank of the first chunk holding a gold fact (MultiHop-RAG)",
-           "answerable questions with evidence", "mrr@10"),
-    Metric("evidence_recall@4", "share of a question's gold facts found in the top 4 chunks",
-           "answerable questions with evidence", "evidence_recall@4"),
-    Metric("evidence_recall@10", "share of a question's gold facts found in the top 10 chunks",
-           "answerable questions with evidence", "evidence_recall@10"),
-    Metric("all_evidence@10", "questions with every gold fact in the top 10 chunks (all are needed for multi-hop)",
-           "answerable questions with evidence", "all_evidence@10", by_type=True),
-    Metric("fake_answer_rate", "counterfactual: answers repeating the planted fake answer",
-           "counterfactual questions with a fake answer", "fake_answer", better="lower"),
-    Metric("conflict_flag_rate", "counterfactual: answers that flag the passages as wrong or conflicting",
-           "counterfactual questions with a fake answer", "conflict_flagged"),
-    Metric("latency_ms_p50", "median time per question (retrieve + generate + verify), ms", "all questions",
-           "latency_ms", aggregate="p50", better="lower", rate=False),
-    Metric("latency_ms_p95", "95th percentile time per question, ms", "all questions", "latency_ms",
-           aggregate="p95", better="lower", rate=False),
-    Metric("judge_accuracy", "the judge's accuracy on labelled (claim, passages, supported?) pairs",
-           "labelled judge pairs", None),
-    Metric("judge_precision", "of the pairs the judge calls supported, the share that are", "labelled judge pairs",
-           None),
-    Metric("judge_recall", "of the supported pairs, the share the judge calls supported", "labelled judge pairs",
-           None),
+    Metric(
+        "answer_accuracy",
+        "answerable questions whose answer contains a gold answer (normalised; RGB's rule)",
+        "answerable questions",
+        "correct",
+        by_type=True,
+    ),
+    Metric(
+        "correct_and_cited",
+        "answerable questions answered correctly AND citing a passage that holds a gold answer",
+        "answerable questions",
+        "correct_and_cited",
+        by_type=True,
+    ),
+    Metric("token_f1", "best token F1 of the answer against a gold answer (SQuAD)", "answerable questions", "token_f1"),
+    Metric(
+        "rejection_rate",
+        "unanswerable questions answered with a refusal",
+        "unanswerable questions",
+        "refused",
+        where=unanswerable,
+        by_type=True,
+    ),
+    Metric(
+        "false_refusal_rate",
+        "answerable questions refused",
+        "answerable questions",
+        "refused",
+        where=answerable,
+        better="lower",
+        by_type=True,
+    ),
+    Metric(
+        "citation_recall",
+        "answer sentences supported by their cited passages together (ALCE)",
+        "answered questions",
+        "citation_recall",
+        by_type=True,
+    ),
+    Metric(
+        "citation_precision",
+        "citations that are not irrelevant to their sentence (ALCE)",
+        "answered questions with a citation",
+        "citation_precision",
+        by_type=True,
+    ),
+    Metric(
+        "faithfulness",
+        "answer claims supported by the retrieved passages (RAGAS)",
+        "answered questions",
+        "faithfulness",
+        by_type=True,
+    ),
+    Metric(
+        "hits@4",
+        "questions with a chunk holding a gold fact in the top 4 (MultiHop-RAG)",
+        "answerable questions with evidence",
+        "hits@4",
+        by_type=True,
+    ),
+    Metric(
+        "hits@10",
+        "questions with a chunk holding a gold fact in the top 10 (MultiHop-RAG)",
+        "answerable questions with evidence",
+        "hits@10",
+        by_type=True,
+    ),
+    Metric(
+        "map@10",
+        "mean average precision of the top 10 chunks (MultiHop-RAG's script)",
+        "answerable questions with evidence",
+        "map@10",
+    ),
+    Metric(
+        "mrr@10",
+        "reciprocal rank of the first chunk holding a gold fact (MultiHop-RAG)",
+        "answerable questions with evidence",
+        "mrr@10",
+    ),
+    Metric(
+        "evidence_recall@4",
+        "share of a question's gold facts found in the top 4 chunks",
+        "answerable questions with evidence",
+        "evidence_recall@4",
+    ),
+    Metric(
+        "evidence_recall@10",
+        "share of a question's gold facts found in the top 10 chunks",
+        "answerable questions with evidence",
+        "evidence_recall@10",
+    ),
+    Metric(
+        "all_evidence@10",
+        "questions with every gold fact in the top 10 chunks (all are needed for multi-hop)",
+        "answerable questions with evidence",
+        "all_evidence@10",
+        by_type=True,
+    ),
+    Metric(
+        "fake_answer_rate",
+        "counterfactual: answers repeating the planted fake answer",
+        "counterfactual questions with a fake answer",
+        "fake_answer",
+        better="lower",
+    ),
+    Metric(
+        "conflict_flag_rate",
+        "counterfactual: answers that flag the passages as wrong or conflicting",
+        "counterfactual questions with a fake answer",
+        "conflict_flagged",
+    ),
+    Metric(
+        "latency_ms_p50",
+        "median time per question (retrieve + generate + verify), ms",
+        "all questions",
+        "latency_ms",
+        aggregate="p50",
+        better="lower",
+        rate=False,
+    ),
+    Metric(
+        "latency_ms_p95",
+        "95th percentile time per question, ms",
+        "all questions",
+        "latency_ms",
+        aggregate="p95",
+        better="lower",
+        rate=False,
+    ),
+    Metric(
+        "judge_accuracy",
+        "the judge's accuracy on labelled (claim, passages, supported?) pairs",
+        "labelled judge pairs",
+        None,
+    ),
+    Metric(
+        "judge_precision", "of the pairs the judge calls supported, the share that are", "labelled judge pairs", None
+    ),
+    Metric("judge_recall", "of the supported pairs, the share the judge calls supported", "labelled judge pairs", None),
 )
 BY_NAME = {m.name: m for m in METRICS}
 

@@ -37,22 +37,31 @@ def failures(rows: list[dict], most: int = 8) -> list[tuple[str, dict]]:
 
 def header(summary: dict) -> str:
     s = summary["settings"]
-    text = (f"{summary['n']} questions ({summary['n_answerable']} answerable, {summary['n_unanswerable']} "
-            f"unanswerable); mode `{s['mode']}`; model `{s['model']}`; k={s['k']}")
+    text = (
+        f"{summary['n']} questions ({summary['n_answerable']} answerable, {summary['n_unanswerable']} "
+        f"unanswerable); mode `{s['mode']}`; model `{s['model']}`; k={s['k']}"
+    )
     if s.get("context_tokens"):
         text += f" (up to {s['k_max']} within {s['context_tokens']} word pieces)"
     text += f"; judge `{summary['judge']}`"
     if "judge_accuracy" in summary:
-        text += (f" (accuracy {summary['judge_accuracy']:.3f}, precision {summary['judge_precision']:.3f}, "
-                 f"recall {summary['judge_recall']:.3f} on {summary['judge_n']} labelled pairs)")
+        text += (
+            f" (accuracy {summary['judge_accuracy']:.3f}, precision {summary['judge_precision']:.3f}, "
+            f"recall {summary['judge_recall']:.3f} on {summary['judge_n']} labelled pairs)"
+        )
     return text + "."
 
 
 def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | None = None) -> None:
     shown = [m for m in METRICS if m.name in summary]
-    lines = [f"# Eval: {set_name(summary['settings']['questions'])}", "", header(summary), "",
-             "| metric | value | " + ("previous | delta | " if previous else "") + "definition | over |",
-             "|---|---|" + ("---|---|" if previous else "") + "---|---|"]
+    lines = [
+        f"# Eval: {set_name(summary['settings']['questions'])}",
+        "",
+        header(summary),
+        "",
+        "| metric | value | " + ("previous | delta | " if previous else "") + "definition | over |",
+        "|---|---|" + ("---|---|" if previous else "") + "---|---|",
+    ]
     for m in shown:
         row = f"| {label(m.name)} | {fmt(summary[m.name])} | "
         if previous:
@@ -62,8 +71,13 @@ def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | No
         lines.append(row + f"{m.definition} | {m.population} |")
     if summary.get("by_type"):
         cols = [m.name for m in METRICS if m.by_type and any(m.name in v for v in summary["by_type"].values())]
-        lines += ["", "## By question type", "", "| type | n | " + " | ".join(cols) + " |",
-                  "|---|---|" + "---|" * len(cols)]
+        lines += [
+            "",
+            "## By question type",
+            "",
+            "| type | n | " + " | ".join(cols) + " |",
+            "|---|---|" + "---|" * len(cols),
+        ]
         for t, v in summary["by_type"].items():
             lines.append(f"| {t} | {v['n']} | " + " | ".join(fmt(v.get(c)) for c in cols) + " |")
     worst = failures(rows)
@@ -71,8 +85,11 @@ def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | No
         lines += ["", "## Failures (first ones)", ""]
         for why, r in worst:
             gold = ", ".join(r["gold"]["answers"][:3]) or "(a refusal)"
-            lines += [f"- **{r['id']}** ({why}): {r['question']}", f"  - gold: {gold}",
-                      f"  - answer: {r['response']['answer']}"]
+            lines += [
+                f"- **{r['id']}** ({why}): {r['question']}",
+                f"  - gold: {gold}",
+                f"  - answer: {r['response']['answer']}",
+            ]
             for s in [s for s in r["response"].get("sentences", []) if not s["supported"]][:2]:
                 lines.append(f"  - unsupported: {s['text']} — {s['reason']}")
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -89,26 +106,30 @@ def chart(path: Path, summary: dict, previous: dict | None) -> None:
     if not keys:
         return
     labels = [label(k) for k in keys]
-    fig, axes = plt.subplots(1, 2 if previous else 1, figsize=(13 if previous else 9, 0.45 * len(keys) + 1.5),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, 2 if previous else 1, figsize=(13 if previous else 9, 0.45 * len(keys) + 1.5), squeeze=False
+    )
     ax = axes[0][0]
     y = range(len(keys))
     colour = ["#b07030" if BY_NAME[k].better == "lower" else "#3070b0" for k in keys]
     if previous:
-        ax.barh([i + 0.2 for i in y], [previous.get(k) or 0 for k in keys], height=0.4, label="previous",
-                color="#bbbbbb")
+        ax.barh(
+            [i + 0.2 for i in y], [previous.get(k) or 0 for k in keys], height=0.4, label="previous", color="#bbbbbb"
+        )
         ax.barh([i - 0.2 for i in y], [summary[k] for k in keys], height=0.4, label="this run", color=colour)
         ax.legend(loc="lower right")
     else:
         ax.barh(list(y), [summary[k] for k in keys], color=colour)
     for i, k in enumerate(keys):  # every value is written, so a zero bar still shows
-        ax.text(min(summary[k], 0.9) + 0.01, i - (0.2 if previous else 0), f"{summary[k]:.2f}", va="center",
-                fontsize=8)
+        ax.text(min(summary[k], 0.9) + 0.01, i - (0.2 if previous else 0), f"{summary[k]:.2f}", va="center", fontsize=8)
     ax.set_yticks(list(y), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_title(f"{set_name(summary['settings']['questions'])} ({summary['settings']['mode']}, n={summary['n']}); "
-                 "orange: lower is better", fontsize=10)
+    ax.set_title(
+        f"{set_name(summary['settings']['questions'])} ({summary['settings']['mode']}, n={summary['n']}); "
+        "orange: lower is better",
+        fontsize=10,
+    )
     if previous:
         # a delta is coloured by whether it is an improvement: up for higher-is-better, down for lower-is-better
         deltas = [summary[k] - (previous.get(k) or 0) for k in keys]

@@ -17,7 +17,7 @@ import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from ..errors import AssistantError
 from ..types import Document
@@ -60,6 +60,7 @@ def default_paths() -> tuple[Path, Path]:
 
 # ---- what to run
 
+
 def select_questions(cfg: EvalConfig) -> list[EvalQuestion]:
     questions = load_questions(cfg.questions, cfg.limit)
     if cfg.sample and cfg.sample < len(questions):
@@ -85,8 +86,9 @@ def check_gate_names(cfg: EvalConfig) -> None:
     for flag, gates in (("--fail-under", cfg.fail_under), ("--fail-over", cfg.fail_over)):
         unknown = M.unknown_gates(gates)
         if unknown:
-            raise AssistantError(f"{flag}: unknown metric '{unknown[0]}'; use one of "
-                                 f"{', '.join(m.name for m in M.METRICS)}")
+            raise AssistantError(
+                f"{flag}: unknown metric '{unknown[0]}'; use one of {', '.join(m.name for m in M.METRICS)}"
+            )
 
 
 def as_posed(questions: list[EvalQuestion], mode: str) -> list[EvalQuestion]:
@@ -98,15 +100,24 @@ def as_posed(questions: list[EvalQuestion], mode: str) -> list[EvalQuestion]:
 
 
 def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
-    return {"questions": str(cfg.questions.resolve()), "corpus": [str(p.resolve()) for p in cfg.corpus],
-            "mode": mode, "llm": settings.llm, "llm_model": str(settings.llm_model_path or settings.llm_model),
-            "k": settings.k, "k_max": settings.k_max, "context_tokens": settings.context_tokens,
-            "embed": f"{settings.embed_backend}:{settings.embed_model_name}",
-            "chunk_tokens": settings.chunk_tokens, "judge": cfg.judge,
-            "refuse_unsupported": settings.refuse_unsupported}
+    return {
+        "questions": str(cfg.questions.resolve()),
+        "corpus": [str(p.resolve()) for p in cfg.corpus],
+        "mode": mode,
+        "llm": settings.llm,
+        "llm_model": str(settings.llm_model_path or settings.llm_model),
+        "k": settings.k,
+        "k_max": settings.k_max,
+        "context_tokens": settings.context_tokens,
+        "embed": f"{settings.embed_backend}:{settings.embed_model_name}",
+        "chunk_tokens": settings.chunk_tokens,
+        "judge": cfg.judge,
+        "refuse_unsupported": settings.refuse_unsupported,
+    }
 
 
 # ---- where to answer from
+
 
 def corpus_index(assistant, paths: list[Path]):
     """An Assistant over a cached index of the corpus, keyed by its content and the embedding settings."""
@@ -116,9 +127,17 @@ def corpus_index(assistant, paths: list[Path]):
     if loaded.errors:
         raise AssistantError(f"--corpus: {loaded.errors[0]}")
     s = assistant.settings
-    key = hashlib.sha256(json.dumps(
-        [sorted(d.doc_id + d.content_hash for d in loaded.documents), s.embed_backend, s.embed_model_name,
-         s.chunk_tokens, s.chunk_overlap]).encode()).hexdigest()[:20]
+    key = hashlib.sha256(
+        json.dumps(
+            [
+                sorted(d.doc_id + d.content_hash for d in loaded.documents),
+                s.embed_backend,
+                s.embed_model_name,
+                s.chunk_tokens,
+                s.chunk_overlap,
+            ]
+        ).encode()
+    ).hexdigest()[:20]
     root = s.cache_dir / "eval-index" / key
     if not (root / "complete").exists():
         shutil.rmtree(root, ignore_errors=True)
@@ -130,8 +149,11 @@ def corpus_index(assistant, paths: list[Path]):
 
 
 def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
-    texts = {"noise": q.positive + q.negative, "rejection": q.negative,
-             "counterfactual": q.counterfactual + q.negative}[mode]
+    texts = {
+        "noise": q.positive + q.negative,
+        "rejection": q.negative,
+        "counterfactual": q.counterfactual + q.negative,
+    }[mode]
     if not texts:
         return None
     name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
@@ -139,13 +161,18 @@ def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
     if index.store.count() == 0:
         from ..load import content_hash
 
-        docs = [Document(doc_id=f"{name}-{i}", title=q.question, text=t, path="", content_hash=content_hash(t),
-                         source="snippet") for i, t in enumerate(dict.fromkeys(texts))]
+        docs = [
+            Document(
+                doc_id=f"{name}-{i}", title=q.question, text=t, path="", content_hash=content_hash(t), source="snippet"
+            )
+            for i, t in enumerate(dict.fromkeys(texts))
+        ]
         index.add_documents(docs)
     return index
 
 
 # ---- the resumable log
+
 
 class ResultsLog:
     """results.jsonl in the run folder, one row a question, appended as each is answered; run.json holds the
@@ -166,7 +193,7 @@ class ResultsLog:
             return done
         text = self.file.read_text(encoding="utf-8")
         if text and not text.endswith("\n"):  # the last line was cut short: drop it, or the next row is glued on
-            text = text[:text.rfind("\n") + 1]
+            text = text[: text.rfind("\n") + 1]
             self.file.write_text(text, encoding="utf-8")
         for line in text.splitlines():
             try:
@@ -185,6 +212,7 @@ class ResultsLog:
 
 
 # ---- the loop
+
 
 def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
     from ..text import cited_numbers, split_sentences, strip_citations
@@ -205,8 +233,7 @@ def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
             return judge.supports(claim, texts, q.question)
 
         m.update(M.citation_scores([s for s in sentences if s[0]], passages, supports))
-        m["faithfulness"] = M.faithfulness(judge.claims(q.question, answer.answer), list(passages.values()),
-                                           supports)
+        m["faithfulness"] = M.faithfulness(judge.claims(q.question, answer.answer), list(passages.values()), supports)
     if q.evidence and not q.unanswerable:
         m.update(M.retrieval_scores([p.text for p in ranked], q.evidence))
     return m
@@ -225,11 +252,18 @@ def answer_questions(assistant, questions: list[EvalQuestion], mode: str, cfg: E
         else:
             ranked = idx.retrieve(q.question, k=max(10, budget.k_max))
             answer = idx.answer(q.question, budget.select(ranked), started=started)
-        yield {"id": q.id, "question": q.question, "type": q.type, "gold": q.gold(), "response": answer.to_json(),
-               "metrics": score(q, answer, ranked, judge, mode)}
+        yield {
+            "id": q.id,
+            "question": q.question,
+            "type": q.type,
+            "gold": q.gold(),
+            "response": answer.to_json(),
+            "metrics": score(q, answer, ranked, judge, mode),
+        }
 
 
 # ---- the summary
+
 
 def summarize(rows: list[dict]) -> dict:
     summary = M.aggregate(rows)
@@ -293,8 +327,11 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
     calibration = judge_calibration(judge, cfg, assistant)
     pairs = calibration.pop("calibration_pairs")
     summary.update(calibration)
-    summary["settings"] = fingerprint | {"model": rows[0]["response"]["model"] if rows else "",
-                                         "limit": cfg.limit, "calibration_pairs": pairs}
+    summary["settings"] = fingerprint | {
+        "model": rows[0]["response"]["model"] if rows else "",
+        "limit": cfg.limit,
+        "calibration_pairs": pairs,
+    }
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
     write_report(cfg.out, summary, rows, previous)
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))

@@ -30,8 +30,13 @@ class EvalQuestion:
     fake_answers: list[str] = field(default_factory=list)
 
     def gold(self) -> dict:
-        return {"answers": self.answers, "unanswerable": self.unanswerable, "type": self.type,
-                "evidence": self.evidence, "fake_answers": self.fake_answers}
+        return {
+            "answers": self.answers,
+            "unanswerable": self.unanswerable,
+            "type": self.type,
+            "evidence": self.evidence,
+            "fake_answers": self.fake_answers,
+        }
 
 
 def flatten(value) -> list[str]:
@@ -50,18 +55,29 @@ def parse_question(record: dict, where: str) -> EvalQuestion:
     if not isinstance(record, dict) or not isinstance(record.get("question"), str) or not record["question"].strip():
         raise InputError(f"{where}: each line needs a JSON object with a non-empty 'question'")
     answers = [a for a in flatten(record.get("answers", record.get("answer"))) if a.strip()]
-    unanswerable = bool(record.get("unanswerable")) or not answers or \
-        all(a.strip().lower() in REFUSAL_ANSWERS for a in answers)
+    unanswerable = (
+        bool(record.get("unanswerable")) or not answers or all(a.strip().lower() in REFUSAL_ANSWERS for a in answers)
+    )
     if unanswerable:
         answers = []
-    evidence = [e["fact"] if isinstance(e, dict) else str(e) for e in record.get("evidence") or []
-                if (isinstance(e, dict) and e.get("fact")) or isinstance(e, str)]
+    evidence = [
+        e["fact"] if isinstance(e, dict) else str(e)
+        for e in record.get("evidence") or []
+        if (isinstance(e, dict) and e.get("fact")) or isinstance(e, str)
+    ]
     qtype = str(record.get("question_type") or record.get("type") or "")
     return EvalQuestion(
-        id=str(record.get("id") or where), question=record["question"].strip(), answers=answers,
-        unanswerable=unanswerable, type=qtype.removesuffix("_query"), evidence=evidence,
-        positive=flatten(record.get("positive")), negative=flatten(record.get("negative")),
-        counterfactual=flatten(record.get("counterfactual")), fake_answers=flatten(record.get("fake_answer")))
+        id=str(record.get("id") or where),
+        question=record["question"].strip(),
+        answers=answers,
+        unanswerable=unanswerable,
+        type=qtype.removesuffix("_query"),
+        evidence=evidence,
+        positive=flatten(record.get("positive")),
+        negative=flatten(record.get("negative")),
+        counterfactual=flatten(record.get("counterfactual")),
+        fake_answers=flatten(record.get("fake_answer")),
+    )
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[EvalQuestion]:
