@@ -581,6 +581,7 @@ def parse_gates(flag: str, given: list[str] | None) -> dict[str, float]:
 
 
 class EvalMode(str, Enum):
+    corpus = "corpus"
     noise = "noise"
     rejection = "rejection"
     counterfactual = "counterfactual"

@@ -80,7 +80,7 @@ def test_every_command_help_has_examples(cli, command):
     [
         ("ask", "--llm", "local|openai|extractive"),
         ("chat", "--llm", "local|openai|extractive"),
-        ("eval", "--mode", "noise|rejection|counterfactual"),
+        ("eval", "--mode", "corpus|noise|rejection|counterfactual"),
         ("eval", "--judge", "heuristic|llm"),
     ],
 )
@@ -269,4 +269,4 @@ def test_unsupported_files_in_a_directory_are_listed(cli, tmp_path):
     r = cli("ingest", d)
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[1] == f"skipped 2 file(s) of unsupported types: {d / 'photo.png'}, {d / 'sheet.xlsx'}"
-    assert json.loads(cli("ingest", d, "--json").stdout)["skipped"] == [str(d / "photo.png"), str(d / "sheet.xlsx")]
+    assert json.loads(cli("ingest", d, "--json").stdout)["unsupported"] == [str(d / "photo.png"), str(d / "sheet.xlsx")]

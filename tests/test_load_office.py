@@ -111,7 +111,7 @@ def test_pdf_and_docx_in_a_directory_are_loaded(tmp_path):
     (tmp_path / "c.odt").write_bytes(b"PK")
     result = load_paths([tmp_path])
     assert sorted(d.title for d in result.documents) == ["A", "B"] and result.errors == []
-    assert result.skipped == [tmp_path / "c.odt"]
+    assert result.unsupported == [tmp_path / "c.odt"]
 
 
 SAVED_PAGE = """<!doctype html><html><head>
