@@ -40,9 +40,15 @@ def _drop_format_chars(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def normalize_text(text: str) -> str:
-    """NFKC, without escape sequences, format characters or control characters (newline and tab kept; CRLF → LF)."""
+    """NFKC, without escape sequences, format characters, control characters or lone surrogates (a JSON "\\ud800"
+    escape decodes to one; it cannot be written as UTF-8) — newline and tab kept; CRLF → LF."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = SURROGATE.sub("", text)
     if "\x1b" in text or not text.isascii():  # the escape-sequence scan is the slow one: skip it when it can't match
         text = ANSI.sub("", text)
     text = CONTROL.sub("", _drop_format_chars(text))  # before NFKC, so what they split composes

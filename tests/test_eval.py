@@ -366,7 +366,8 @@ def test_questions_without_passages_need_a_corpus(tmp_path, data_dir):
     )
     one_line_error(run(SEED_Q, "--out", tmp_path / "run", "--mode", "corpus"), r"--mode corpus needs --corpus")
     one_line_error(
-        run(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "run", "--mode", "bogus"), r"'--mode': 'bogus' is not one of 'corpus', 'noise', 'rejection', 'counterfactual'"
+        run(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "run", "--mode", "bogus"),
+        r"'--mode': 'bogus' is not one of 'corpus', 'noise', 'rejection', 'counterfactual'",
     )
     one_line_error(
         run(SEED_Q, "--corpus", SEEDS, "--out", tmp_path / "run", "--judge", "llm"), r"--judge llm needs an LLM"
