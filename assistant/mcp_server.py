@@ -111,15 +111,7 @@ def create_server(assistant) -> MCPServer:
         passages = guarded(assistant.retrieve, query, max(1, min(k, 50)), filters(source, since, until))
         return {
             "query": query,
-            "passages": [
-                {
-                    **p.to_json(),
-                    "source": p.metadata.get("source", ""),
-                    "published_at": p.metadata.get("published_at", ""),
-                    "url": p.metadata.get("url", ""),
-                }
-                for p in passages
-            ],
+            "passages": [p.to_search_json() for p in passages],
         }
 
     @server.tool()

@@ -613,15 +613,7 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         passages = await run_in_threadpool(service.passages, query, body, [])
         return {
             "query": query,
-            "passages": [
-                {
-                    **p.to_json(),
-                    "source": p.metadata.get("source", ""),
-                    "published_at": p.metadata.get("published_at", ""),
-                    "url": p.metadata.get("url", ""),
-                }
-                for p in passages
-            ],
+            "passages": [p.to_search_json() for p in passages],
         }
 
     @app.post(

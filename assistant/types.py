@@ -74,6 +74,16 @@ class Passage:
     def title(self) -> str:
         return self.metadata.get("title", "")
 
+    def to_search_json(self) -> dict[str, Any]:
+        """A search result (HTTP /v1/search, MCP search): the passage with where and when it was published."""
+        m = self.metadata
+        return {
+            **self.to_json(),
+            "source": m.get("source", ""),
+            "published_at": m.get("published_at", ""),
+            "url": m.get("url", ""),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
