@@ -308,10 +308,14 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
         raise InputError(f"{where or path}: the article has no text; give it a body, text or content")
     meta = {key: clean_title(str(record.get(key) or "")) for key in ("source", "author", "category")}
     meta["url"] = "".join(normalize_text(str(record.get("url") or "")).split())[:2000]
+    given = next((normalize_text(str(record[k])).strip() for k in DATE_KEYS if record.get(k)), "")
+    # a search snippet's date stamp ("Oct 2, 2021 ... <text>") is when the snippet was published, not a fact in it:
+    # it becomes the date and leaves the text (kept when the record gives another date: then it is not a stamp)
+    stamped, rest = split_date_stamp(body)
+    if stamped and (not given or given[:10] == stamped) and rest:
+        body, given = rest, given or stamped
     # no date given: a dateline opening the text (after the title, when the text starts with it)
-    published = next((normalize_text(str(record[k])).strip() for k in DATE_KEYS if record.get(k)), "") or dateline_date(
-        body[len(title) :] if title and body.startswith(title) else body
-    )
+    published = given or dateline_date(body[len(title) :] if title and body.startswith(title) else body)
     digest = content_hash(title, body, meta["source"], published, meta["url"])
     record_id = record.get("id")
     doc_id = str(record_id).strip() if record_id not in (None, "") else digest[:16]
@@ -529,6 +533,25 @@ def dateline_date(text: str, window: int = 160) -> str:
         except ValueError:
             continue
     return ""
+
+
+STAMP = re.compile(r"^\s*(?P<date>(?:(?!\.\.\.)[^…·|\n]){6,32}?)\s*(?:\.{3}|…|·|\|)\s*")
+
+
+def split_date_stamp(text: str) -> tuple[str, str]:
+    """A date stamp opening a search snippet ("Feb 7, 2021 ... The game was played ...", "2021-02-07 · ...") →
+    (its ISO date, the text after it); ("", text) when the text opens with no such stamp. Only a whole date
+    followed by an ellipsis, "·" or "|" counts: "Feb 7, 2021, the game ..." is a sentence, not a stamp."""
+    m = STAMP.match(text)
+    if not m:
+        return "", text
+    stamp = m["date"].strip().rstrip(",")
+    iso = dateline_date(stamp)
+    for pattern in DATELINE:
+        hit = pattern.fullmatch(stamp)
+        if hit and iso:
+            return iso, text[m.end() :]
+    return "", text
 
 
 def stdin_documents(text: str) -> list[Document]:

@@ -16,7 +16,7 @@ from .backends import Backends
 from .errors import AssistantError, EmptyIndexError
 from .retrieve import Budget, Filters
 from .settings import Settings, load_settings
-from .types import Answer, Citation, Document, Passage
+from .types import Answer, AnswerCheck, Citation, Document, Passage
 
 if TYPE_CHECKING:
     from .retrieve import Retriever
@@ -387,15 +387,23 @@ class Assistant:
         verification = self.verifier.verify(
             raw, prompt.seen, prompt.refusal, question=standalone, withhold_unsupported=self.settings.refuse_unsupported
         )
+        verdict = AnswerCheck()
+        if self.settings.check_answers and passages and not verification.refused:
+            verification, verdict = self._answers_the_question(
+                standalone, question, passages, history, prompt, verification, say
+            )
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
+        unsupported = verification.unsupported
+        if verdict.check and verification.refused and verdict.first_answer:
+            unsupported = unsupported or [verdict.first_answer]
         yield Answer(
             question=standalone,
             answer=verification.answer,
             refused=verification.refused,
             citations=[Citation.from_passage(by_n[n]) for n in sorted(verification.cited)],
             passages=passages,
-            unsupported=verification.unsupported,
+            unsupported=unsupported,
             model=self.generator.name if passages else "none",
             timings_ms={
                 "retrieve": (t1 - t0) * 1000,
@@ -406,7 +414,55 @@ class Assistant:
             sentences=verification.sentences,
             dropped=verification.dropped,
             withheld=verification.withheld,
+            answer_check=verdict,
         )
+
+    def _answers_the_question(self, standalone, question, passages, history, prompt, verification, say):
+        """The checks of asked.py on a verified answer. When one fails: answer again from the passages that could
+        satisfy it (the right answer is often in another passage), else refuse, keeping the failed answer."""
+        from .asked import check_answer, conflict_notes, could_answer, parse_question
+        from .prompt import build_prompt
+        from .verify import Verification
+
+        asked = parse_question(standalone)
+        verdict = check_answer(asked, verification.sentences, passages, prompt.seen)
+        if not verdict.check:
+            notes = conflict_notes(standalone, verification.sentences, prompt.seen)
+            if notes:  # another passage gives another figure for it: say so
+                verification.sentences.extend(notes)
+                verification.answer = " ".join([verification.answer] + [n.text for n in notes])
+            return verification, verdict
+        verdict.first_answer = verification.answer
+        candidates = could_answer(asked, passages, prompt.seen)
+        if candidates and len(candidates) < len(passages):
+            say("answering again")
+            verdict.retried_with = [p.n for p in candidates]
+            again = build_prompt(
+                self.settings.prompts_dir,
+                question,
+                candidates,
+                history,
+                max_title_chars=self.settings.max_title_chars,
+                max_passage_chars=self.settings.max_passage_chars,
+            )
+            raw = "".join(self.generator.stream(again)).strip()
+            second = self.verifier.verify(
+                raw,
+                again.seen,
+                again.refusal,
+                question=standalone,
+                withhold_unsupported=self.settings.refuse_unsupported,
+            )
+            if second.refused or not check_answer(asked, second.sentences, candidates, again.seen).check:
+                return second, verdict
+        refusal = Verification(
+            answer=prompt.refusal,
+            refused=True,
+            sentences=verification.sentences,
+            dropped=verification.dropped,
+            withheld=True,
+        )
+        return refusal, verdict
 
 
 def last_answer(items: Iterator[str | Answer]) -> Answer:

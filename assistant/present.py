@@ -30,11 +30,17 @@ def evidence(answer: Answer, n: int, passage: str) -> str:
     return f"{prefix}{best}{suffix}"
 
 
+def withheld_why(answer: Answer) -> str:
+    """Why a refused answer was withheld, in one clause."""
+    if answer.answer_check.check:
+        return f"it does not answer the question ({answer.answer_check.reason})"
+    return "the passages do not support it"
+
+
 def sources_text(answer: Answer) -> str:
     if answer.refused and answer.unsupported:
         return "\n".join(
-            ["", "The model's answer was withheld: the passages do not support it:"]
-            + [f"  - {s}" for s in answer.unsupported]
+            ["", f"The model's answer was withheld: {withheld_why(answer)}:"] + [f"  - {s}" for s in answer.unsupported]
         )
     if answer.refused or not answer.citations:
         return ""
@@ -61,7 +67,18 @@ def explain_text(answer: Answer) -> str:
             lines.append(f"      citation moved: {was} → {', '.join(f'[{n}]' for n in s.cited)}")
     if answer.dropped:
         lines.append("  citations dropped (no such passage): " + ", ".join(f"[{n}]" for n in answer.dropped))
-    if answer.withheld:
+    verdict = answer.answer_check
+    if verdict.check:
+        lines.append(f"  does it answer the question? no ({verdict.check}: {verdict.reason})")
+        if verdict.retried_with and not answer.refused:
+            again = ", ".join(f"[{n}]" for n in verdict.retried_with)
+            lines.append(
+                f"  answered again from the passages that could answer ({again}); the first answer was: "
+                + verdict.first_answer
+            )
+        else:
+            lines.append(f"  so the answer was withheld: {verdict.first_answer}")
+    elif answer.withheld:
         lines.append("  no sentence was supported, so the answer was withheld")
     return "\n".join(lines)
 

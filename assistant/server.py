@@ -345,7 +345,9 @@ class Service:
 def sources_block(answer) -> str:
     """A short sources list under the answer: [n] title — source, date (url)."""
     if answer.refused and answer.unsupported:
-        return "\n\n(The model's answer was withheld: the passages do not support it.)"
+        from .present import withheld_why
+
+        return f"\n\n(The model's answer was withheld: {withheld_why(answer)}.)"
     if answer.refused or not answer.citations:
         return ""
     lines = ["", "", "Sources:"]

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # verification
     verify_similarity_floor: float = 0.45
     refuse_unsupported: bool = True  # an answer none of whose sentences the passages support becomes a refusal
+    # an answer that does not answer what was asked (asked.py: a distance for "how many", another year, the loser
+    # for "who won") is answered again from the passages that could answer, else refused
+    check_answers: bool = True
 
     @classmethod
     def settings_customise_sources(

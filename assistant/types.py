@@ -145,6 +145,24 @@ class SentenceCheck:
 
 
 @dataclass
+class AnswerCheck:
+    """The verdict on whether the answer answers the question; travels on the Answer."""
+
+    check: str = ""  # the failed check's name, "" when it passed
+    reason: str = ""
+    retried_with: list[int] = field(default_factory=list)  # passages the second answer was given
+    first_answer: str = ""  # the answer that failed, when answered again or withheld
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "reason": self.reason,
+            "retried_with": self.retried_with,
+            "first_answer": self.first_answer,
+        }
+
+
+@dataclass
 class Answer:
     question: str
     answer: str
@@ -157,6 +175,8 @@ class Answer:
     sentences: list[SentenceCheck] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)  # citation numbers removed: no such passage
     withheld: bool = False  # refused because no sentence of the model's answer was supported
+    # does the answer answer the question (asked.py): the failed check, and how it was acted on
+    answer_check: AnswerCheck = field(default_factory=AnswerCheck)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -170,6 +190,7 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "sentences": [c.to_json() for c in self.sentences],
             "dropped": list(self.dropped),
+            "answer_check": self.answer_check.to_json(),
         }
 
 

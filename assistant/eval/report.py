@@ -92,6 +92,12 @@ def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | No
             ]
             for s in [s for s in r["response"].get("sentences", []) if not s["supported"]][:2]:
                 lines.append(f"  - unsupported: {s['text']} — {s['reason']}")
+            verdict = r["response"].get("answer_check") or {}
+            if verdict.get("check"):
+                acted = "answered again" if not r["response"]["refused"] else "withheld"
+                lines.append(
+                    f"  - does not answer ({verdict['check']}: {verdict['reason']}), {acted}: {verdict['first_answer']}"
+                )
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chart(out / "report.png", summary, previous)
 

@@ -113,6 +113,7 @@ def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
         "chunk_tokens": settings.chunk_tokens,
         "judge": cfg.judge,
         "refuse_unsupported": settings.refuse_unsupported,
+        "check_answers": settings.check_answers,
     }
 
 
@@ -159,14 +160,22 @@ def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
     name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
     index = assistant.derive(data_dir=root, chroma_url="", collection=name)
     if index.store.count() == 0:
-        from ..load import content_hash
+        from ..load import content_hash, split_date_stamp
 
-        docs = [
-            Document(
-                doc_id=f"{name}-{i}", title=q.question, text=t, path="", content_hash=content_hash(t), source="snippet"
+        docs = []
+        for i, t in enumerate(dict.fromkeys(texts)):
+            published, body = split_date_stamp(t)  # as ingest reads a snippet: its date stamp is its date
+            docs.append(
+                Document(
+                    doc_id=f"{name}-{i}",
+                    title=q.question,
+                    text=body or t,
+                    path="",
+                    content_hash=content_hash(t),
+                    source="snippet",
+                    published_at=published if body else "",
+                )
             )
-            for i, t in enumerate(dict.fromkeys(texts))
-        ]
         index.add_documents(docs)
     return index
 

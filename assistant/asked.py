@@ -1,0 +1,345 @@
+"""Does the answer answer the question? Checked after the citations, on the verified answer.
+
+A sentence can be stated by its passage and still not answer what was asked: a distance given for "how many
+missiles", a year-old result for "who won in 2021", the loser's name for "who won". The verifier passes those (every
+name and number is in the cited passage); these checks catch them. ``Asked`` is what the question asks for, parsed
+once; each check returns the reason it failed, or None:
+
+- ``kind``: the answer gives a value of the asked kind: "when" a date, "what year" a year, "how many <things>" a count
+  (not a distance, a share or an amount of money), "how much does it cost" an amount of money, "who"/"where" a name
+  the question does not already give.
+- ``year``: each year the question states ("in 2021", "the 2021 final") is a claim of the cited passages: in their
+  text, not only as "since 2021" / "until 2021" / "before 2021", or the year they were published.
+- ``winner``: a "who won" answer is not the name its cited sentences give only as the loser ("X lost to Y",
+  "Y defeated X").
+
+When a check fails, the pipeline answers again from the passages that could satisfy it (``could_answer``), and when
+none can, or the second answer fails too, it refuses and keeps the withheld answer in ``unsupported``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .text import entities_in, entity_occurs, split_sentences, stemmer, strip_citations
+from .types import AnswerCheck, Passage, SentenceCheck
+
+YEAR = re.compile(r"(?<![\w.$€£-])((?:19|20)\d\d)(?![\w%])")
+MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
+    r"nov(?:ember)?|dec(?:ember)?)"
+)
+DATE = re.compile(
+    r"\b" + MONTH + r"\b\.?|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|"
+    r"\b(?:yesterday|today|tomorrow|tonight)\b",
+    re.I,
+)
+MONEY = re.compile(
+    r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s*(?:million|billion|trillion|m|bn|k)?\s*(?:dollars?|euros?|pounds?|yen|yuan|"
+    r"rupees?|usd|eur|gbp|francs?|won|pesos?|rubles?|roubles?)\b|\b(?:usd|eur|gbp|us\$|rs\.?)\s?\d",
+    re.I,
+)
+COUNT_WORD = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozens?|a dozen"
+)
+QUANTITY = re.compile(r"(?<![\w.])(?:\d[\d,]*(?:\.\d+)?|(?:" + COUNT_WORD + r")\b)", re.I)
+# a number followed by one of these measures something other than a count of things
+MEASURES = frozenset(
+    "mile kilomet km meter metr feet foot inch yard percent per cent dollar euro pound yen yuan rupe ton tonn kg "
+    "kilogram gram litr liter gallon hour minut second day week month year decad centuri acr hectar degre mph kph "
+    "mw gw kw kwh watt volt byte gb mb tb".split()
+)
+MONEY_VERBS = re.compile(
+    r"\bhow much\b.*\b(?:cost|costs|price|prices|priced|pay|paid|pays|spend|spent|worth|charge|charged|earn|earned|"
+    r"sell|sold|raise|raised|fund|funding|budget|money|salary|fine|fined|fee|fees|bid|valued|value|invest|invested)\b|"
+    r"\bhow much did\b.*\b(?:acquire|buy|bought|purchase|sell)\b.*\bfor\b|\bhow expensive\b|"
+    r"\bwhat (?:is|was|will be) the (?:price|cost)\b",
+    re.I,
+)
+MONEY_NOUNS = re.compile(
+    r"^\W*what(?:'s| is| was| were| are| will be)\b.{0,60}\b(?:revenues?|sales|profits?|income|earnings|price|cost|"
+    r"salary|valuation|market (?:cap|value)|net worth|fortune)\b",
+    re.I,
+)
+DATE_ASKED = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+)?(?:date|day|month)\b|\bwhen (?:is|was|will|did|does|do|are|were|has|have)\b|"
+    r"\b(?:what|when)(?:'s| is| was| will be)? (?:the )?(?:\w+ )?(?:release|premiere|launch|air|opening|start|due|"
+    r"expiry|expiration)?\s?date\b"
+)
+AUX = frozenset(
+    "is are was were be been do does did have has had will would can could should shall may might must in on at "
+    "of for to from by with per that which who whom whose".split()
+)
+WON = re.compile(
+    r"\bwho (?:won|wins|will win|has won|had won|claimed|took home|lifted|clinched|captured)\b|\bwinners?\b|"
+    r"\bchampions?\b|\bwho (?:is|was) (?:the )?(?:winner|champion)\b|\b(?:which|what) \w+ (?:won|wins|will win)\b",
+    re.I,
+)
+NOT_OWN_YEAR = re.compile(
+    r"\b(?:since|until|till|before|after|by|through|prior to|ahead of|as of|starting|beginning)\s+(?:\w+\s+)?$",
+    re.I,
+)
+
+
+@dataclass
+class Asked:
+    """What a question asks for."""
+
+    kind: str = ""  # date | year | count | money | name | "" (nothing the checks can hold it to)
+    thing: frozenset[str] = frozenset()  # "how many <things>": stems of the words naming the things
+    years: tuple[str, ...] = ()  # years the question states as its own (not "since 2018")
+    winner: bool = False  # asks who won
+    question: str = ""
+
+    @property
+    def checks_anything(self) -> bool:
+        return bool(self.kind or self.years or self.winner)
+
+
+def parse_question(question: str) -> Asked:
+    q = " ".join(strip_citations(question).split())
+    low = q.lower()
+    kind = ""
+    thing: frozenset[str] = frozenset()
+    if re.search(r"\b(?:what|which) year\b|\bin what year\b", low):
+        kind = "year"
+    elif re.match(r"^\W*when\b", low) or DATE_ASKED.search(low):
+        kind = "date"
+    elif MONEY_VERBS.search(low) or MONEY_NOUNS.search(low):
+        kind = "money"
+    elif m := re.search(r"\bhow many\s+(.*)", low):
+        words = re.findall(r"[a-z][\w'-]*", m.group(1))
+        named = []
+        for w in words[:4]:
+            if w in AUX:
+                break
+            named.append(stemmer().stemWord(w))
+        kind, thing = "count", frozenset(named)
+    elif re.match(r"^\W*(?:who|whom|where)\b", low) or re.match(
+        r"^\W*(?:which|what) (?:team|player|country|city|"
+        r"company|person|club|nation|band|artist)\b",
+        low,
+    ):
+        kind = "name"
+    years = []
+    for m in YEAR.finditer(q):
+        if not NOT_OWN_YEAR.search(q[: m.start()][-30:]):
+            years.append(m.group(1))
+    return Asked(kind, thing, tuple(dict.fromkeys(years)), bool(WON.search(low)), q)
+
+
+# ---- the value an answer (or a passage) gives
+
+
+def has_count(text: str, thing: frozenset[str]) -> bool:
+    """A number that counts things: not one followed by a measure (miles, percent, dollars) other than the things
+    asked for, nor a money amount, nor a year."""
+    for m in QUANTITY.finditer(text):
+        before = text[max(0, m.start() - 2) : m.start()]
+        if re.search(r"[$€£¥₹]\s?$", before) or YEAR.fullmatch(m.group()):
+            continue
+        after = [stemmer().stemWord(w.lower()) for w in re.findall(r"[A-Za-z%]+", text[m.end() : m.end() + 30])[:2]]
+        after = ["percent" if w == "%" else w for w in after]
+        if after and text[m.end() : m.end() + 1] == "%":
+            after = ["percent"]
+        measure = next((w for w in after if w in MEASURES), None)
+        if measure is not None and measure not in thing:
+            continue
+        return True
+    return False
+
+
+def names_beyond(text: str, question: str) -> list[str]:
+    """Capitalised names in the text that the question does not already give."""
+    lower_q = question.lower()
+    return [e for e in entities_in(text) if not entity_occurs(e, lower_q)]
+
+
+def gives_kind(text: str, asked: Asked) -> bool:
+    if asked.kind == "date":
+        return bool(DATE.search(text))
+    if asked.kind == "year":
+        return bool(YEAR.search(text))
+    if asked.kind == "money":
+        return bool(MONEY.search(text))
+    if asked.kind == "count":
+        return has_count(text, asked.thing)
+    if asked.kind == "name":
+        return bool(names_beyond(text, asked.question))
+    return True
+
+
+KIND_WORDS = {
+    "date": "when: the answer gives no date",
+    "year": "which year: the answer gives no year",
+    "money": "how much money: the answer gives no amount of money",
+    "count": "how many: the answer gives no count of them (a number of another kind is no answer)",
+    "name": "who or where: the answer names no one the question does not already name",
+}
+
+
+def own_year(year: str, text: str) -> bool:
+    """The year occurs in the text as its own claim, not only as "since 2018", "until 2018"."""
+    for m in re.finditer(r"(?<![\w.])" + year + r"(?![\w%])", text):
+        if not NOT_OWN_YEAR.search(text[: m.start()][-30:]):
+            return True
+    return False
+
+
+def year_holds(year: str, passage_text: str, published_at: str) -> bool:
+    return own_year(year, passage_text) or published_at[:4] == year
+
+
+LOSER_AFTER = (
+    r"\s+(?:\w+\s+){0,2}?(?:lost|loses|losing|fell|falls|was defeated|were defeated|was beaten|were beaten|"
+    r"finished second|finished runner-up|was the runner-up|went down|bowed out|was eliminated)\b"
+)
+LOSER_BEFORE = (
+    r"\b(?:defeated|defeats|defeating|beat|beats|beating|overcame|overcomes|edged|edges|downed|downs|"
+    r"topped|tops|routed|routs|stunned|stuns|outlasted|outlasts|upset|upsets|over|against)\s+(?:the\s+)?"
+    r"(?:\w+\s+){0,2}?"
+)
+
+
+def only_loser(name: str, sentences: list[str]) -> bool:
+    """Every sentence that names ``name`` names it as the loser ("Zverev lost to Thiem", "Thiem defeated Zverev")."""
+    said = [s for s in sentences if name.lower() in s.lower()]
+    if not said:
+        return False
+    for s in said:
+        esc = re.escape(name)
+        loser = re.search(esc + LOSER_AFTER, s, re.I) or re.search(LOSER_BEFORE + esc + r"\b", s, re.I)
+        winner = re.search(
+            esc + r"\s+(?:\w+\s+){0,2}?(?:won|wins|winning|defeated|defeats|beat|beats|claimed|clinched|took|lifted|"
+            r"captured|triumphed|is the champion|was crowned|became)\b",
+            s,
+            re.I,
+        )
+        if not loser or winner and winner.start() < loser.start():
+            return False
+    return True
+
+
+# ---- the checks
+
+
+@dataclass
+class Given:
+    """What a check reads: the question asked, the answer's supported sentences, and the passages they cite."""
+
+    asked: Asked
+    answer: str  # the supported sentences, citations stripped
+    cited: list[Passage]
+    seen: dict[int, str]  # passage n → its text as the model saw it
+
+
+def kind_check(g: Given) -> str | None:
+    if g.asked.kind and not gives_kind(g.answer, g.asked):
+        return f"the question asks {KIND_WORDS[g.asked.kind]}"
+    return None
+
+
+def year_check(g: Given) -> str | None:
+    for year in g.asked.years:
+        if not any(year_holds(year, g.seen.get(p.n, p.text), str(p.metadata.get("published_at", ""))) for p in g.cited):
+            return f"the question asks about {year}; the cited passages do not say it of {year}"
+    return None
+
+
+def winner_check(g: Given) -> str | None:
+    if not g.asked.winner:
+        return None
+    names = names_beyond(g.answer, g.asked.question)
+    if not names:
+        return None
+    sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
+    lead = names[0]
+    if only_loser(lead, sentences):
+        return f"the question asks who won; the cited passages name {lead} as the loser"
+    return None
+
+
+CHECKS: tuple[tuple[str, Callable[[Given], str | None]], ...] = (
+    ("kind", kind_check),
+    ("year", year_check),
+    ("winner", winner_check),
+)
+
+
+def check_answer(
+    asked: Asked, sentences: list[SentenceCheck], passages: list[Passage], seen: dict[int, str]
+) -> AnswerCheck:
+    """Run the checks on the answer's supported sentences; the first failure is the verdict."""
+    supported = [s for s in sentences if s.supported and s.check != "yes/no"]
+    if not asked.checks_anything or not supported:
+        return AnswerCheck()
+    by_n = {p.n: p for p in passages}
+    cited = [by_n[n] for n in dict.fromkeys(n for s in supported for n in s.cited) if n in by_n]
+    given = Given(asked, " ".join(s.claim for s in supported), cited, seen)
+    for name, check in CHECKS:
+        reason = check(given)
+        if reason:
+            return AnswerCheck(name, reason)
+    return AnswerCheck()
+
+
+def could_answer(asked: Asked, passages: list[Passage], seen: dict[int, str]) -> list[Passage]:
+    """The passages that hold a value of the asked kind and the question's years: where a second answer may come
+    from."""
+    out = []
+    for p in passages:
+        text = seen.get(p.n, p.text)
+        published = str(p.metadata.get("published_at", ""))
+        if asked.kind and not gives_kind(text, asked):
+            continue
+        if not all(year_holds(y, text, published) for y in asked.years):
+            continue
+        out.append(p)
+    return out
+
+
+# ---- passages that disagree with the answer
+
+
+def measures(text: str) -> list[tuple[str, str, str]]:
+    """Each number with the measure word right after it: '190 miles' → ('190', 'mile', '190 miles')."""
+    out = []
+    for m in re.finditer(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s*(?:-\s*)?([A-Za-z%]+)", text):
+        word = m.group(2)
+        unit = "percent" if word == "%" else stemmer().stemWord(word.lower())
+        if unit in MEASURES:
+            out.append((m.group(1).replace(",", ""), unit, m.group(0)))
+    return out
+
+
+def conflict_notes(question: str, sentences: list[SentenceCheck], seen: dict[int, str]) -> list[SentenceCheck]:
+    """When a passage the answer does not cite gives another figure of the same measure for the same thing (the
+    answer says 190 miles [1]; passage [2] says the ATACMS range is 900 miles), a sentence saying so, citing it:
+    the reader sees the passages disagree instead of one figure picked silently."""
+    from .text import content_terms
+
+    asked_terms = content_terms(question)
+    notes: list[SentenceCheck] = []
+    flagged: set[tuple[int, str]] = set()
+    for s in sentences:
+        if not s.supported:
+            continue
+        for number, unit, _ in measures(s.claim):
+            for n, text in seen.items():
+                if n in s.cited:
+                    continue
+                for sentence in split_sentences(text):
+                    shared = asked_terms & content_terms(sentence)
+                    if len(shared) < min(2, len(asked_terms)):
+                        continue
+                    other = next((m for m in measures(sentence) if m[1] == unit and m[0] != number), None)
+                    if other and (n, other[0]) not in flagged:
+                        flagged.add((n, other[0]))
+                        claim = f"Another passage gives {other[2]} instead, so the passages conflict"
+                        notes.append(
+                            SentenceCheck(f"{claim} [{n}].", claim, [n], True, "", "conflict", evidence={n: sentence})
+                        )
+    return notes

@@ -1,0 +1,182 @@
+"""Does the answer answer the question (asked.py)? Each rule: an answer that must pass and one that must be sent
+back; then the pipeline acting on it (answer again from the passages that could answer, else refuse)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.asked import check_answer, could_answer, parse_question
+from assistant.load import make_document, split_date_stamp
+from assistant.text import strip_citations
+from assistant.types import Passage, SentenceCheck
+
+
+def passages(*texts: str, published: tuple[str, ...] = ()) -> list[Passage]:
+    dates = list(published) + [""] * len(texts)
+    return [
+        Passage(n, f"c{n}", f"d{n}", t, 1.0, {"published_at": dates[n - 1], "title": "t"})
+        for n, t in enumerate(texts, 1)
+    ]
+
+
+def verdict(question: str, answer: str, cited: list[int], ps: list[Passage]):
+    sentence = SentenceCheck(answer, strip_citations(answer), cited, True)
+    return check_answer(parse_question(question), [sentence], ps, {p.n: p.text for p in ps})
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When was Diablo 3 released?", "date"),
+        ("What is the premiere date of Grey's Anatomy Season 17?", "date"),
+        ("In what year was OpenAI founded?", "year"),
+        ("How much does a single ATACMS missile cost?", "money"),
+        ("What was Tesla's revenue in Q1 2021?", "money"),
+        ("How many North Korean troops have joined Russian forces?", "count"),
+        ("Who is the director of the Assassin's Creed movie?", "name"),
+        ("What does the acronym ATACMS stand for?", ""),
+    ],
+)
+def test_the_kind_of_value_a_question_asks_for(question, kind):
+    assert parse_question(question).kind == kind
+
+
+def test_years_the_question_states_as_its_own_and_not_since():
+    assert parse_question("Who won the women's singles U.S. Open in 2021?").years == ("2021",)
+    assert parse_question("Who has led the company since 2018?").years == ()
+    assert parse_question("Who won the 2021 Tour de France?").winner
+    assert not parse_question("Who was the runner-up of the 2018 World Cup?").winner
+
+
+def test_a_distance_does_not_answer_how_many_missiles():
+    ps = passages("The ATACMS has a range of approximately 190 miles. Ukraine fired 12 ATACMS missiles.")
+    q = "How many ATACMS missiles has Ukraine fired?"
+    bad = verdict(q, "The ATACMS has a range of approximately 190 miles [1].", [1], ps)
+    assert bad.check == "kind" and "how many" in bad.reason
+    assert verdict(q, "Ukraine fired 12 ATACMS missiles [1].", [1], ps).check == ""
+    # a distance does answer "how many miles"
+    assert verdict("How many miles can the ATACMS fly?", "About 190 miles [1].", [1], ps).check == ""
+
+
+def test_a_cost_question_needs_an_amount_of_money():
+    ps = passages("Each ATACMS missile costs about $1.5 million and has a range of 190 miles.")
+    q = "How much does a single ATACMS missile cost?"
+    assert verdict(q, "The ATACMS has a range of 190 miles [1].", [1], ps).check == "kind"
+    assert verdict(q, "Each ATACMS missile costs about $1.5 million [1].", [1], ps).check == ""
+
+
+def test_when_needs_a_date_and_who_a_name_the_question_does_not_give():
+    ps = passages("Diablo III was released on May 15, 2012 by Blizzard Entertainment, to great acclaim.")
+    assert verdict("When was Diablo 3 released?", "Diablo III was released to great acclaim [1].", [1], ps).check
+    assert not verdict("When was Diablo 3 released?", "It was released on May 15, 2012 [1].", [1], ps).check
+    who = "Who released Diablo 3?"
+    assert verdict(who, "Diablo was released to great acclaim [1].", [1], ps).check == "kind"
+    assert verdict(who, "Blizzard Entertainment released it [1].", [1], ps).check == ""
+
+
+def test_a_year_the_question_states_must_be_the_cited_passage_s_own():
+    ps = passages(
+        "Emma Raducanu is the reigning champion and the No. 11 seed this year.",
+        "Iga Swiatek has been world No. 1 since 2021.",
+        "Emma Raducanu won the 2021 US Open women's singles title.",
+        "The reigning champion, Emma Raducanu, arrived in New York.",
+        published=("2022-08-29", "2023-01-01", "", "2021-09-11"),
+    )
+    q = "Who won the women's singles U.S. Open in 2021?"
+    wrong_year = verdict(q, "Emma Raducanu is the reigning champion [1].", [1], ps)
+    assert wrong_year.check == "year" and "2021" in wrong_year.reason
+    assert verdict(q, "Iga Swiatek has been world No. 1 [2].", [2], ps).check == "year"  # "since 2021" is not "in"
+    assert verdict(q, "Emma Raducanu won the 2021 US Open [3].", [3], ps).check == ""
+    # published in 2021: the passage speaks of 2021
+    assert verdict(q, "The reigning champion is Emma Raducanu [4].", [4], ps).check == ""
+    assert [p.n for p in could_answer(parse_question(q), ps, {p.n: p.text for p in ps})] == [3, 4]
+
+
+def test_who_won_is_not_answered_by_the_loser():
+    ps = passages(
+        "Alexander Zverev lost to Dominic Thiem in the final of the 2020 US Open.",
+        "Dominic Thiem defeated Alexander Zverev in five sets to win the 2020 US Open.",
+    )
+    q = "Who won the men's singles U.S. Open in 2020?"
+    lost = verdict(q, "Alexander Zverev won the 2020 US Open [1].", [1], ps)
+    assert lost.check == "winner" and "Alexander" in lost.reason
+    assert verdict(q, "Alexander Zverev won the 2020 US Open [2].", [2], ps).check == "winner"
+    assert verdict(q, "Dominic Thiem won the 2020 US Open [2].", [2], ps).check == ""
+    assert verdict(q, "Dominic Thiem won the 2020 US Open [1].", [1], ps).check == ""
+
+
+def test_a_snippet_date_stamp_is_its_date_and_leaves_the_text():
+    assert split_date_stamp("Sep 11, 2021 ... Emma Raducanu won the title.") == (
+        "2021-09-11",
+        "Emma Raducanu won the title.",
+    )
+    assert split_date_stamp("Jan. 22, 2021 · Super Bowl LV will be played in Tampa.")[0] == "2021-01-22"
+    # a sentence that opens with a date is no stamp
+    assert split_date_stamp("Feb 7, 2021, the game was played in Tampa.") == (
+        "",
+        "Feb 7, 2021, the game was played in Tampa.",
+    )
+    doc = make_document(__import__("pathlib").Path("x.jsonl"), "t", "Oct 2, 2021 ... The update arrived.", {"id": "a"})
+    assert (doc.published_at, doc.text) == ("2021-10-02", "The update arrived.")
+    # a record that gives another date keeps its text whole
+    other = make_document(
+        __import__("pathlib").Path("x.jsonl"), "t", "Oct 2, 2021 ... The update.", {"id": "b", "date": "2022-01-05"}
+    )
+    assert (other.published_at, other.text) == ("2022-01-05", "Oct 2, 2021 ... The update.")
+
+
+class FirstPassageGenerator:
+    """A model that answers with the first sentence of the first passage it is given (and cites it)."""
+
+    name = "first"
+
+    def __init__(self):
+        self.prompts = []
+
+    def stream(self, prompt):
+        self.prompts.append(prompt)
+        p = prompt.passages[0]
+        yield p.text.split(". ")[0].rstrip(".") + f" [{p.n}]."
+
+
+def test_an_answer_about_another_year_is_answered_again_from_the_passage_that_holds_the_year(make_assistant):
+    gen = FirstPassageGenerator()
+    a = make_assistant(generator=gen)
+    ps = passages(
+        "Rafael Nadal won the 2019 US Open men's singles title.",
+        "Dominic Thiem won the 2020 US Open men's singles title.",
+    )
+    answer = a.answer("Who won the men's singles U.S. Open in 2020?", ps)
+    assert len(gen.prompts) == 2 and [p.n for p in gen.prompts[1].passages] == [2]
+    assert not answer.refused and "Dominic Thiem" in answer.answer and [c.n for c in answer.citations] == [2]
+    assert answer.answer_check.check == "year" and answer.answer_check.retried_with == [2]
+    assert "Rafael Nadal" in answer.answer_check.first_answer
+
+
+def test_an_answer_no_passage_can_mend_is_withheld_and_kept(make_assistant):
+    gen = FirstPassageGenerator()
+    a = make_assistant(generator=gen)
+    ps = passages("The ATACMS has a range of approximately 190 miles.", "Ukraine asked for more long-range missiles.")
+    answer = a.answer("How many ATACMS missiles has Ukraine fired?", ps)
+    assert answer.refused and answer.answer == "Insufficient information." and len(gen.prompts) == 1
+    assert answer.answer_check.check == "kind"
+    assert answer.unsupported == ["The ATACMS has a range of approximately 190 miles [1]."]
+    # turned off, the same answer stands
+    plain = make_assistant(generator=FirstPassageGenerator(), check_answers=False)
+    assert not plain.answer("How many ATACMS missiles has Ukraine fired?", ps).refused
+
+
+def test_passages_that_give_another_figure_for_the_asked_thing_are_flagged(make_assistant):
+    a = make_assistant(generator=FirstPassageGenerator())
+    ps = passages(
+        "The ATACMS has a range of approximately 190 miles, officials said.",
+        "Analysts note that the ATACMS range is 900 miles.",
+        "A Storm Shadow missile has a range of 155 miles.",
+    )
+    answer = a.answer("What is the range of the ATACMS?", ps)
+    assert not answer.refused and answer.answer.startswith("The ATACMS has a range of approximately 190 miles, officials said [1].")
+    notes = [s for s in answer.sentences if s.check == "conflict"]
+    assert [s.cited for s in notes] == [[2]] and "900 miles" in notes[0].text and "conflict" in answer.answer
+    # passages that agree (or speak of another thing) add nothing
+    agree = a.answer("What is the range of the ATACMS?", [ps[0], ps[2]])
+    assert "conflict" not in agree.answer and [c.n for c in agree.citations] == [1]
