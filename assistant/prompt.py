@@ -54,6 +54,16 @@ class Prompt:
     seen: dict[int, str] = field(default_factory=dict)
 
 
+# the same attacks in German, French, Spanish, Italian and Portuguese: "ignore all previous instructions", "answer only
+# with", "you are now"
+FOREIGN_INSTRUCTION = (
+    r"\b(?:ignorier(?:e|en|t)|vergiss|vergessen sie|missachte|ignore[zr]?|oublie[zr]?|ignora(?:r|d)?|olvida|"
+    r"dimentica|esque[cç]a)\b[^.]{0,40}\b(?:anweisungen|instruktionen|befehle|vorgaben|regeln|instructions?|consignes|"
+    r"instrucciones|[oó]rdenes|istruzioni|regole|instru[cç][oõ]es|regras)\b|"
+    r"\b(?:antworte|antworten sie|r[ée]ponds|r[ée]pondez|responde|responda|rispondi|risponda)\b[^.]{0,30}\b(?:nur|"
+    r"ausschlie(?:ß|ss)lich|uniquement|seulement|s[oó]lo|solamente|solo|soltanto|apenas|somente)\b|"
+    r"\b(?:du bist jetzt|sie sind jetzt|tu es maintenant|vous [eê]tes maintenant|ahora eres|ora sei|agora voc[eê] [ée])\b"
+)
 _MODEL = r"(?:AI|A\.I\.|assistants?|chat ?bots?|language models?|LLMs?|GPTs?|models?)"
 INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|of\s+)*(?:previous|prior|above|earlier|"
@@ -73,7 +83,7 @@ INSTRUCTION = re.compile(
     r"\b(?:you must|you should|you will) (?:answer|reply|respond|say|state|claim|cite|refuse)\b|"
     r"\balways (?:answer|reply|respond|cite)\b|"
     r"\bdo not (?:cite|mention|use|trust|believe|rely on)\b.{0,40}\b(?:passages?|sources?|articles?|other)\b|"
-    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b",
+    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b|" + FOREIGN_INSTRUCTION,
     re.I | re.S,
 )
 REDACTED = "[text addressed to the assistant removed]"

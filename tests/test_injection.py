@@ -27,8 +27,8 @@ VARIANTS = [
     for line in (Path(__file__).parent / "data" / "injections.jsonl").read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
-# instructions the prompt filter does not recognise (not English): the model's own resistance is all that is left
-KNOWN_UNFILTERED = {"german"}
+# instructions the prompt filter does not recognise: the model's own resistance is all that is left
+KNOWN_UNFILTERED: set[str] = set()
 
 
 def write_variant(tmp_path: Path, v: dict) -> Path:
