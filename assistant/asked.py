@@ -93,10 +93,11 @@ class Asked:
     years: tuple[str, ...] = ()  # years the question states as its own (not "since 2018")
     winner: bool = False  # asks who won
     question: str = ""
+    numbers: tuple[str, ...] = ()  # which one of a series it asks about: "season 4" → "4"
 
     @property
     def checks_anything(self) -> bool:
-        return bool(self.kind or self.years or self.winner)
+        return bool(self.kind or self.years or self.winner or self.numbers)
 
 
 def parse_question(question: str) -> Asked:
@@ -128,7 +129,33 @@ def parse_question(question: str) -> Asked:
     for m in YEAR.finditer(q):
         if not NOT_OWN_YEAR.search(q[: m.start()][-30:]):
             years.append(m.group(1))
-    return Asked(kind, thing, tuple(dict.fromkeys(years)), bool(WON.search(low)), q)
+    numbers = [m.group(1).lower() for m in SERIAL.finditer(q)]
+    return Asked(
+        kind,
+        thing,
+        tuple(dict.fromkeys(years)),
+        bool(WON.search(low)),
+        q,
+        tuple(dict.fromkeys(numbers)),
+    )
+
+
+# a number that says which one of a series ("season 4" is not season 5)
+SERIAL = re.compile(
+    r"\b(?:season|episode|series|part|chapter|volume|vol\.|book|round|stage|week|game|gen|generation|version|phase|"
+    r"edition|level|chapter|ep\.|s)\s*(\d{1,3}|[ivx]{1,4})\b",
+    re.I,
+)
+ROMAN = {"1": "i", "2": "ii", "3": "iii", "4": "iv", "5": "v", "6": "vi", "7": "vii", "8": "viii", "9": "ix", "10": "x"}
+
+
+def number_holds(number: str, text_lower: str) -> bool:
+    """The number of a series the question asks about ("season 4") occurs in the text, as a word or a Roman
+    numeral ("Part II")."""
+    if re.search(r"(?<![\w.])" + re.escape(number) + r"(?![\w]|[.,]\d)", text_lower):
+        return True
+    other = ROMAN.get(number) or next((d for d, r in ROMAN.items() if r == number), None)
+    return bool(other and re.search(r"(?<![\w.])" + other + r"(?![\w]|[.,]\d)", text_lower))
 
 
 # ---- the value an answer (or a passage) gives
@@ -152,10 +179,24 @@ def has_count(text: str, thing: frozenset[str]) -> bool:
     return False
 
 
+NOT_NAMES = re.compile(r"^(?:" + MONTH + r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\.?$", re.I)
+
+
 def names_beyond(text: str, question: str) -> list[str]:
-    """Capitalised names in the text that the question does not already give."""
+    """Capitalised names in the text that the question does not already give (months and weekdays are no names)."""
     lower_q = question.lower()
-    return [e for e in entities_in(text) if not entity_occurs(e, lower_q)]
+    return [e for e in entities_in(text) if not entity_occurs(e, lower_q) and not NOT_NAMES.match(e)]
+
+
+def lead_name(text: str, question: str) -> list[str]:
+    """The words of the first name in the text the question does not give: "Emmanuel Macron won ..." →
+    ["Emmanuel", "Macron"]."""
+    names = names_beyond(text, question)
+    if not names:
+        return []
+    start = text.find(names[0]) + len(names[0])
+    more = re.match(r"(?:\s+[A-Z][\w’'.-]*)*", text[start:])
+    return [names[0]] + [w.strip(".'’-") for w in (more.group().split() if more else [])]
 
 
 def gives_kind(text: str, asked: Asked) -> bool:
@@ -249,22 +290,46 @@ def year_check(g: Given) -> str | None:
     return None
 
 
+def subject_check(g: Given) -> str | None:
+    """The cited passages speak of the one of a series the question asks about ("season 4", not season 5)."""
+    text = " ".join(g.seen.get(p.n, p.text) for p in g.cited).lower()
+    for number in g.asked.numbers:
+        if not number_holds(number, text):
+            return f"the question asks about number {number}; the cited passages do not mention it"
+    return None
+
+
+WIN_WORD = re.compile(
+    r"\b(?:won|wins|win|winning|winners?|champions?|championships?|titles?|victor(?:y|ies|ious)|triumph\w*|beat|beats|"
+    r"beating|defeat(?:s|ed|ing)?|crowned|clinch\w*|claim\w*|lift\w*|captur\w*|gold|trophy|elected|awarded|"
+    r"took home|prevail\w*|chose|chosen|elect|\w+-elect|next president|voted in|sworn in|(?:lost|los[ei]ng|fell|bowed) to|"
+    r"(?:beaten|defeated|edged|upset) by)\b",
+    re.I,
+)
+
+
 def winner_check(g: Given) -> str | None:
+    """A "who won" answer names someone its cited sentences say won (a sentence with the name and a word of winning),
+    and not only as the loser."""
     if not g.asked.winner:
         return None
-    names = names_beyond(g.answer, g.asked.question)
-    if not names:
+    words = lead_name(g.answer, g.asked.question)
+    if not words:
         return None
     sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
-    lead = names[0]
-    if only_loser(lead, sentences):
-        return f"the question asks who won; the cited passages name {lead} as the loser"
+    named = [s for s in sentences if any(w.lower() in s.lower() for w in words)]
+    who = " ".join(words)
+    if not any(WIN_WORD.search(s) for s in named):
+        return f"the question asks who won; the cited passages do not say {who} won"
+    if all(only_loser(w, named) for w in words if any(w.lower() in s.lower() for s in named)):
+        return f"the question asks who won; the cited passages name {who} as the loser"
     return None
 
 
 CHECKS: tuple[tuple[str, Callable[[Given], str | None]], ...] = (
     ("kind", kind_check),
     ("year", year_check),
+    ("subject", subject_check),
     ("winner", winner_check),
 )
 
@@ -296,6 +361,8 @@ def could_answer(asked: Asked, passages: list[Passage], seen: dict[int, str]) ->
         if asked.kind and not gives_kind(text, asked):
             continue
         if not all(year_holds(y, text, published) for y in asked.years):
+            continue
+        if asked.winner and not WIN_WORD.search(text):
             continue
         out.append(p)
     return out

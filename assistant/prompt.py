@@ -62,7 +62,8 @@ FOREIGN_INSTRUCTION = (
     r"instrucciones|[oó]rdenes|istruzioni|regole|instru[cç][oõ]es|regras)\b|"
     r"\b(?:antworte|antworten sie|r[ée]ponds|r[ée]pondez|responde|responda|rispondi|risponda)\b[^.]{0,30}\b(?:nur|"
     r"ausschlie(?:ß|ss)lich|uniquement|seulement|s[oó]lo|solamente|solo|soltanto|apenas|somente)\b|"
-    r"\b(?:du bist jetzt|sie sind jetzt|tu es maintenant|vous [eê]tes maintenant|ahora eres|ora sei|agora voc[eê] [ée])\b"
+    r"\b(?:du bist jetzt|sie sind jetzt|tu es maintenant|vous [eê]tes maintenant|ahora eres|ora sei|"
+    r"agora voc[eê] [ée])\b"
 )
 _MODEL = r"(?:AI|A\.I\.|assistants?|chat ?bots?|language models?|LLMs?|GPTs?|models?)"
 INSTRUCTION = re.compile(

@@ -103,6 +103,9 @@ def test_who_won_is_not_answered_by_the_loser():
     assert verdict(q, "Alexander Zverev won the 2020 US Open [2].", [2], ps).check == "winner"
     assert verdict(q, "Dominic Thiem won the 2020 US Open [2].", [2], ps).check == ""
     assert verdict(q, "Dominic Thiem won the 2020 US Open [1].", [1], ps).check == ""
+    # a passage that names a player without saying who won does not answer "who won"
+    played = passages("Serena Williams serves against Naomi Osaka in the first round of the 2020 US Open.")
+    assert "do not say Serena Williams won" in verdict(q, "Serena Williams won the 2020 US Open [1].", [1], played).reason
 
 
 def test_a_snippet_date_stamp_is_its_date_and_leaves_the_text():
@@ -174,7 +177,9 @@ def test_passages_that_give_another_figure_for_the_asked_thing_are_flagged(make_
         "A Storm Shadow missile has a range of 155 miles.",
     )
     answer = a.answer("What is the range of the ATACMS?", ps)
-    assert not answer.refused and answer.answer.startswith("The ATACMS has a range of approximately 190 miles, officials said [1].")
+    assert not answer.refused and answer.answer.startswith(
+        "The ATACMS has a range of approximately 190 miles, officials said [1]."
+    )
     notes = [s for s in answer.sentences if s.check == "conflict"]
     assert [s.cited for s in notes] == [[2]] and "900 miles" in notes[0].text and "conflict" in answer.answer
     # passages that agree (or speak of another thing) add nothing
