@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .text import entities_in, entity_occurs, split_sentences, stemmer, strip_citations
+from .text import YES_NO, entities_in, entity_occurs, split_sentences, stemmer, strip_citations
 from .types import AnswerCheck, Passage, SentenceCheck
 
 YEAR = re.compile(r"(?<![\w.$€£-])((?:19|20)\d\d)(?![\w%])")
@@ -302,8 +302,8 @@ def subject_check(g: Given) -> str | None:
 WIN_WORD = re.compile(
     r"\b(?:won|wins|win|winning|winners?|champions?|championships?|titles?|victor(?:y|ies|ious)|triumph\w*|beat|beats|"
     r"beating|defeat(?:s|ed|ing)?|crowned|clinch\w*|claim\w*|lift\w*|captur\w*|gold|trophy|elected|awarded|"
-    r"took home|prevail\w*|chose|chosen|elect|\w+-elect|next president|voted in|sworn in|(?:lost|los[ei]ng|fell|bowed) to|"
-    r"(?:beaten|defeated|edged|upset) by)\b",
+    r"took home|prevail\w*|chose|chosen|elect|\w+-elect|next president|voted in|sworn in|"
+    r"(?:lost|los[ei]ng|fell|bowed) to|(?:beaten|defeated|edged|upset) by)\b",
     re.I,
 )
 
@@ -338,7 +338,7 @@ def check_answer(
     asked: Asked, sentences: list[SentenceCheck], passages: list[Passage], seen: dict[int, str]
 ) -> AnswerCheck:
     """Run the checks on the answer's supported sentences; the first failure is the verdict."""
-    supported = [s for s in sentences if s.supported and s.check != "yes/no"]
+    supported = [s for s in sentences if s.supported and not YES_NO.fullmatch(s.claim) and s.check != "conflict"]
     if not asked.checks_anything or not supported:
         return AnswerCheck()
     by_n = {p.n: p for p in passages}

@@ -105,7 +105,9 @@ def test_who_won_is_not_answered_by_the_loser():
     assert verdict(q, "Dominic Thiem won the 2020 US Open [1].", [1], ps).check == ""
     # a passage that names a player without saying who won does not answer "who won"
     played = passages("Serena Williams serves against Naomi Osaka in the first round of the 2020 US Open.")
-    assert "do not say Serena Williams won" in verdict(q, "Serena Williams won the 2020 US Open [1].", [1], played).reason
+    assert (
+        "do not say Serena Williams won" in verdict(q, "Serena Williams won the 2020 US Open [1].", [1], played).reason
+    )
 
 
 def test_a_snippet_date_stamp_is_its_date_and_leaves_the_text():

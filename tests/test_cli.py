@@ -55,7 +55,7 @@ SENTENCE_SCHEMA = {
         "cited": {"type": "array", "items": {"type": "integer", "minimum": 1}},
         "supported": {"type": "boolean"},
         "reason": {"type": "string"},
-        "check": {"enum": ["", "citation", "numbers", "quote", "unit", "entity", "similarity"]},
+        "check": {"enum": ["", "citation", "numbers", "quote", "unit", "entity", "similarity", "conflict"]},
         "repaired_from": {"anyOf": [{"type": "null"}, {"type": "array", "items": {"type": "integer"}}]},
         "evidence": {
             "type": "array",
@@ -82,6 +82,7 @@ ANSWER_SCHEMA = {
         "timings_ms",
         "sentences",
         "dropped",
+        "answer_check",
     ],
     "additionalProperties": False,
     "properties": {
@@ -99,6 +100,17 @@ ANSWER_SCHEMA = {
         },
         "sentences": {"type": "array", "items": SENTENCE_SCHEMA},
         "dropped": {"type": "array", "items": {"type": "integer"}},
+        "answer_check": {
+            "type": "object",
+            "required": ["check", "reason", "retried_with", "first_answer"],
+            "additionalProperties": False,
+            "properties": {
+                "check": {"enum": ["", "kind", "year", "subject", "winner"]},
+                "reason": {"type": "string"},
+                "retried_with": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                "first_answer": {"type": "string"},
+            },
+        },
     },
 }
 

@@ -168,7 +168,8 @@ def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
             docs.append(
                 Document(
                     doc_id=f"{name}-{i}",
-                    title=q.question,
+                    title="",  # a snippet has no title (the question as every passage's title told the model
+                    # that each one, distractors included, was about it)
                     text=body or t,
                     path="",
                     content_hash=content_hash(t),
