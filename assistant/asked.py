@@ -143,7 +143,7 @@ def parse_question(question: str) -> Asked:
 # a number that says which one of a series ("season 4" is not season 5)
 SERIAL = re.compile(
     r"\b(?:season|episode|series|part|chapter|volume|vol\.|book|round|stage|week|game|gen|generation|version|phase|"
-    r"edition|level|chapter|ep\.|s)\s*(\d{1,3}|[ivx]{1,4})\b",
+    r"edition|level)\s*(\d{1,3}|[ivx]{1,4})\b",
     re.I,
 )
 ROMAN = {"1": "i", "2": "ii", "3": "iii", "4": "iv", "5": "v", "6": "vi", "7": "vii", "8": "viii", "9": "ix", "10": "x"}

@@ -187,3 +187,17 @@ def test_passages_that_give_another_figure_for_the_asked_thing_are_flagged(make_
     # passages that agree (or speak of another thing) add nothing
     agree = a.answer("What is the range of the ATACMS?", [ps[0], ps[2]])
     assert "conflict" not in agree.answer and [c.n for c in agree.citations] == [1]
+
+
+def test_the_one_of_a_series_the_question_asks_about_must_be_the_cited_one():
+    ps = passages(
+        "The Crown season 5 premieres on Netflix on November 9, 2022.",
+        "Season 4 of The Crown premieres on November 15, 2020.",
+        "The Last of Us Part 2 was released on June 19, 2020.",
+    )
+    q = "When does season 4 of The Crown premiere?"
+    other = verdict(q, "The Crown premieres on November 9, 2022 [1].", [1], ps)
+    assert other.check == "subject" and "4" in other.reason
+    assert verdict(q, "It premieres on November 15, 2020 [2].", [2], ps).check == ""
+    # "Part II" and "Part 2" are the same one
+    assert verdict("What is the release date of The Last of Us Part II?", "June 19, 2020 [3].", [3], ps).check == ""
