@@ -278,6 +278,107 @@ class LocalEmbedder:
         return vectors.tolist()
 
 
+class VectorCache:
+    """Vectors on disk (SQLite), keyed by the embedder's name and a hash of the text: the verifier's passage sentences,
+    embedded once, then read back in a few milliseconds by any later answer or process. Stored as float32, the very
+    values the embedder returned. A cache only: any failure to read or write it (read-only, damaged, locked) turns it
+    off for this process and the embedder runs as if it were not there. Bounded: past ``limit`` rows the oldest
+    quarter is dropped."""
+
+    def __init__(self, path: Path, model: str, limit: int = 200_000):
+        import threading
+
+        self.path, self.model, self.limit = path, model, limit
+        self._lock = threading.Lock()
+        self._db = None
+        self._off = False
+
+    def _conn(self):
+        if self._db is None and not self._off:
+            import sqlite3
+
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(self.path), timeout=5, check_same_thread=False, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+                self._db = db
+            except Exception:
+                self._off = True
+        return self._db
+
+    def _key(self, text: str) -> bytes:
+        return hashlib.blake2b(f"{self.model}\0{text}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def get(self, texts: list[str]) -> dict[str, list[float]]:
+        import array
+
+        with self._lock:
+            db = self._conn()
+            if db is None or not texts:
+                return {}
+            keys = {self._key(t): t for t in texts}
+            found: dict[str, list[float]] = {}
+            try:
+                items = list(keys)
+                for i in range(0, len(items), 500):
+                    part = items[i : i + 500]
+                    rows = db.execute(
+                        f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+                    ).fetchall()
+                    for key, blob in rows:
+                        found[keys[key]] = array.array("f", blob).tolist()
+            except Exception:
+                self._off, self._db = True, None
+                return {}
+            return found
+
+    def put(self, texts: list[str], vectors: list[list[float]]) -> None:
+        import array
+
+        with self._lock:
+            db = self._conn()
+            if db is None or not texts:
+                return
+            try:
+                db.executemany(
+                    "INSERT OR IGNORE INTO vectors (key, vector) VALUES (?, ?)",
+                    [(self._key(t), array.array("f", v).tobytes()) for t, v in zip(texts, vectors)],
+                )
+                low, high = db.execute("SELECT min(rowid), max(rowid) FROM vectors").fetchone()
+                if low is not None and high - low + 1 > self.limit:
+                    db.execute("DELETE FROM vectors WHERE rowid < ?", (low + (high - low) // 4,))
+            except Exception:
+                self._off, self._db = True, None
+
+
+class CachedEmbedder:
+    """An embedder whose vectors are remembered by text: in this process, and on disk (``VectorCache``) when given a
+    path. For texts that come back (the sentences of the passages an answer is checked against), not for ingest."""
+
+    def __init__(self, inner: Embedder, path: Path | None = None, memo_limit: int = 50_000):
+        self.inner = inner
+        self.name = inner.name
+        self.disk = VectorCache(path, inner.name) if path is not None else None
+        self.memo: dict[str, list[float]] = {}
+        self.memo_limit = memo_limit
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if missing and self.disk is not None:
+            self.memo.update(self.disk.get(missing))
+            missing = [t for t in missing if t not in self.memo]
+        if missing:
+            vectors = self.inner.embed(missing)
+            self.memo.update(zip(missing, vectors))
+            if self.disk is not None:
+                self.disk.put(missing, vectors)
+        out = [self.memo[t] for t in texts]
+        if len(self.memo) > self.memo_limit:
+            self.memo = dict(zip(texts, out))
+        return out
+
+
 class OpenAIEmbedder:
     """Any OpenAI-compatible /v1/embeddings endpoint."""
 
