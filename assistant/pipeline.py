@@ -113,7 +113,7 @@ class Assistant:
         )
         docs, errors = self._refuse_foreign_ids(loaded.documents)
         accepted = {id(d) for d in docs}
-        report = self.add_documents(docs, progress=progress)
+        report = self.add_documents(docs, progress=progress, refresh=False)
         report.errors = loaded.errors + errors
         report.skipped = loaded.skipped
         report.unsupported = [str(p) for p in loaded.unsupported]
@@ -130,8 +130,16 @@ class Assistant:
             for old_id in sorted(self.store.doc_ids_for_path(path) - ids):
                 self.store.delete_document(old_id)
                 report.removed.append(old_id)
+        if report.chunks or report.removed:
+            self.refresh_index()
         report.seconds = time.perf_counter() - start
         return report
+
+    def refresh_index(self) -> None:
+        """Rebuild the BM25 index of all chunks now and keep it beside the store (after a write), so the next
+        question, in this process or a fresh one, does not pay for it."""
+        if self.store.count():
+            self.retriever.bm25(None)
 
     def _refuse_foreign_ids(self, docs: list[Document]) -> tuple[list[Document], list[str]]:
         """Documents whose id is already indexed from another file, with other content, are refused by name."""
@@ -149,10 +157,15 @@ class Assistant:
         return kept, errors
 
     def add_documents(
-        self, docs: list[Document], progress: Callable[[int, int], None] | None = None, batch_chunks: int = 64
+        self,
+        docs: list[Document],
+        progress: Callable[[int, int], None] | None = None,
+        batch_chunks: int = 64,
+        refresh: bool = True,
     ) -> IngestReport:
         """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
-        stored partly (a write cut short) or in another version is rewritten."""
+        stored partly (a write cut short) or in another version is rewritten. Then (``refresh``) the BM25 index
+        is rebuilt and saved."""
         from .chunk import Chunker
 
         report = IngestReport()
@@ -219,6 +232,8 @@ class Assistant:
                 flush()
         if pending:
             flush()
+        if refresh and report.chunks:
+            self.refresh_index()
         return report
 
     def sources(self) -> list[dict]:
