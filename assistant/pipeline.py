@@ -201,10 +201,12 @@ class Assistant:
             nonlocal done
             chunks = [c for _, cs in pending for c in cs]
             vectors = self.embedder.embed([c.text for c in chunks])
-            offset = 0
+            items, offset = [], 0
             for doc, cs in pending:
-                self.store.replace_document(doc, cs, vectors[offset : offset + len(cs)])
+                items.append((doc, cs, vectors[offset : offset + len(cs)]))
                 offset += len(cs)
+            self.store.write_documents(items)  # one Chroma write for the batch: its cost is mostly per call
+            for doc, cs in pending:
                 record(doc, len(cs))
             done += len(pending)
             pending.clear()
@@ -227,6 +229,8 @@ class Assistant:
                 if progress:
                     progress(done, len(todo))
                 continue
+            if any(d.doc_id == doc.doc_id for d, _ in pending):  # one write holds each document once
+                flush()
             pending.append((doc, chunks))
             if sum(len(cs) for _, cs in pending) >= batch_chunks:
                 flush()

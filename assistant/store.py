@@ -311,6 +311,37 @@ class Store:
         self.write_document(doc, [(chunks, vectors)])
 
     @guarded
+    def write_documents(self, items: list[tuple[Document, list[Chunk], list[list[float]]]]) -> None:
+        """replace_document for many (short) documents at once: one lookup of their stored chunks, one upsert, one
+        delete of the chunks their new versions no longer have. Chroma's cost is mostly per call, so ingesting many
+        one-chunk articles this way costs a fraction of a write per document. A crash midway leaves documents that
+        ``document_states`` reports incomplete, as with write_document."""
+        if not items:
+            return
+        col = self.collection(create=True)
+        doc_ids = list(dict.fromkeys(doc.doc_id for doc, _, _ in items))
+        old: set[str] = set()
+        for i in range(0, len(doc_ids), 5000):
+            old.update(col.get(where={"doc_id": {"$in": doc_ids[i : i + 5000]}}, include=[])["ids"])
+        chunks = [c for _, cs, _ in items for c in cs]
+        vectors = [v for _, _, vs in items for v in vs]
+        self._new_write_token()
+        for i in range(0, len(chunks), UPSERT_BATCH):
+            part = chunks[i : i + UPSERT_BATCH]
+            col.upsert(
+                ids=[c.chunk_id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+                embeddings=vectors[i : i + UPSERT_BATCH],
+            )
+            self.generation += 1
+        stale = old - {c.chunk_id for c in chunks}
+        if stale:
+            col.delete(ids=sorted(stale))
+        self.generation += 1
+        self._new_write_token()
+
+    @guarded
     def write_document(self, doc: Document, batches: Iterable[tuple[list[Chunk], list[list[float]]]]) -> None:
         """Like replace_document, with the chunks and their vectors arriving in batches (a long document is embedded
         and written a slice at a time, in bounded memory). Until the last chunk is written and the old version's
