@@ -94,9 +94,8 @@ class Chunker:
         base = doc.metadata()
         whole = self.single_chunk(doc.text)
         if whole is not None:  # what the splitter gives for a text within one chunk, without its per-call overhead
-            start, end = whole
-            meta = base | {"chunk": 0, "start_char": start, "end_char": end, "n_chunks": 1}
-            return [Chunk(f"{doc.doc_id}:0", doc.doc_id, doc.text[start:end], start, end, meta)]
+            meta = base | {"chunk": 0, "start_char": whole[0], "end_char": whole[1], "n_chunks": 1}
+            return [Chunk(f"{doc.doc_id}:0", doc.doc_id, doc.text[whole[0] : whole[1]], whole[0], whole[1], meta)]
         for offset, piece in pieces(doc.text):
             nodes = self.splitter.get_nodes_from_documents([LIDocument(text=piece, id_=doc.doc_id)])
             cursor = 0
