@@ -55,8 +55,13 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
     answer is a refusal)."""
     since = day_int(filters.since, "--since") if filters.since else None
     until = day_int(filters.until, "--until") if filters.until else None
-    metas = store.get(include_text=False)["metadatas"]
     wanted = " ".join(filters.source.split()).casefold() if filters.source else None
+    if not strict:  # the stored spellings only, from a list of sources kept while the store is unchanged
+        spellings = sorted(
+            {s for s in stored_sources(store) if wanted is not None and " ".join(s.split()).casefold() == wanted}
+        )
+        return replace(filters, source_spellings=spellings or None)
+    metas = store.get(include_text=False)["metadatas"]
     spellings = sorted(
         {
             m.get("source", "")
@@ -97,6 +102,17 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
             + "; `assistant sources` lists each document's source and date"
         )
     return replace(filters, source_spellings=spellings or None)
+
+
+def stored_sources(store) -> list[str]:
+    """The distinct ``source`` values of the stored chunks, read once while the store's contents stay the same."""
+    stamp = (store.count(), getattr(store, "generation", 0), store.write_token())
+    cached = getattr(store, "_sources", None)
+    if cached is None or cached[0] != stamp:
+        metas = store.get(include_text=False)["metadatas"]
+        cached = (stamp, sorted({str(m.get("source", "")) for m in metas}))
+        store._sources = cached
+    return cached[1]
 
 
 def day_int(value: str, flag: str) -> int:

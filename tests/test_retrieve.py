@@ -263,3 +263,12 @@ def test_saved_bm25_is_not_trusted_after_an_interrupted_write(make_assistant, ne
     col.delete(ids=["wire-4:0"])  # what the killed process had done to the store before it died
     fresh = make_assistant()
     assert not any(h.chunk_id.startswith("wire-4") for h in fresh.retriever.bm25(None).search("Quenby atlas", 5))
+
+
+def test_source_filter_sees_a_source_added_later(news, tmp_path):
+    """The stored sources are remembered between questions, and forgotten when the store changes."""
+    assert news.retrieve("harbour quay", k=5, filters=Filters(source="port gazette")) == []
+    record = {"id": "gz-1", "title": "Quay", "source": "Port Gazette", "body": "The harbour quay was rebuilt."}
+    news.ingest([write_jsonl(tmp_path / "gazette.jsonl", [record])])
+    got = news.retrieve("harbour quay", k=5, filters=Filters(source="port gazette"))
+    assert ids(got) == {"gz-1"}
