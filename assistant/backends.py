@@ -62,7 +62,10 @@ class Backends:
     def verifier(self):
         with self._lock:
             if self._verifier is None:
+                from .embed import CachedEmbedder
                 from .verify import Verifier
 
-                self._verifier = Verifier(self.embedder, self.settings.verify_similarity_floor)
+                # the sentences of passages recur answer after answer: their vectors are kept on disk, by text
+                sentences = CachedEmbedder(self.embedder, self.settings.cache_dir / "vectors" / "sentences.sqlite")
+                self._verifier = Verifier(sentences, self.settings.verify_similarity_floor)
             return self._verifier

@@ -487,13 +487,32 @@ def logs(
     typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else log_text(rows))
 
 
-@app.command(epilog=_examples("assistant models", "assistant models --json"))
-def models(llm: Llm = None, model: Model = None, as_json: Json = False):
+@app.command(epilog=_examples("assistant models", "assistant models --json", "assistant models --prepare"))
+def models(
+    llm: Llm = None,
+    model: Model = None,
+    as_json: Json = False,
+    prepare: Annotated[
+        bool,
+        typer.Option(
+            "--prepare",
+            help="Make the embedding model's ONNX form in the cache now (done once, on first use otherwise; needs "
+            "torch then).",
+        ),
+    ] = False,
+):
     """The generators --llm/--model can name, whether each is installed or configured, and the default (*)."""
     from .models import models_report
     from .settings import load_settings
 
     settings = load_settings(llm=llm.value if llm else None, llm_model=model)
+    if prepare:
+        from .embed import make_embedder
+
+        embedder = make_embedder(settings)
+        path = embedder.prepare() if hasattr(embedder, "prepare") else None
+        if path is not None:
+            typer.echo(f"embedding model ready: {path}", err=True)
     rows = models_report(settings)
     if as_json:
         typer.echo(json.dumps(rows))

@@ -113,7 +113,7 @@ class Assistant:
         )
         docs, errors = self._refuse_foreign_ids(loaded.documents)
         accepted = {id(d) for d in docs}
-        report = self.add_documents(docs, progress=progress)
+        report = self.add_documents(docs, progress=progress, refresh=False)
         report.errors = loaded.errors + errors
         report.skipped = loaded.skipped
         report.unsupported = [str(p) for p in loaded.unsupported]
@@ -130,8 +130,16 @@ class Assistant:
             for old_id in sorted(self.store.doc_ids_for_path(path) - ids):
                 self.store.delete_document(old_id)
                 report.removed.append(old_id)
+        if report.chunks or report.removed:
+            self.refresh_index()
         report.seconds = time.perf_counter() - start
         return report
+
+    def refresh_index(self) -> None:
+        """Rebuild the BM25 index of all chunks now and keep it beside the store (after a write), so the next
+        question, in this process or a fresh one, does not pay for it."""
+        if self.store.count():
+            self.retriever.bm25(None)
 
     def _refuse_foreign_ids(self, docs: list[Document]) -> tuple[list[Document], list[str]]:
         """Documents whose id is already indexed from another file, with other content, are refused by name."""
@@ -149,10 +157,15 @@ class Assistant:
         return kept, errors
 
     def add_documents(
-        self, docs: list[Document], progress: Callable[[int, int], None] | None = None, batch_chunks: int = 64
+        self,
+        docs: list[Document],
+        progress: Callable[[int, int], None] | None = None,
+        batch_chunks: int = 64,
+        refresh: bool = True,
     ) -> IngestReport:
         """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
-        stored partly (a write cut short) or in another version is rewritten."""
+        stored partly (a write cut short) or in another version is rewritten. Then (``refresh``) the BM25 index
+        is rebuilt and saved."""
         from .chunk import Chunker
 
         report = IngestReport()
@@ -188,10 +201,12 @@ class Assistant:
             nonlocal done
             chunks = [c for _, cs in pending for c in cs]
             vectors = self.embedder.embed([c.text for c in chunks])
-            offset = 0
+            items, offset = [], 0
             for doc, cs in pending:
-                self.store.replace_document(doc, cs, vectors[offset : offset + len(cs)])
+                items.append((doc, cs, vectors[offset : offset + len(cs)]))
                 offset += len(cs)
+            self.store.write_documents(items)  # one Chroma write for the batch: its cost is mostly per call
+            for doc, cs in pending:
                 record(doc, len(cs))
             done += len(pending)
             pending.clear()
@@ -214,11 +229,15 @@ class Assistant:
                 if progress:
                     progress(done, len(todo))
                 continue
+            if any(d.doc_id == doc.doc_id for d, _ in pending):  # one write holds each document once
+                flush()
             pending.append((doc, chunks))
             if sum(len(cs) for _, cs in pending) >= batch_chunks:
                 flush()
         if pending:
             flush()
+        if refresh and report.chunks:
+            self.refresh_index()
         return report
 
     def sources(self) -> list[dict]:

@@ -5,8 +5,10 @@ candidates; reciprocal rank fusion (Cormack et al., 2009) merges them; the top k
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 
 from .errors import AssistantError, NoMatchError
 from .types import Hit, Passage
@@ -53,8 +55,13 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
     answer is a refusal)."""
     since = day_int(filters.since, "--since") if filters.since else None
     until = day_int(filters.until, "--until") if filters.until else None
-    metas = store.get(include_text=False)["metadatas"]
     wanted = " ".join(filters.source.split()).casefold() if filters.source else None
+    if not strict:  # the stored spellings only, from a list of sources kept while the store is unchanged
+        spellings = sorted(
+            {s for s in stored_sources(store) if wanted is not None and " ".join(s.split()).casefold() == wanted}
+        )
+        return replace(filters, source_spellings=spellings or None)
+    metas = store.get(include_text=False)["metadatas"]
     spellings = sorted(
         {
             m.get("source", "")
@@ -95,6 +102,17 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
             + "; `assistant sources` lists each document's source and date"
         )
     return replace(filters, source_spellings=spellings or None)
+
+
+def stored_sources(store) -> list[str]:
+    """The distinct ``source`` values of the stored chunks, read once while the store's contents stay the same."""
+    stamp = (store.count(), getattr(store, "generation", 0), store.write_token())
+    cached = getattr(store, "_sources", None)
+    if cached is None or cached[0] != stamp:
+        metas = store.get(include_text=False)["metadatas"]
+        cached = (stamp, sorted({str(m.get("source", "")) for m in metas}))
+        store._sources = cached
+    return cached[1]
 
 
 def day_int(value: str, flag: str) -> int:
@@ -142,35 +160,95 @@ class Budget:
         return chosen
 
 
+BM25_FORMAT = 1  # bumped when what is saved changes, so older saved indexes are rebuilt
+
+
+def bm25_tokenize(texts: list[str], stemmer):
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+
+
 class BM25Index:
-    def __init__(self, ids: list[str], texts: list[str], metas: list[dict]):
-        import bm25s
+    """BM25 over chunk texts (ids in the store's order). Hits carry the chunk's text and metadata, read from the store
+    for the few chunks a search returns, so an index loaded from disk needs no scan of the store."""
+
+    def __init__(self, ids: list[str], texts: list[str], store=None, retriever=None):
         import Stemmer
 
-        self.ids, self.texts, self.metas = ids, texts, metas
+        self.ids = ids
+        self.store = store
         self.stemmer = Stemmer.Stemmer("english")
+        if retriever is not None:  # loaded from disk
+            self.retriever, self.empty = retriever, False
+            return
+        import bm25s
+
         self.retriever = bm25s.BM25()
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False) if texts else None
+        tokens = bm25_tokenize(texts, self.stemmer) if texts else None
         # bm25s cannot index an empty vocabulary (no chunks pass the filters, or only stopwords): nothing to search
         self.empty = tokens is None or not tokens.vocab
         if not self.empty:
             self.retriever.index(tokens, show_progress=False)
 
-    def search(self, query: str, n: int) -> list[Hit]:
+    # ---- on disk: <data_dir>/bm25/<collection>/<stamp digest>/, named by the file `current`
+    def save(self, folder: Path, stamp: dict) -> None:
+        """Write the index under ``folder``; ``stamp`` says which contents of the store it was built from. Written
+        in a new subfolder, then named current (a reader never sees half an index); older ones are removed."""
+        import hashlib
+        import shutil
+
+        name = hashlib.sha1(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:16]
+        target = folder / name
+        tmp = folder / f".tmp-{os.getpid()}-{name}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if not self.empty:
+            self.retriever.save(str(tmp), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        (tmp / "stamp.json").write_text(json.dumps(stamp | {"empty": self.empty}), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+        pointer = folder / f".current-{os.getpid()}"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, folder / "current")
+        for old in folder.iterdir():
+            if old.is_dir() and old.name != name and not old.name.startswith(".tmp-"):
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, stamp: dict, store) -> BM25Index | None:
+        """The index saved under ``folder`` if it was built from exactly these contents (``stamp``), else None."""
         import bm25s
 
+        try:
+            target = folder / (folder / "current").read_text(encoding="utf-8").strip()
+            saved = json.loads((target / "stamp.json").read_text(encoding="utf-8"))
+            if {k: saved.get(k) for k in stamp} != stamp:
+                return None
+            ids = json.loads((target / "ids.json").read_text(encoding="utf-8"))
+            if saved.get("empty"):
+                index = cls(ids, [], store)
+                return index
+            retriever = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
+        except (OSError, ValueError, KeyError):
+            return None
+        if retriever.scores.get("num_docs") != len(ids):
+            return None
+        return cls(ids, [], store, retriever)
+
+    def search(self, query: str, n: int) -> list[Hit]:
         if self.empty:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
+        tokens = bm25_tokenize([query], self.stemmer)
         if not tokens.ids or not tokens.ids[0]:
             return []
         docs, scores = self.retriever.retrieve(tokens, k=min(n, len(self.ids)), show_progress=False)
-        out = []
-        for idx, score in zip(docs[0], scores[0]):
-            if score > 0:
-                i = int(idx)
-                out.append(Hit(self.ids[i], self.texts[i], self.metas[i], float(score)))
-        return out
+        found = [(self.ids[int(idx)], float(score)) for idx, score in zip(docs[0], scores[0]) if score > 0]
+        rows = self.store.get_ids([chunk_id for chunk_id, _ in found]) if found else {}
+        return [Hit(c, rows[c][0], rows[c][1], score) for c, score in found if c in rows]
 
 
 class Retriever:
@@ -178,17 +256,32 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self._bm25: dict[str, tuple[tuple[int, int], BM25Index]] = {}
+        self._bm25: dict[str, tuple[tuple, BM25Index]] = {}
 
     def bm25(self, where: dict | None) -> BM25Index:
-        """BM25 over the chunks that pass the filters, rebuilt only when the store's contents change."""
+        """BM25 over the chunks that pass the filters, rebuilt only when the store's contents change. The index of
+        all chunks is also kept on disk beside the store (``Store.derived_dir``), so a fresh process loads it instead
+        of scanning the store; it is rebuilt after any write to the store, by this process or another."""
         key = json.dumps(where, sort_keys=True)
-        # the count alone misses a write that keeps it (remove one doc, add another of the same size; an update)
-        stamp = (self.store.count(), getattr(self.store, "generation", 0))
+        # the count alone misses a write that keeps it (remove one doc, add another of the same size; an update);
+        # the write token changes with every write by any process on this data dir
+        token = self.store.write_token()
+        count = self.store.count()
+        stamp = (count, getattr(self.store, "generation", 0), token)
         cached = self._bm25.get(key)
         if cached is None or cached[0] != stamp:
-            got = self.store.get(where)
-            cached = (stamp, BM25Index(got["ids"], got["documents"], got["metadatas"]))
+            folder = self.store.derived_dir("bm25") if where is None else None
+            disk_stamp = {"format": BM25_FORMAT, "count": count, "token": token}
+            index = BM25Index.load(folder, disk_stamp, self.store) if folder is not None and token else None
+            if index is None:
+                got = self.store.get(where, include_meta=False)
+                index = BM25Index(got["ids"], got["documents"], self.store)
+                if folder is not None and token and len(got["ids"]) == count:
+                    try:
+                        index.save(folder, disk_stamp)
+                    except OSError:
+                        pass  # a read-only data dir: this process keeps it in memory only
+            cached = (stamp, index)
             self._bm25[key] = cached
         return cached[1]
 

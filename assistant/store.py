@@ -15,6 +15,7 @@ server that does not answer within ``chroma_timeout``) becomes one BackendError 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -189,12 +190,55 @@ class Store:
         return col.count() if col is not None else 0
 
     @guarded
-    def get(self, where: dict | None = None, include_text: bool = True) -> dict[str, list]:
+    def get(self, where: dict | None = None, include_text: bool = True, include_meta: bool = True) -> dict[str, list]:
         col = self.collection()
         if col is None:
             return {"ids": [], "documents": [], "metadatas": []}
-        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        include = (["metadatas"] if include_meta else []) + (["documents"] if include_text else [])
         return col.get(where=where or None, include=include)
+
+    @guarded
+    def get_ids(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        """chunk id → (text, metadata), for the ids that are stored."""
+        col = self.collection()
+        if col is None or not ids:
+            return {}
+        got = col.get(ids=ids, include=["documents", "metadatas"])
+        return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    # ---- files derived from the contents (the BM25 index), kept beside an on-disk store
+    def derived_dir(self, kind: str) -> Path | None:
+        """``<data_dir>/<kind>/<collection>``; None for a Chroma server (others may write to it unseen)."""
+        if self.settings.chroma_url:
+            return None
+        return self.settings.data_dir / kind / self.name
+
+    def write_token(self) -> str:
+        """A token that every write to the collection, by any process on this data dir, changes ("" when there is
+        none: a Chroma server, or a store not written since tokens were kept)."""
+        folder = self.derived_dir("writes")
+        if folder is None:
+            return ""
+        try:
+            return (folder / "token").read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
+    def _new_write_token(self) -> None:
+        """Called before and after each write: an index built from contents that a write then changes (or that a
+        crash left half-written, then repaired) never matches the token again."""
+        folder = self.derived_dir("writes")
+        if folder is None:
+            return
+        import uuid
+
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".token-{os.getpid()}"
+            tmp.write_text(uuid.uuid4().hex, encoding="utf-8")
+            os.replace(tmp, folder / "token")
+        except OSError:
+            pass  # Chroma's own write will say what is wrong with the data dir
 
     def content_hashes(self, doc_ids: list[str]) -> dict[str, str]:
         if not doc_ids:
@@ -267,6 +311,37 @@ class Store:
         self.write_document(doc, [(chunks, vectors)])
 
     @guarded
+    def write_documents(self, items: list[tuple[Document, list[Chunk], list[list[float]]]]) -> None:
+        """replace_document for many (short) documents at once: one lookup of their stored chunks, one upsert, one
+        delete of the chunks their new versions no longer have. Chroma's cost is mostly per call, so ingesting many
+        one-chunk articles this way costs a fraction of a write per document. A crash midway leaves documents that
+        ``document_states`` reports incomplete, as with write_document."""
+        if not items:
+            return
+        col = self.collection(create=True)
+        doc_ids = list(dict.fromkeys(doc.doc_id for doc, _, _ in items))
+        old: set[str] = set()
+        for i in range(0, len(doc_ids), 5000):
+            old.update(col.get(where={"doc_id": {"$in": doc_ids[i : i + 5000]}}, include=[])["ids"])
+        chunks = [c for _, cs, _ in items for c in cs]
+        vectors = [v for _, _, vs in items for v in vs]
+        self._new_write_token()
+        for i in range(0, len(chunks), UPSERT_BATCH):
+            part = chunks[i : i + UPSERT_BATCH]
+            col.upsert(
+                ids=[c.chunk_id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+                embeddings=vectors[i : i + UPSERT_BATCH],
+            )
+            self.generation += 1
+        stale = old - {c.chunk_id for c in chunks}
+        if stale:
+            col.delete(ids=sorted(stale))
+        self.generation += 1
+        self._new_write_token()
+
+    @guarded
     def write_document(self, doc: Document, batches: Iterable[tuple[list[Chunk], list[list[float]]]]) -> None:
         """Like replace_document, with the chunks and their vectors arriving in batches (a long document is embedded
         and written a slice at a time, in bounded memory). Until the last chunk is written and the old version's
@@ -274,6 +349,7 @@ class Store:
         col = self.collection(create=True)
         old = set(col.get(where={"doc_id": doc.doc_id}, include=[])["ids"])
         written: set[str] = set()
+        self._new_write_token()
         for chunks, vectors in batches:
             for i in range(0, len(chunks), UPSERT_BATCH):
                 part = chunks[i : i + UPSERT_BATCH]
@@ -289,6 +365,7 @@ class Store:
         if stale:
             col.delete(ids=sorted(stale))
         self.generation += 1
+        self._new_write_token()
 
     @guarded
     def delete_document(self, doc_id: str) -> int:
@@ -297,6 +374,8 @@ class Store:
             return 0
         ids = col.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
+            self._new_write_token()
             col.delete(ids=ids)
             self.generation += 1
+            self._new_write_token()
         return len(ids)

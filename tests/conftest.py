@@ -41,15 +41,30 @@ class MemoEmbedder:
 
 
 @pytest.fixture(scope="session")
-def shared_embedder():
+def onnx_cache() -> Path:
+    """The user's cache dir, holding MiniLM's ONNX export (made once, by the first test run, as on first use)."""
+    from platformdirs import user_cache_dir
+
+    from assistant.embed import OnnxExport, packaged_model_dir
+
+    cache = Path(user_cache_dir("assistant"))
+    OnnxExport(packaged_model_dir(), cache).ensure()
+    return cache
+
+
+@pytest.fixture(scope="session")
+def shared_embedder(onnx_cache):
     """One all-MiniLM-L6-v2 for the whole session (it loads lazily, on the first embed)."""
     from assistant.embed import LocalEmbedder
 
-    # LocalEmbedder reads only these three settings; a namespace keeps the user's env/config out of it
+    # LocalEmbedder reads only these settings; a namespace keeps the user's env/config out of it
     return MemoEmbedder(
         LocalEmbedder(
             SimpleNamespace(
-                embed_model_name=DEFAULT_EMBED_MODEL, embed_batch_size=32, n_threads=max(1, os.cpu_count() or 1)
+                embed_model_name=DEFAULT_EMBED_MODEL,
+                embed_batch_size=32,
+                n_threads=max(1, os.cpu_count() or 1),
+                cache_dir=onnx_cache,
             )
         )
     )
@@ -66,6 +81,9 @@ def isolated_env(tmp_path, monkeypatch, request, shared_embedder):
         monkeypatch.setenv("ASSISTANT_LLM", "extractive")
         # eval index and judge caches go to tmp, not ~/.cache (llm tests keep it: the model files live there)
         monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+        # the CLI run as a child process finds MiniLM's ONNX export there, as an installed machine has it
+        (tmp_path / "cache").mkdir(exist_ok=True)
+        (tmp_path / "cache" / "onnx").symlink_to(shared_embedder.inner.cache_dir / "onnx", target_is_directory=True)
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.setenv(key, "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")

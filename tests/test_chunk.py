@@ -174,3 +174,34 @@ def test_property_chunks_cover_text_fit_and_map_back(parts, size):
         covered[c.start_char : c.end_char] = b"\x01" * (c.end_char - c.start_char)
     missing = [i for i in range(len(text)) if not covered[i] and not text[i].isspace()]
     assert not missing, repr(text[missing[0] : missing[0] + 20])
+
+
+def short_texts() -> list[str]:
+    from conftest import NEWS_RECORDS, SEED_FILE
+
+    paragraphs = SEED_FILE.read_text(encoding="utf-8").split("\n\n")
+    paragraphs = [p for p in paragraphs if p.strip() and count_tokens(p) <= 180]
+    return (
+        [r["body"] for r in NEWS_RECORDS]
+        + paragraphs
+        + ["x", "  leading and trailing space \n", "\n\nTitle\n\nBody line one.\nBody line two.  "]
+        + ["Ünïcödé — “quotes” …"]
+        + ["word " * 170, "word " * 178 + "end."]  # just under the chunk size
+    )
+
+
+@pytest.mark.parametrize("text", short_texts())
+def test_a_short_text_is_one_chunk_exactly_as_the_splitter_makes_it(text):
+    from assistant.types import Document
+
+    doc = Document(doc_id="d", title="T", text=text, path="", content_hash="h")
+    fast = Chunker(180, 32)
+    splitter_only = Chunker(180, 32)
+    splitter_only.single_chunk = lambda t: None  # type: ignore[method-assign]
+    assert fast.single_chunk(text) is not None
+    assert [vars(c) for c in fast.split(doc)] == [vars(c) for c in splitter_only.split(doc)]
+
+
+def test_a_text_over_the_chunk_size_goes_to_the_splitter():
+    assert Chunker(180, 32).single_chunk("word " * 200) is None
+    assert Chunker(180, 32).single_chunk("   \n ") is None

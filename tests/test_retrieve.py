@@ -99,6 +99,16 @@ def test_bad_date_is_an_assistant_error(news, flag, value):
     assert f"--{flag} '{value}'" in str(err.value) and "YYYY-MM-DD" in str(err.value)
 
 
+class Rows:
+    """What BM25Index reads the hits' text and metadata from (a Store's get_ids)."""
+
+    def __init__(self, ids, texts):
+        self.rows = {i: (t, {}) for i, t in zip(ids, texts)}
+
+    def get_ids(self, ids):
+        return {i: self.rows[i] for i in ids if i in self.rows}
+
+
 def test_bm25_ranks_an_exact_rare_keyword_first():
     texts = [
         "The harbour bridge reopened after repairs to the main span.",
@@ -107,13 +117,14 @@ def test_bm25_ranks_an_exact_rare_keyword_first():
         "The ferry timetable changes in October for the harbour.",
         "The library received an atlas from a local family.",
     ]
-    index = BM25Index([f"c{i}" for i in range(len(texts))], texts, [{} for _ in texts])
+    ids = [f"c{i}" for i in range(len(texts))]
+    index = BM25Index(ids, texts, Rows(ids, texts))
     hits = index.search("zorbulite", 5)
     assert [h[0] for h in hits] == ["c2"]  # only the chunk with the word scores at all
     hits = index.search("when was the zorbulite shipment at the harbour", 5)
     assert hits[0][0] == "c2" and hits[0][3] > hits[1][3]
     assert index.search("the and of", 5) == []  # stopwords only
-    assert BM25Index([], [], []).search("anything", 3) == []
+    assert BM25Index([], [], Rows([], [])).search("anything", 3) == []
 
 
 def test_hybrid_finds_a_rare_keyword_the_embedder_may_miss(news, tmp_path):
@@ -173,3 +184,91 @@ def test_check_filters_says_what_matched_nothing(news):
         "the filters (source 'Coastal Times', since 2030-01-01) matched 0 of 4 chunks; "
         "`assistant sources` lists each document's source and date"
     )
+
+
+QUERIES = [
+    "What is the range of the ATACMS?",
+    "How many North Korean troops joined Russian forces in Kursk?",
+    "harbour ferry timetable",
+    "Quenby atlas library",
+    "Trump aid Ukraine skepticism",
+    "apple harvest record valley",
+]
+
+
+def test_bm25_saved_beside_the_store_ranks_exactly_as_a_fresh_build(make_assistant, news_jsonl, seeds_dir, monkeypatch):
+    """A fresh process loads the saved BM25 index (no scan of the store) and ranks exactly as one built from the
+    store's contents: the same chunks, scores, texts and metadata, and the same fused passages."""
+    writer = make_assistant()
+    writer.ingest([news_jsonl, seeds_dir])  # saves the index at the end of the ingest
+    got = writer.store.get(include_meta=False)
+    built = BM25Index(got["ids"], got["documents"], writer.store)
+    expected = [writer.retrieve(q, k=6) for q in QUERIES]
+
+    fresh = make_assistant()  # another process: nothing in memory
+    scan = fresh.store.get
+
+    def no_full_scan(where=None, **kwargs):
+        assert where is not None, "the saved index should have been loaded, not rebuilt from a scan"
+        return scan(where, **kwargs)
+
+    monkeypatch.setattr(fresh.store, "get", no_full_scan)
+    loaded = fresh.retriever.bm25(None)
+    for q in QUERIES:
+        assert loaded.search(q, 20) == built.search(q, 20)
+    assert [fresh.retrieve(q, k=6) for q in QUERIES] == expected
+    assert any(loaded.search(q, 20) for q in QUERIES)
+
+
+def test_saved_bm25_follows_writes_by_another_process(make_assistant, news_jsonl, tmp_path):
+    """An ingest or a removal by another process makes a warm retriever and a fresh one both see the new contents,
+    also when the chunk count stays the same."""
+    first = make_assistant()
+    first.ingest([news_jsonl])
+    assert first.retrieve("Quenby atlas library", k=1)[0].doc_id == "wire-4"  # warm, from the saved index
+    other = make_assistant()
+    other.remove("wire-4")
+    other.ingest(
+        [
+            write_jsonl(
+                tmp_path / "new.jsonl",
+                [{"id": "wire-5", "title": "Zorbulite", "body": "A zorbulite cargo reached the quay at noon."}],
+            )
+        ]
+    )
+    assert other.store.count() == first.store.count()
+    for a in (first, make_assistant()):
+        assert "wire-4" not in ids(a.retrieve("Quenby atlas library", k=5))
+        assert a.retrieve("zorbulite cargo", k=1)[0].doc_id == "wire-5"
+        hits = a.retriever.bm25(None).search("zorbulite", 5)
+        assert [h.chunk_id.split(":")[0] for h in hits] == ["wire-5"]
+
+
+def test_saved_bm25_is_not_trusted_after_an_interrupted_write(make_assistant, news_jsonl, monkeypatch):
+    """A write cut short (after Chroma changed, before it finished) leaves the write token changed: the saved index
+    is rebuilt, not loaded."""
+    a = make_assistant()
+    a.ingest([news_jsonl])
+    before = a.store.write_token()
+    col = a.store.collection()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(col, "delete", crash)
+    with pytest.raises(KeyboardInterrupt):
+        a.store.delete_document("wire-4")
+    monkeypatch.undo()
+    assert a.store.write_token() != before
+    col.delete(ids=["wire-4:0"])  # what the killed process had done to the store before it died
+    fresh = make_assistant()
+    assert not any(h.chunk_id.startswith("wire-4") for h in fresh.retriever.bm25(None).search("Quenby atlas", 5))
+
+
+def test_source_filter_sees_a_source_added_later(news, tmp_path):
+    """The stored sources are remembered between questions, and forgotten when the store changes."""
+    assert news.retrieve("harbour quay", k=5, filters=Filters(source="port gazette")) == []
+    record = {"id": "gz-1", "title": "Quay", "source": "Port Gazette", "body": "The harbour quay was rebuilt."}
+    news.ingest([write_jsonl(tmp_path / "gazette.jsonl", [record])])
+    got = news.retrieve("harbour quay", k=5, filters=Filters(source="port gazette"))
+    assert ids(got) == {"gz-1"}

@@ -95,6 +95,28 @@ def test_replacing_a_document_drops_its_stale_chunks(store):
     assert store.content_hashes(["a"]) == {"a": doc2.content_hash}
 
 
+def test_writing_many_documents_at_once_replaces_each_one(store):
+    """write_documents (one Chroma write for a batch of short documents) leaves what one write per document did."""
+    old, old_chunks = make_doc("a", ["v1 first", "v1 second", "v1 third"])
+    store.replace_document(old, old_chunks, [vec(0), vec(1), vec(2)])
+    keep, keep_chunks = make_doc("k", ["kept as it was"])
+    store.replace_document(keep, keep_chunks, [vec(7)])
+    a, a_chunks = make_doc("a", ["v2 only"])
+    b, b_chunks = make_doc("b", ["beta one", "beta two"])
+    store.write_documents([(a, a_chunks, [vec(5)]), (b, b_chunks, [vec(3), vec(4)])])
+    got = store.get()
+    assert sorted(zip(got["ids"], got["documents"])) == [
+        ("a:0", "v2 only"),
+        ("b:0", "beta one"),
+        ("b:1", "beta two"),
+        ("k:0", "kept as it was"),
+    ]
+    states = store.document_states(["a", "b", "k"])
+    assert [states[d]["chunks"] for d in "abk"] == [1, 2, 1]
+    assert [states[d]["hash"] for d in "abk"] == [a.content_hash, b.content_hash, keep.content_hash]
+    assert store.query(vec(4), 1)[0][0] == "b:1"
+
+
 def test_the_store_persists_across_clients(settings, store):
     doc, chunks = make_doc("a", ["persisted text"])
     store.replace_document(doc, chunks, [vec(0)])

@@ -213,3 +213,49 @@ def test_yes_no_answers_are_not_withheld(verifier):
     # the fact after "Yes," is still checked
     wrong = verifier.verify("Yes, ATACMS has a range of approximately 300 miles [1].", PASSAGES, REFUSAL)
     assert wrong.unsupported == ["Yes, ATACMS has a range of approximately 300 miles [1]."]
+
+
+class Counting:
+    """An embedder that counts the texts it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.texts = inner, inner.name, 0
+
+    def embed(self, texts):
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+ANSWERS = [
+    "ATACMS has a range of approximately 190 miles [2].",  # repaired to [1]
+    "Over 10,000 North Korean troops joined Russian forces in Kursk [2]. Trump doubts aid to Ukraine [2].",
+    "The missile flies to the moon [1].",  # unsupported
+]
+
+
+def test_sentence_vectors_cached_on_disk_change_no_verdict(shared_embedder, tmp_path):
+    """A later process reads the passage sentences' vectors from disk (embedding only what it has not seen) and
+    reaches exactly the verdicts, similarities and repairs of an uncached verifier."""
+    from assistant.embed import CachedEmbedder
+
+    path = tmp_path / "vectors" / "sentences.sqlite"
+    plain = [Verifier(shared_embedder.inner, 0.45).verify(a, PASSAGES) for a in ANSWERS]
+    first = Counting(shared_embedder.inner)
+    cold = [Verifier(CachedEmbedder(first, path), 0.45).verify(a, PASSAGES) for a in ANSWERS]
+    assert first.texts > 0 and path.is_file()
+    later = Counting(shared_embedder.inner)  # a new process: nothing in memory
+    warm = [Verifier(CachedEmbedder(later, path), 0.45).verify(a, PASSAGES) for a in ANSWERS]
+    assert later.texts == 0
+    assert cold == plain and warm == plain
+    assert [s.similarity for v in warm for s in v.sentences] == [s.similarity for v in plain for s in v.sentences]
+    assert plain[0].sentences[0].repaired_from == [2] and plain[2].unsupported
+
+
+def test_sentence_cache_that_cannot_be_written_is_skipped(shared_embedder, tmp_path):
+    from assistant.embed import CachedEmbedder
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cached = CachedEmbedder(shared_embedder.inner, blocker / "sentences.sqlite")
+    v = Verifier(cached, 0.45).verify(ANSWERS[0], PASSAGES)
+    assert v.sentences[0].supported and cached.disk is not None and cached.disk._off

@@ -1,0 +1,80 @@
+"""The default embedder: all-MiniLM-L6-v2 on onnxruntime gives the vectors sentence-transformers gave (the ones every
+existing index holds), without torch; its ONNX export is tied to the weights it was made from."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from assistant.embed import LocalEmbedder, OnnxExport, packaged_model_dir
+
+DATA = Path(__file__).parent / "data" / "minilm_reference.json"
+
+
+def embedder(cache: Path, batch_size: int = 32) -> LocalEmbedder:
+    return LocalEmbedder(
+        SimpleNamespace(embed_model_name="all-MiniLM-L6-v2", embed_batch_size=batch_size, n_threads=2, cache_dir=cache)
+    )
+
+
+def test_onnx_vectors_match_sentence_transformers(onnx_cache):
+    reference = json.loads(DATA.read_text(encoding="utf-8"))
+    texts = [r["text"] for r in reference]
+    expected = np.array([r["vector"] for r in reference])
+    for batch_size in (32, 3):  # batches of mixed lengths (padding) change nothing
+        got = np.array(embedder(onnx_cache, batch_size).embed(texts))
+        assert got.shape == expected.shape
+        cosines = (got * expected).sum(axis=1) / np.linalg.norm(expected, axis=1)
+        assert cosines.min() > 1 - 1e-4, texts[int(cosines.argmin())]
+        assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert embedder(onnx_cache).embed([]) == []
+
+
+def test_export_is_used_while_the_weights_are_the_same(onnx_cache, tmp_path):
+    real = OnnxExport(packaged_model_dir(), onnx_cache)
+    assert real.current()
+    export = OnnxExport(packaged_model_dir(), tmp_path)
+    export.folder.mkdir(parents=True)
+    record = json.loads(real.source_path.read_text())
+    with open(export.onnx_path, "wb") as f:  # a stand-in of the export's size (sparse): current() checks the size
+        f.truncate(record["onnx_size"])
+    # the weights touched (another mtime), same digest: still current, and the new stat is remembered
+    export.source_path.write_text(json.dumps(record | {"mtime_ns": 1}))
+    assert export.current()
+    assert json.loads(export.source_path.read_text())["mtime_ns"] == real.weights.stat().st_mtime_ns
+    # other weights (another digest): stale, exported anew on first use
+    export.source_path.write_text(json.dumps(record | {"mtime_ns": 1, "sha256": "0" * 64}))
+    assert not export.current()
+    # a truncated export is stale too
+    export.source_path.write_text(json.dumps(record))
+    assert export.current()
+    with open(export.onnx_path, "r+b") as f:
+        f.truncate(1000)
+    assert not export.current()
+
+
+def test_ingest_and_answer_import_no_torch(onnx_cache, tmp_path, seeds_dir):
+    """The answer path (and ingest) runs MiniLM without torch, sentence-transformers or transformers."""
+    cache = tmp_path / "cache"
+    code = (
+        "import sys, json\n"
+        "from assistant import Assistant\n"
+        f"a = Assistant(data_dir={str(tmp_path / 'idx')!r}, llm='extractive')\n"
+        f"a.ingest([{str(seeds_dir)!r}])\n"
+        "answer = a.ask('What is the range of the ATACMS?')\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "print(json.dumps({'heavy': heavy, 'answer': answer.answer, 'cited': [c.n for c in answer.citations]}))\n"
+    )
+    env = dict(os.environ, ASSISTANT_CACHE_DIR=str(cache))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == []
+    assert "190" in result["answer"] or "300" in result["answer"]
+    assert result["cited"]
