@@ -157,8 +157,14 @@ class Answer:
     sentences: list[SentenceCheck] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)  # citation numbers removed: no such passage
     withheld: bool = False  # refused because no sentence of the model's answer was supported
+    # a question across articles: its sources, dates, sub-queries and the passages each brought (assistant/plan.py)
+    plan: Any = None
+    method: str = ""  # how the answer was made when not simply generated: decided in code / by a narrow question
 
     def to_json(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.plan is not None:
+            extra["plan"] = {**self.plan.to_json(), "method": self.method}
         return {
             "question": self.question,
             "answer": self.answer,
@@ -170,6 +176,7 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "sentences": [c.to_json() for c in self.sentences],
             "dropped": list(self.dropped),
+            **extra,
         }
 
 
