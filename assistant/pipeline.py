@@ -439,7 +439,9 @@ class Assistant:
                     raw, method = compose(verdict, said, plan, passages, prompt.seen)
                     yield raw
                 else:
-                    method = f"the model gave no {' / '.join(plan.options or ['Yes', 'No'])} ({said!r}): answered as usual"
+                    method = (
+                        f"the model gave no {' / '.join(plan.options or ['Yes', 'No'])} ({said!r}): answered as usual"
+                    )
             if not raw:
                 say("generating")
                 pieces = []

@@ -29,8 +29,10 @@ MONTHS = {
 }
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
-_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|" \
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 DATE = re.compile(
     r"(?P<iso>\b\d{4}-\d{2}-\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\b(?P<md_m>" + _MONTH + r")\s+(?P<md_d>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_y>\d{4})\b)?"
@@ -41,8 +43,10 @@ BEFORE = re.compile(r"\b(?:before|until|prior to|earlier than|by)\s+(?:the\s+)?$
 AFTER = re.compile(r"\b(?:after|since|following|later than)\s+(?:the\s+)?$", re.I)
 
 # what a question calls a source's writing, and the phrases that name the source of a claim
-_KIND = r"(?:article|report|piece|review|post|story|stories|coverage|reporting|feature|column|analysis|op-ed|" \
+_KIND = (
+    r"(?:article|report|piece|review|post|story|stories|coverage|reporting|feature|column|analysis|op-ed|"
     r"blog|podcast)s?"
+)
 _NAME = r"(?:The\s+)?[A-Z0-9][\w.&'-]*(?:\s+(?:of\s+|for\s+|&\s+|\|\s+|-\s+)?[A-Z0-9][\w.&'-]*)*"
 SOURCE_CUES = (
     # "a New York Times article", "an ESPN report", "the Variety review"
@@ -52,24 +56,27 @@ SOURCE_CUES = (
         r"\b(?:" + _KIND + r"|another(?:\s+one)?|one|a separate one)\s+(?:from|by|in|published by|published in)\s+"
         r"(?:an?\s+|the\s+(?=[a-z]))?(?P<name>" + _NAME + r")"
     ),
-    # "as reported by Fortune", "according to TechCrunch"
+    # "as reported by Fortune", "as per Engadget" ("according to" is left out: it names people as often)
     re.compile(
         r"\b(?:as reported by|reported by|as per|as discussed by|discussed by|highlighted by|noted by|provided by|"
-        r"as mentioned by|mentioned by|as covered by|covered by|detailed by|described by|outlined by|published by)\s+(?:an?\s+|the\s+(?=[a-z]))?(?P<name>" + _NAME + ")"
+        r"as mentioned by|mentioned by|as covered by|covered by|detailed by|described by|outlined by|published by)"
+        r"\s+(?:an?\s+|the\s+(?=[a-z]))?(?P<name>" + _NAME + ")"
     ),
 )
 NOT_A_SOURCE = re.compile(r"^(?:" + _MONTH + r"|\d+|The|A|An|This|That|These|Those|It|Its|Their|His|Her)$")
 
-AUX = (
-    r"(?:does|did|do|is|was|were|are|has|have|had|can|could|would|will|should|must|might)"
-)
+AUX = r"(?:does|did|do|is|was|were|are|has|have|had|can|could|would|will|should|must|might)"
 WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
-CHOICE = re.compile(r"\b(consistent|inconsistent|similar|different|same|earlier|later|before|after|more|less|"
-                    r"higher|lower)\s+or\s+(?:an?\s+)?(consistent|inconsistent|different|similar|same|earlier|later|"
-                    r"before|after|more|less|higher|lower)\b", re.I)
+CHOICE = re.compile(
+    r"\b(consistent|inconsistent|similar|different|same|earlier|later|before|after|more|less|"
+    r"higher|lower)\s+or\s+(?:an?\s+)?(consistent|inconsistent|different|similar|same|earlier|later|"
+    r"before|after|more|less|higher|lower)\b",
+    re.I,
+)
 SOURCE_WHICH = re.compile(
     r"^\s*which\s+(?:news\s+)?(?:source|outlet|publication|site|article|report|one|of\s+the\s+(?:two|three|sources|"
-    r"articles|reports))\b", re.I
+    r"articles|reports))\b",
+    re.I,
 )
 
 
@@ -91,7 +98,9 @@ class SubQuery:
         if self.since and self.since == self.until:
             when = f", on {self.since}"
         elif self.since or self.until:
-            when = "".join([f", since {self.since}" if self.since else "", f", until {self.until}" if self.until else ""])
+            when = "".join(
+                [f", since {self.since}" if self.since else "", f", until {self.until}" if self.until else ""]
+            )
         return f"{self.source}{when}: {self.query}"
 
     def to_json(self) -> dict[str, Any]:
@@ -263,8 +272,10 @@ def _kind(question: str, mentions: int) -> tuple[str, list[str]]:
         if re.match(WH + r"\b", clause, re.I):
             if mentions >= 2 and SOURCE_WHICH.match(clause):
                 return "choice", []  # the options are the named sources
-            if mentions >= 2 and re.match(r"(?:between|after|before|of)\b", text, re.I) and re.match(
-                r"which\b", clause, re.I
+            if (
+                mentions >= 2
+                and re.match(r"(?:between|after|before|of)\b", text, re.I)
+                and re.match(r"which\b", clause, re.I)
             ):
                 return "choice", []
             return "open", []

@@ -147,7 +147,6 @@ class Budget:
             chosen.append(p)
         return chosen
 
-
     @staticmethod
     def merge(rankings: list[list[Passage]], n: int) -> list[Passage]:
         """Several rankings as one of at most ``n``, for ``select`` to cut: the sub-queries' (one per named source)
