@@ -349,7 +349,9 @@ def ask(
     explain: Annotated[
         bool,
         typer.Option(
-            "--explain", help="Show how each sentence was checked: which check failed, which citations moved."
+            "--explain",
+            help="Show how the question was read (a sub-question per named source, the passages each brought, how the "
+            "answer was made) and how each sentence was checked: which check failed, which citations moved.",
         ),
     ] = False,
 ):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from collections.abc import Callable, Iterator
@@ -19,6 +19,7 @@ from .settings import Settings, load_settings
 from .types import Answer, AnswerCheck, Citation, Document, Passage
 
 if TYPE_CHECKING:
+    from .plan import Plan, SubQuery
     from .retrieve import Retriever
     from .store import Store
 
@@ -65,6 +66,7 @@ class Assistant:
         self.backends = backends or Backends(settings)
         self._store: Store | None = None
         self._retriever: Retriever | None = None
+        self._sources: tuple[tuple[int, int], list[str]] | None = None  # (store stamp, indexed sources)
 
     def derive(self, **overrides) -> Assistant:
         """Another Assistant (another data dir, collection or Chroma server) sharing this one's models."""
@@ -339,9 +341,52 @@ class Assistant:
         history: list[tuple[str, str]] | None = None,
     ) -> list[Passage]:
         """What goes in the prompt for this question: retrieved (a follow-up as the standalone question it stands
-        for), then cut to the budget."""
+        for; per named source, see ``rank``), then cut to the budget."""
         budget = self.budget(k)
-        return budget.select(self.retrieve(self.standalone(question, history), budget.k_max, filters))
+        return budget.select(self.rank(self.standalone(question, history), budget.k_max, filters))
+
+    def known_sources(self) -> list[str]:
+        """The sources of the indexed documents (what a question's source names are matched against)."""
+        stamp = (self.store.count(), getattr(self.store, "generation", 0))
+        if self._sources is None or self._sources[0] != stamp:
+            self._sources = (stamp, sorted({str(d.get("source") or "") for d in self.sources()} - {""}))
+        return self._sources[1]
+
+    def plan(self, question: str) -> Plan:
+        """What the question names (indexed sources, their dates, the part about each; sources nothing indexed is
+        from) and the kind of answer it asks for (see ``assistant/plan.py``)."""
+        from .plan import make_plan
+
+        return make_plan(question, self.known_sources())
+
+    def rank(self, question: str, n: int, filters: Filters | None = None) -> list[Passage]:
+        """The top ``n`` passages for a question. One that names its sources ("according to The Verge and
+        TechCrunch", "the Sporting News article published on October 2, 2023") is also retrieved per named source,
+        as a sub-query filtered to that source (and date, when that finds anything), and the rankings merged
+        (``Budget.merge``) so each named source contributes; explicit filters mean one plain retrieval."""
+        main = self.retrieve(question, n, filters)
+        if (filters is not None and filters.active()) or self.store.count() == 0:
+            return main
+        plan = self.plan(question)
+        if not plan.across():
+            return main
+        rankings = []
+        for i, sq in enumerate(plan.subqueries):
+            got = self.retriever.retrieve(sq.query, n, self._filters_for(sq, dated=True))
+            if not got and (sq.since or sq.until):
+                got = self.retriever.retrieve(sq.query, n, self._filters_for(sq, dated=False))
+            rankings.append([replace(p, metadata={**p.metadata, "via": [i]}) for p in got])
+        rankings.append([replace(p, metadata={**p.metadata, "via": [-1]}) for p in main])
+        return Budget.merge(rankings, n)
+
+    @staticmethod
+    def _filters_for(sq: SubQuery, dated: bool) -> Filters:
+        return Filters(
+            source=sq.sources[0],
+            since=sq.since if dated else None,
+            until=sq.until if dated else None,
+            source_spellings=sq.sources,
+        )
 
     def answer(
         self,
@@ -383,7 +428,20 @@ class Assistant:
             max_title_chars=self.settings.max_title_chars,
             max_passage_chars=self.settings.max_passage_chars,
         )
+        plan = self.plan(standalone) if self.store.count() else None
+        method = ""
+        raw = ""
+        if plan is not None:
+            from .multihop import annotate
+
+            annotate(plan, passages)
         if not passages:
+            raw = prompt.refusal
+            yield raw
+        elif plan is not None and plan.unknown:
+            # what a source reported cannot be in passages from other sources
+            names = ", ".join(plan.unknown)
+            method = f"refused: the question asks what {names} reported, and no indexed article is from {names}"
             raw = prompt.refusal
             yield raw
         else:
@@ -392,12 +450,25 @@ class Assistant:
                 load = getattr(self.generator, "llm", None)  # the local backend loads its weights lazily
                 if callable(load):
                     load()
-            say("generating")
-            pieces = []
-            for piece in self.generator.stream(prompt):
-                pieces.append(piece)
-                yield piece
-            raw = "".join(pieces).strip()
+            if plan is not None and not history and plan.across() and plan.kind in ("yes/no", "choice"):
+                from .multihop import compose, decide
+
+                say("deciding")
+                verdict, said = decide(self.generator, self.settings.prompts_dir, prompt, plan, passages)
+                if verdict:
+                    raw, method = compose(verdict, said, plan, passages, prompt.seen)
+                    yield raw
+                else:
+                    method = (
+                        f"the model gave no {' / '.join(plan.options or ['Yes', 'No'])} ({said!r}): answered as usual"
+                    )
+            if not raw:
+                say("generating")
+                pieces = []
+                for piece in self.generator.stream(prompt):
+                    pieces.append(piece)
+                    yield piece
+                raw = "".join(pieces).strip()
         t2 = time.perf_counter()
         # the model may copy the prompt's removal notice (and cite it): that is no part of an answer
         raw = re.sub(re.escape(REDACTED) + r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*", "", raw).strip()
@@ -406,16 +477,16 @@ class Assistant:
         verification = self.verifier.verify(
             raw, prompt.seen, prompt.refusal, question=standalone, withhold_unsupported=self.settings.refuse_unsupported
         )
-        verdict = AnswerCheck()
+        checked = AnswerCheck()
         if self.settings.check_answers and passages and not verification.refused:
-            verification, verdict = self._answers_the_question(
+            verification, checked = self._answers_the_question(
                 standalone, question, passages, history, prompt, verification, say
             )
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
         unsupported = verification.unsupported
-        if verdict.check and verification.refused and verdict.first_answer:
-            unsupported = unsupported or [verdict.first_answer]
+        if checked.check and verification.refused and checked.first_answer:
+            unsupported = unsupported or [checked.first_answer]
         yield Answer(
             question=standalone,
             answer=verification.answer,
@@ -433,7 +504,9 @@ class Assistant:
             sentences=verification.sentences,
             dropped=verification.dropped,
             withheld=verification.withheld,
-            answer_check=verdict,
+            answer_check=checked,
+            plan=plan if plan is not None and (plan.across() or plan.unknown) else None,
+            method=method,
         )
 
     def _answers_the_question(self, standalone, question, passages, history, prompt, verification, say):

@@ -54,9 +54,34 @@ def sources_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def plan_text(answer: Answer) -> list[str]:
+    """A question across articles: its sub-questions (one per named source, with its date), the passages each
+    brought, and how the answer was made."""
+    plan = answer.plan
+    if plan is None:
+        return []
+    lines = ["", f"How the question was read: {plan.kind}" + (f" ({' / '.join(plan.options)})" if plan.options else "")]
+    if plan.subqueries:
+        lines.append("  Sub-questions (retrieved from that source only):")
+        for sq in plan.subqueries:
+            brought = ", ".join(f"[{n}]" for n in sq.brought) or "nothing in the prompt"
+            lines.append(f"  - {quote_line(sq.describe())}\n      brought {brought}")
+    if plan.unknown:
+        lines.append("  Named as sources, but no indexed article is from them: " + ", ".join(plan.unknown))
+    if answer.method:
+        lines.append(f"  How the answer was made: {answer.method}")
+    return lines
+
+
+def quote_line(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def explain_text(answer: Answer) -> str:
-    """How each sentence of the model's answer was checked (``ask --explain``)."""
-    lines = ["", "How the answer was checked:"]
+    """How the question was read (sub-questions per named source), and how each sentence of the answer was checked
+    (``ask --explain``)."""
+    lines = plan_text(answer) + ["", "How the answer was checked:"]
     if not answer.sentences:
         lines.append("  the model refused: nothing to check" if answer.refused else "  no sentence to check")
     for s in answer.sentences:

@@ -145,19 +145,44 @@ class Budget:
         return {"k": k, "context_tokens": 0} if k else {}
 
     def select(self, ranked: list[Passage]) -> list[Passage]:
-        """A prefix of the ranking, so the numbering holds."""
+        """A prefix of the ranking, so the numbering holds. A merged ranking (``merge``) keeps at least the first
+        passage of each sub-query (within k_max), so every named source is in the prompt."""
         if self.tokens <= 0 or len(ranked) <= self.k:
             return ranked[: self.k]
         from .chunk import count_tokens
 
-        chosen = ranked[: self.k]
+        floor = self.k
+        groups = {v for p in ranked for v in p.metadata.get("via", []) if v >= 0}
+        if groups:
+            firsts = [next(i for i, p in enumerate(ranked) if g in p.metadata.get("via", [])) for g in groups]
+            floor = min(self.k_max, max(self.k, max(firsts) + 1))
+        chosen = ranked[:floor]
         used = sum(count_tokens(p.text) for p in chosen)
-        for p in ranked[self.k : self.k_max]:
+        for p in ranked[floor : self.k_max]:
             used += count_tokens(p.text)
             if used > self.tokens:
                 break
             chosen.append(p)
         return chosen
+
+    @staticmethod
+    def merge(rankings: list[list[Passage]], n: int) -> list[Passage]:
+        """Several rankings as one of at most ``n``, for ``select`` to cut: the sub-queries' (one per named source)
+        first, then the question's own; round robin, so each ranking's best come first; each chunk once (its
+        ``via`` metadata lists the rankings that brought it, by index; the question's own is -1); numbered from 1."""
+        merged: dict[str, Passage] = {}
+        depth = max((len(r) for r in rankings), default=0)
+        for rank in range(depth):
+            for r in rankings:
+                if rank >= len(r):
+                    continue
+                p = r[rank]
+                via = p.metadata.get("via", [])
+                if p.chunk_id in merged:
+                    merged[p.chunk_id].metadata["via"] = sorted(set(merged[p.chunk_id].metadata["via"]) | set(via))
+                elif len(merged) < n:
+                    merged[p.chunk_id] = replace(p, metadata={**p.metadata, "via": list(via)})
+        return [replace(p, n=i + 1) for i, p in enumerate(merged.values())]
 
 
 BM25_FORMAT = 1  # bumped when what is saved changes, so older saved indexes are rebuilt

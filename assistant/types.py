@@ -177,8 +177,14 @@ class Answer:
     withheld: bool = False  # refused because no sentence of the model's answer was supported
     # does the answer answer the question (asked.py): the failed check, and how it was acted on
     answer_check: AnswerCheck = field(default_factory=AnswerCheck)
+    # a question across articles: its sources, dates, sub-queries and the passages each brought (assistant/plan.py)
+    plan: Any = None
+    method: str = ""  # how the answer was made when not simply generated: decided in code / by a narrow question
 
     def to_json(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.plan is not None:
+            extra["plan"] = {**self.plan.to_json(), "method": self.method}
         return {
             "question": self.question,
             "answer": self.answer,
@@ -191,6 +197,7 @@ class Answer:
             "sentences": [c.to_json() for c in self.sentences],
             "dropped": list(self.dropped),
             "answer_check": self.answer_check.to_json(),
+            **extra,
         }
 
 

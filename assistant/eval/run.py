@@ -260,7 +260,7 @@ def answer_questions(assistant, questions: list[EvalQuestion], mode: str, cfg: E
         if idx is None:  # no passages at all for this question
             ranked, answer = [], assistant.answer(q.question, [], started=started)
         else:
-            ranked = idx.retrieve(q.question, k=max(10, budget.k_max))
+            ranked = idx.rank(q.question, max(10, budget.k_max))
             answer = idx.answer(q.question, budget.select(ranked), started=started)
         yield {
             "id": q.id,
