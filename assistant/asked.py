@@ -31,9 +31,14 @@ MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
     r"nov(?:ember)?|dec(?:ember)?)"
 )
-DATE = re.compile(
+DATE = re.compile(  # anything that says when: a date, a year, a weekday, a time of day, a season, a relative time
     r"\b" + MONTH + r"\b\.?|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|"
-    r"\b(?:yesterday|today|tomorrow|tonight)\b",
+    r"\b(?:yesterday|today|tomorrow|tonight|midnight|noon|midday|morning|afternoon|evening|night|dawn|dusk|weekend|"
+    r"spring|summer|autumn|fall|winter|season|quarter|q[1-4]|decade|century|soon|later|earlier|ago|recently|"
+    r"now|currently|annually|daily|weekly|monthly|yearly|hourly)\b|"
+    r"\b\d{1,2}(?::\d\d)?\s*(?:a\.?m\.?|p\.?m\.?|o'clock|h)\b|\b\d{1,2}:\d\d\b|\b\d{1,2}(?:st|nd|rd|th)\b|"
+    r"\b(?:next|last|this|coming|past|previous|following|same|every|each)\s+(?:week|month|year|day|time)s?\b|"
+    r"\b(?:before|after|during|until|since|by|within)\s+(?:the\s+)?\w+",
     re.I,
 )
 MONEY = re.compile(
@@ -119,7 +124,7 @@ def parse_question(question: str) -> Asked:
                 break
             named.append(stemmer().stemWord(w))
         kind, thing = "count", frozenset(named)
-    elif re.match(r"^\W*(?:who|whom|where)\b", low) or re.match(
+    elif re.match(r"^\W*who\b", low) or re.match(
         r"^\W*(?:which|what) (?:team|player|country|city|"
         r"company|person|club|nation|band|artist)\b",
         low,
@@ -218,7 +223,7 @@ KIND_WORDS = {
     "year": "which year: the answer gives no year",
     "money": "how much money: the answer gives no amount of money",
     "count": "how many: the answer gives no count of them (a number of another kind is no answer)",
-    "name": "who or where: the answer names no one the question does not already name",
+    "name": "who: the answer names no one the question does not already name",
 }
 
 

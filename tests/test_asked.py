@@ -34,6 +34,8 @@ def verdict(question: str, answer: str, cited: list[int], ps: list[Passage]):
         ("What was Tesla's revenue in Q1 2021?", "money"),
         ("How many North Korean troops have joined Russian forces?", "count"),
         ("Who is the director of the Assassin's Creed movie?", "name"),
+        ("Where do the ferries stop at night?", ""),
+        ("When do the night crossings end?", "date"),
         ("What does the acronym ATACMS stand for?", ""),
     ],
 )
@@ -69,6 +71,9 @@ def test_when_needs_a_date_and_who_a_name_the_question_does_not_give():
     ps = passages("Diablo III was released on May 15, 2012 by Blizzard Entertainment, to great acclaim.")
     assert verdict("When was Diablo 3 released?", "Diablo III was released to great acclaim [1].", [1], ps).check
     assert not verdict("When was Diablo 3 released?", "It was released on May 15, 2012 [1].", [1], ps).check
+    # a time of day, a season or a relative time answers "when" too
+    night = passages("Night crossings end at midnight instead of two in the morning.")
+    assert not verdict("When do the night crossings end?", "Night crossings end at midnight [1].", [1], night).check
     who = "Who released Diablo 3?"
     assert verdict(who, "Diablo was released to great acclaim [1].", [1], ps).check == "kind"
     assert verdict(who, "Blizzard Entertainment released it [1].", [1], ps).check == ""
