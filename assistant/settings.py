@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     flash_attn: bool = False
     prompt_lookup: int = Field(default=0, ge=0)  # prompt-lookup decoding: tokens drafted from the prompt; 0 = off
     # evaluated prompt prefixes (system turn; everything before the question) kept for reuse (see kvcache.py)
-    kv_ram_mb: int = Field(default=256, ge=0)  # in the process; 0 = only what the model holds
+    kv_ram_mb: int = Field(default=128, ge=0)  # in the process; 0 = only what the model holds
     kv_disk_mb: int = Field(default=1024, ge=0)  # in <cache_dir>/kv, shared by processes; 0 = none saved
     temperature: float = 0.0
     seed: int = 0
