@@ -20,6 +20,7 @@ import json
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -33,10 +34,15 @@ def common_prefix(a, b) -> int:
     return n
 
 
-def chat_tokens(llm, messages: list[dict[str, str]]) -> list[int]:
-    """The tokens ``create_chat_completion`` evaluates for these messages (the GGUF's chat template)."""
+@lru_cache(maxsize=4)
+def _formatter(template: str, eos: str, bos: str):
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)  # compiles the template: once
+
+
+def chat_tokens(llm, messages: list[dict[str, str]]) -> list[int]:
+    """The tokens ``create_chat_completion`` evaluates for these messages (the GGUF's chat template)."""
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         return []
@@ -44,8 +50,7 @@ def chat_tokens(llm, messages: list[dict[str, str]]) -> list[int]:
     def text_of(token: int) -> str:
         return llm.detokenize([token], special=True).decode("utf-8", "ignore") if token != -1 else ""
 
-    fmt = Jinja2ChatFormatter(template=template, eos_token=text_of(llm.token_eos()), bos_token=text_of(llm.token_bos()))
-    r = fmt(messages=messages)
+    r = _formatter(template, text_of(llm.token_eos()), text_of(llm.token_bos()))(messages=messages)
     return llm.tokenize(r.prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
 
 
