@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -233,7 +234,7 @@ class PrefixStates:
         if self.disk:
             self.disk.save(llm, prefix, data)
 
-    def prepare(self, llm, prefix: list[int], stops: list[int] = ()) -> Prepared:
+    def prepare(self, llm, prefix: list[int], stops: Sequence[int] = ()) -> Prepared:
         """Leave ``llm`` holding ``prefix`` evaluated, starting from the longest stored state it extends; each
         length in ``stops`` (e.g. the system turn's) and the whole prefix are remembered on the way."""
         done = Prepared()
