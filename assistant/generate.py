@@ -8,12 +8,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from collections.abc import Callable, Iterator
 
 from .errors import BackendError
 from .prompt import Prompt
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .kvcache import Prepared
 
 
 class Generator(Protocol):
@@ -38,7 +41,7 @@ class LocalGenerator:
         self._states = None
         self.prefix_restored = False  # the last prompt's prefix state came from the cache dir (see kvcache.py)
         self.prefix_error = ""
-        self.last_prepared = None  # kvcache.Prepared of the last prompt: tokens reused and evaluated
+        self.last_prepared: Prepared | None = None  # of the last prompt: tokens reused and evaluated (kvcache.py)
 
     def llm(self):
         if self._llm is None:
@@ -90,8 +93,9 @@ class LocalGenerator:
         if not prefix:
             return
         states = self.states()
-        self.last_prepared = states.prepare(llm, prefix, [s for s in stops if s >= 16])
-        self.prefix_restored = self.last_prepared.source == "disk"
+        prepared = states.prepare(llm, prefix, [s for s in stops if s >= 16])
+        self.last_prepared = prepared
+        self.prefix_restored = prepared.source == "disk"
         self.prefix_error = states.last_error
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
