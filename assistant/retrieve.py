@@ -132,12 +132,14 @@ class Budget:
     k: int
     k_max: int
     tokens: int
+    order: str = "document"  # or "rank": see ``arrange``
 
     @classmethod
     def of(cls, settings, k: int | None = None) -> Budget:
+        order = getattr(settings, "passage_order", "document")
         if k:
-            return cls(k, k, 0)
-        return cls(settings.k, max(settings.k, settings.k_max), settings.context_tokens)
+            return cls(k, k, 0, order)
+        return cls(settings.k, max(settings.k, settings.k_max), settings.context_tokens, order)
 
     @staticmethod
     def exactly(k: int | None) -> dict:
@@ -145,8 +147,32 @@ class Budget:
         return {"k": k, "context_tokens": 0} if k else {}
 
     def select(self, ranked: list[Passage]) -> list[Passage]:
-        """A prefix of the ranking, so the numbering holds. A merged ranking (``merge``) keeps at least the first
-        passage of each sub-query (within k_max), so every named source is in the prompt."""
+        """The passages the prompt gets: a prefix of the ranking (at least k, then short ones within the token
+        budget), arranged and numbered as the prompt shows them."""
+        return self.arrange(self.choose(ranked))
+
+    def arrange(self, chosen: list[Passage]) -> list[Passage]:
+        """In document order (date, document, position in it), numbered 1.. in that order: questions that retrieve
+        the same passages get the same prompt up to the question, whose evaluated prefix the local model reuses
+        (kvcache.py); a reader sees an article's passages as they run. With ``order="rank"``, best first."""
+        if self.order == "rank":
+            return chosen
+
+        def position(p: Passage) -> tuple:
+            m = p.metadata
+            chunk = m.get("chunk")
+            return (
+                str(m.get("published_at") or ""),
+                p.doc_id,
+                chunk if isinstance(chunk, int) else float("inf"),
+                m.get("start_char") if isinstance(m.get("start_char"), int) else 0,
+            )
+
+        return [replace(p, n=i + 1) for i, p in enumerate(sorted(chosen, key=position))]
+
+    def choose(self, ranked: list[Passage]) -> list[Passage]:
+        """A prefix of the ranking. A merged ranking (``merge``) keeps at least the first passage of each sub-query
+        (within k_max), so every named source is in the prompt."""
         if self.tokens <= 0 or len(ranked) <= self.k:
             return ranked[: self.k]
         from .chunk import count_tokens

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     k_max: int = 8  # short passages are added beyond k while they fit in context_tokens, up to k_max
     context_tokens: int = 720  # MiniLM word pieces of passage text; 0 = exactly k passages
     candidates: int = 20  # per retriever, before fusion
+    # the prompt's passages in document order (date, document, position; numbered in that order), so prompts over
+    # the same passages share their prefix and its KV state is reused; "rank": best first
+    passage_order: Literal["document", "rank"] = "document"
     rrf_k: int = 60
 
     # generation
@@ -74,6 +77,12 @@ class Settings(BaseSettings):
     n_ctx: int = 4096
     n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     max_tokens: int = 300
+    n_batch: int = Field(default=512, ge=1)  # prompt tokens per llama.cpp decode call
+    flash_attn: bool = False
+    prompt_lookup: int = Field(default=0, ge=0)  # prompt-lookup decoding: tokens drafted from the prompt; 0 = off
+    # evaluated prompt prefixes (system turn; everything before the question) kept for reuse (see kvcache.py)
+    kv_ram_mb: int = Field(default=128, ge=0)  # in the process; 0 = only what the model holds
+    kv_disk_mb: int = Field(default=1024, ge=0)  # in <cache_dir>/kv, shared by processes; 0 = none saved
     temperature: float = 0.0
     seed: int = 0
     # bounds on what goes into the prompt, so untrusted text cannot overflow the model's context (n_ctx)

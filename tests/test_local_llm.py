@@ -164,13 +164,14 @@ def test_eval_with_the_llm_judge(tmp_path):
 
 
 def test_prefix_kv_state_is_saved_and_restored_by_a_fresh_model(tmp_path, monkeypatch):
-    """kvcache.py: the first model evaluates the fixed system prefix and saves its state (raw bytes + a header);
-    a second, fresh model (as in a new process) restores it and evaluates only the rest of the prompt, and gives
-    the same answer."""
+    """kvcache.py: the first model evaluates the prompt up to its question (the system turn, then the passages) and
+    saves both states (raw bytes + a header); a second, fresh model (as in a new process) restores the longer one,
+    evaluates only the question, and gives the same answer; another question on the same passages in the same
+    process evaluates nothing before its question either."""
     from platformdirs import user_cache_dir
 
     from assistant.generate import LocalGenerator
-    from assistant.kvcache import chat_prefix_tokens
+    from assistant.kvcache import question_prefix_tokens
     from assistant.models import model_path
     from assistant.prompt import build_prompt
     from assistant.settings import PROJECT_ROOT, load_settings
@@ -190,22 +191,28 @@ def test_prefix_kv_state_is_saved_and_restored_by_a_fresh_model(tmp_path, monkey
     )
     prompt = build_prompt(PROJECT_ROOT / "prompts", RANGE_Q, [passage])
 
-    def run(gen):
+    def run(gen, p=prompt):
         llm = gen.llm()
         evaluated: list[int] = []
         original = llm.eval
         monkeypatch.setattr(llm, "eval", lambda tokens: (evaluated.append(len(tokens)), original(tokens))[1])
-        return "".join(gen.stream(prompt)), evaluated, llm
+        return "".join(gen.stream(p)), evaluated, llm
 
-    first_text, first, llm = run(LocalGenerator(settings))
-    prefix = chat_prefix_tokens(llm, prompt.messages[0]["content"])
-    assert len(prefix) > 100 and not LocalGenerator(settings).prefix_restored
-    assert first[0] == len(prefix)  # computed here, then saved
-    assert len(list((tmp_path / "cache" / "kv").glob("*.state"))) == 1
-    assert len(list((tmp_path / "cache" / "kv").glob("*.json"))) == 1
+    first_gen = LocalGenerator(settings)
+    first_text, first, llm = run(first_gen)
+    prefix = question_prefix_tokens(llm, prompt.messages, prompt.question)
+    assert len(prefix) > 100 and first_gen.last_prepared.evaluated == len(prefix)
+    assert sum(first[:2]) == len(prefix)  # the system turn, then the passages: each saved
+    assert len(list((tmp_path / "cache" / "kv").glob("*.state"))) == 2
+    assert len(list((tmp_path / "cache" / "kv").glob("*.json"))) == 2
 
     fresh = LocalGenerator(settings)
     second_text, second, _ = run(fresh)
     assert fresh.prefix_restored and fresh.prefix_error == ""
+    assert fresh.last_prepared.reused == len(prefix) and fresh.last_prepared.evaluated == 0
     assert sum(second) == sum(first) - len(prefix)  # the prefix was not evaluated again
     assert second_text == first_text and "190" in second_text
+
+    other = build_prompt(PROJECT_ROOT / "prompts", "How far can the ATACMS fly?", [passage])
+    run(fresh, other)
+    assert fresh.last_prepared.source == "model" and fresh.last_prepared.evaluated == 0

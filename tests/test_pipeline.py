@@ -4,6 +4,7 @@ shared; the passage budget is one rule; the answer carries the verifier's per-se
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,53 @@ def test_an_explicit_k_means_exactly_k(tmp_path):
     exact = load_settings(data_dir=tmp_path, **Budget.exactly(3))
     assert [p.n for p in Budget.of(exact).select(passages([1, 1, 1, 1, 1]))] == [1, 2, 3]
     assert Budget.exactly(None) == {}
+
+
+def placed(chunk_id: str, doc: str, chunk: int, day: str = "") -> Passage:
+    meta = {"doc_id": doc, "chunk": chunk, "start_char": chunk * 100, "published_at": day}
+    return Passage(n=0, chunk_id=chunk_id, doc_id=doc, text=f"text of {chunk_id}", score=1.0, metadata=meta)
+
+
+def test_the_prompt_gets_passages_in_document_order_numbered_in_that_order(tmp_path):
+    """Questions that retrieve the same chunks in another rank order get the same numbered passages (so the same
+    prompt up to the question, whose evaluated prefix the local model reuses)."""
+    ranked = [placed("b1", "b", 1, "2024-02-01"), placed("a2", "a", 2, "2024-01-01")]
+    ranked.append(placed("a0", "a", 0, "2024-01-01"))
+    ranked = [replace(p, n=i + 1) for i, p in enumerate(ranked)]  # numbered by rank, as retrieved
+    budget = Budget.of(load_settings(data_dir=tmp_path, k=3))
+    chosen = budget.select(ranked)
+    assert [(p.n, p.chunk_id) for p in chosen] == [(1, "a0"), (2, "a2"), (3, "b1")]
+    assert [p.chunk_id for p in budget.select(list(reversed(ranked)))] == ["a0", "a2", "b1"]
+    # which passages are chosen is still the ranking's prefix: the k best, whatever their place
+    assert [p.chunk_id for p in Budget.of(load_settings(data_dir=tmp_path), 2).select(ranked)] == ["a2", "b1"]
+    rank = Budget.of(load_settings(data_dir=tmp_path, k=3, passage_order="rank"))
+    assert [(p.n, p.chunk_id) for p in rank.select(ranked)] == [(1, "b1"), (2, "a2"), (3, "a0")]
+
+
+def test_citation_numbers_match_the_prompt_and_the_answers_passages(make_assistant, seeds_dir):
+    """The generator sees passage [n] with the text of ``Answer.passages`` entry n, in document order."""
+    from assistant.prompt import format_passage
+
+    seen: list[Prompt] = []
+
+    class Recorder:
+        name = "recorder"
+
+        def stream(self, prompt):
+            seen.append(prompt)
+            yield "The ATACMS has a range of approximately 190 miles [1]."
+
+    a = make_assistant(generator=Recorder())
+    a.ingest([seeds_dir])
+    answer = a.ask(RANGE_Q)
+    (prompt,) = seen
+    chunks = [p.metadata["chunk"] for p in answer.passages]
+    assert chunks == sorted(chunks) and [p.n for p in answer.passages] == list(range(1, len(chunks) + 1))
+    body = prompt.messages[-1]["content"]
+    for p in answer.passages:
+        shown = format_passage(a.settings.prompts_dir, p, text=prompt.seen[p.n])
+        assert shown in body and shown.startswith(f"[{p.n}] ")
+    assert body.index(f"[{len(chunks)}] ") > body.index("[1] ")
 
 
 def test_ask_exact_k_through_the_api(seeded):
