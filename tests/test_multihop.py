@@ -125,7 +125,7 @@ def test_merge_puts_each_sub_query_first_and_select_keeps_each_named_source():
     assert [p.n for p in merged] == [1, 2, 3, 4, 5, 6]
     assert merged[4].metadata["via"] == [-1, 1]
     # a budget of 2 would lose the question's own best; k rises to the last sub-query's first passage (within k_max)
-    assert [p.chunk_id for p in Budget(1, 8, 10_000).select(merged)][:2] == ["v1", "t1"]
+    assert [p.chunk_id for p in Budget(1, 8, 10_000).choose(merged)][:2] == ["v1", "t1"]
     assert len(Budget(1, 8, 1).select(merged)) == 2
     assert len(Budget(2, 2, 0).select(merged)) == 2  # an explicit k is exactly k
 
