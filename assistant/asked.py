@@ -147,7 +147,7 @@ def parse_question(question: str) -> Asked:
 
 # a number that says which one of a series ("season 4" is not season 5)
 SERIAL = re.compile(
-    r"\b(?:season|episode|series|part|chapter|volume|vol\.|book|round|stage|week|game|gen|generation|version|phase|"
+    r"\b(?:season|episode|series|part|chapter|volume|vol\.|book|generation|version|phase|"
     r"edition|level)\s*(\d{1,3}|[ivx]{1,4})\b",
     re.I,
 )
