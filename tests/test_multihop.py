@@ -257,3 +257,13 @@ def test_explain_shows_the_sub_questions_what_each_brought_and_how_the_answer_wa
     text = explain_text(news(Scripted("Yes")).ask(YES_NO_Q))
     assert "Sub-questions" in text and "The Verge:" in text and "brought [" in text
     assert "narrow question" in text
+
+
+def test_a_person_after_by_is_no_missing_source():
+    from assistant.plan import make_plan
+
+    sources = ["The Verge", "TechCrunch"]
+    assert make_plan("What is the plan outlined by Zelensky that the strikes are part of?", sources).unknown == []
+    assert make_plan("As reported by Fortune, who was fired?", sources).unknown == ["Fortune"]
+    # a store whose articles name no source cannot tell a missing source from a name
+    assert make_plan("As reported by Fortune, who was fired?", []).unknown == []
