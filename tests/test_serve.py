@@ -5,6 +5,8 @@ the OpenAPI schema. Each server is started by its fixture in its own process gro
 
 from __future__ import annotations
 
+import re
+
 import concurrent.futures as cf
 import sys
 import time
@@ -72,7 +74,8 @@ def client(served):
 def test_openai_client_gets_a_cited_answer(client):
     completion = client.chat.completions.create(model="assistant", messages=[{"role": "user", "content": RANGE_Q}])
     content = completion.choices[0].message.content
-    assert "190 miles" in content and "[1]" in content and "\n\nSources:\n[1] " in content
+    cited = re.search(r"\[(\d+)\]", content)
+    assert "190 miles" in content and cited and f"\n\nSources:\n[{cited.group(1)}] " in content
     assert completion.choices[0].finish_reason == "stop"
     extra = completion.model_extra
     assert extra["refused"] is False and extra["unsupported"] == []
@@ -88,7 +91,7 @@ def test_openai_client_streams_chunks_then_the_citations(client):
     )
     chunks = list(stream)  # the SDK stops at [DONE]
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
-    assert "[1]" in text or "[2]" in text
+    assert re.search(r"\[\d+\]", text)  # cited (passages are numbered in document order, so any number)
     assert "Sources:" in text and "10,000" in text
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop" and all(c.choices[0].finish_reason is None for c in chunks[:-1])
