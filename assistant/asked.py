@@ -98,7 +98,7 @@ class Asked:
     years: tuple[str, ...] = ()  # years the question states as its own (not "since 2018")
     winner: bool = False  # asks who won
     question: str = ""
-    numbers: tuple[str, ...] = ()  # which one of a series it asks about: "season 4" → "4"
+    numbers: tuple[tuple[str, str], ...] = ()  # which one of a series it asks about: "season 4" → ("season", "4")
 
     @property
     def checks_anything(self) -> bool:
@@ -134,7 +134,7 @@ def parse_question(question: str) -> Asked:
     for m in YEAR.finditer(q):
         if not NOT_OWN_YEAR.search(q[: m.start()][-30:]):
             years.append(m.group(1))
-    numbers = [m.group(1).lower() for m in SERIAL.finditer(q)]
+    numbers = [(m.group(1).lower().rstrip("."), m.group(2).lower()) for m in SERIAL.finditer(q)]
     return Asked(
         kind,
         thing,
@@ -147,7 +147,7 @@ def parse_question(question: str) -> Asked:
 
 # a number that says which one of a series ("season 4" is not season 5)
 SERIAL = re.compile(
-    r"\b(?:season|episode|series|part|chapter|volume|vol\.|book|generation|version|phase|"
+    r"\b(season|episode|series|part|chapter|volume|vol\.|book|generation|version|phase|"
     r"edition|level)\s*(\d{1,3}|[ivx]{1,4})\b",
     re.I,
 )
@@ -296,11 +296,15 @@ def year_check(g: Given) -> str | None:
 
 
 def subject_check(g: Given) -> str | None:
-    """The cited passages speak of the one of a series the question asks about ("season 4", not season 5)."""
+    """The cited passages do not speak of another one of the series the question asks about: asked about "season 4",
+    an answer from a passage on "season 5" (and not on season 4) is about another event. A passage that names no
+    season at all is no evidence against it."""
     text = " ".join(g.seen.get(p.n, p.text) for p in g.cited).lower()
-    for number in g.asked.numbers:
-        if not number_holds(number, text):
-            return f"the question asks about number {number}; the cited passages do not mention it"
+    for word, number in g.asked.numbers:
+        named = {m.group(1) for m in re.finditer(re.escape(word) + r"\s*(\d{1,3}|[ivx]{1,4})\b", text)}
+        if named and not any(number_holds(number, n) for n in named):
+            others = ", ".join(f"{word} {n}" for n in sorted(named))
+            return f"the question asks about {word} {number}; the cited passages speak of {others}"
     return None
 
 

@@ -204,5 +204,8 @@ def test_the_one_of_a_series_the_question_asks_about_must_be_the_cited_one():
     other = verdict(q, "The Crown premieres on November 9, 2022 [1].", [1], ps)
     assert other.check == "subject" and "4" in other.reason
     assert verdict(q, "It premieres on November 15, 2020 [2].", [2], ps).check == ""
+    # a passage that names no season is no evidence of another one
+    plain = passages("Grey's Anatomy returns on Thursday, November 12, 2020.")
+    assert not verdict("When does Grey's Anatomy season 17 premiere?", "November 12, 2020 [1].", [1], plain).check
     # "Part II" and "Part 2" are the same one
     assert verdict("What is the release date of The Last of Us Part II?", "June 19, 2020 [3].", [3], ps).check == ""
