@@ -407,7 +407,7 @@ class Assistant:
         started: float | None = None,
         status: Callable[[str], None] | None = None,
     ) -> Iterator[str | Answer]:
-        from .prompt import REDACTED, build_prompt
+        from .prompt import REDACTED
 
         say = status or (lambda stage: None)
         # a follow-up is checked and reported as the question it stands for; the generator, which also sees the
@@ -420,14 +420,7 @@ class Assistant:
         t1 = time.perf_counter()
         t0 = started if started is not None else t1
         check_question_length(question, self.settings.max_question_chars)
-        prompt = build_prompt(
-            self.settings.prompts_dir,
-            question,
-            passages,
-            history,
-            max_title_chars=self.settings.max_title_chars,
-            max_passage_chars=self.settings.max_passage_chars,
-        )
+        prompt = self._prompt(question, passages, history)
         plan = self.plan(standalone) if self.store.count() else None
         method = ""
         raw = ""
@@ -474,9 +467,7 @@ class Assistant:
         raw = re.sub(re.escape(REDACTED) + r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*", "", raw).strip()
         say("checking citations")
         # checked against the passages as the model saw them: a sentence addressed to the model supports nothing
-        verification = self.verifier.verify(
-            raw, prompt.seen, prompt.refusal, question=standalone, withhold_unsupported=self.settings.refuse_unsupported
-        )
+        verification = self._verify(raw, prompt, standalone)
         checked = AnswerCheck()
         if self.settings.check_answers and passages and not verification.refused:
             verification, checked = self._answers_the_question(
@@ -509,11 +500,29 @@ class Assistant:
             method=method,
         )
 
+    def _prompt(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None):
+        from .prompt import build_prompt
+
+        s = self.settings
+        return build_prompt(
+            s.prompts_dir,
+            question,
+            passages,
+            history,
+            max_title_chars=s.max_title_chars,
+            max_passage_chars=s.max_passage_chars,
+        )
+
+    def _verify(self, raw: str, prompt, standalone: str):
+        """Checked against the passages as the model saw them: a sentence addressed to the model supports nothing."""
+        return self.verifier.verify(
+            raw, prompt.seen, prompt.refusal, question=standalone, withhold_unsupported=self.settings.refuse_unsupported
+        )
+
     def _answers_the_question(self, standalone, question, passages, history, prompt, verification, say):
         """The checks of asked.py on a verified answer. When one fails: answer again from the passages that could
         satisfy it (the right answer is often in another passage), else refuse, keeping the failed answer."""
         from .asked import check_answer, conflict_notes, could_answer, parse_question
-        from .prompt import build_prompt
         from .verify import Verification
 
         asked = parse_question(standalone)
@@ -529,22 +538,8 @@ class Assistant:
         if candidates and len(candidates) < len(passages):
             say("answering again")
             verdict.retried_with = [p.n for p in candidates]
-            again = build_prompt(
-                self.settings.prompts_dir,
-                question,
-                candidates,
-                history,
-                max_title_chars=self.settings.max_title_chars,
-                max_passage_chars=self.settings.max_passage_chars,
-            )
-            raw = "".join(self.generator.stream(again)).strip()
-            second = self.verifier.verify(
-                raw,
-                again.seen,
-                again.refusal,
-                question=standalone,
-                withhold_unsupported=self.settings.refuse_unsupported,
-            )
+            again = self._prompt(question, candidates, history)
+            second = self._verify("".join(self.generator.stream(again)).strip(), again, standalone)
             if second.refused or not check_answer(asked, second.sentences, candidates, again.seen).check:
                 return second, verdict
         refusal = Verification(
