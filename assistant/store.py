@@ -20,7 +20,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlparse
 
 from .errors import AssistantError, BackendError, ModelMismatchError
@@ -134,6 +134,19 @@ def http_client(chromadb, url, chroma_settings, timeout: float):
         )
     finally:
         fastapi_module.httpx = httpx
+
+
+def upsert(col, chunks: list[Chunk], vectors: list[list[float]]) -> Iterator[list[Chunk]]:
+    """Write chunks and their vectors in Chroma-sized batches, yielding each batch once it is written."""
+    for i in range(0, len(chunks), UPSERT_BATCH):
+        part = chunks[i : i + UPSERT_BATCH]
+        col.upsert(
+            ids=[c.chunk_id for c in part],
+            documents=[c.text for c in part],
+            metadatas=[c.metadata for c in part],
+            embeddings=vectors[i : i + UPSERT_BATCH],
+        )
+        yield part
 
 
 class Store:
@@ -326,14 +339,7 @@ class Store:
         chunks = [c for _, cs, _ in items for c in cs]
         vectors = [v for _, _, vs in items for v in vs]
         self._new_write_token()
-        for i in range(0, len(chunks), UPSERT_BATCH):
-            part = chunks[i : i + UPSERT_BATCH]
-            col.upsert(
-                ids=[c.chunk_id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[c.metadata for c in part],
-                embeddings=vectors[i : i + UPSERT_BATCH],
-            )
+        for _ in upsert(col, chunks, vectors):
             self.generation += 1
         stale = old - {c.chunk_id for c in chunks}
         if stale:
@@ -351,14 +357,7 @@ class Store:
         written: set[str] = set()
         self._new_write_token()
         for chunks, vectors in batches:
-            for i in range(0, len(chunks), UPSERT_BATCH):
-                part = chunks[i : i + UPSERT_BATCH]
-                col.upsert(
-                    ids=[c.chunk_id for c in part],
-                    documents=[c.text for c in part],
-                    metadatas=[c.metadata for c in part],
-                    embeddings=vectors[i : i + UPSERT_BATCH],
-                )
+            for part in upsert(col, chunks, vectors):
                 written.update(c.chunk_id for c in part)
                 self.generation += 1
         stale = old - written
