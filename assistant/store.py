@@ -162,6 +162,7 @@ class Store:
         self.name = settings.collection
         self._collection = None
         self.generation = 0  # bumped on every write, so caches over the contents (BM25) know to rebuild
+        self._count: tuple[tuple[str, int], int] | None = None  # ((write token, generation), count)
 
     @property
     def location(self) -> str:
@@ -199,8 +200,16 @@ class Store:
     # ---- reads
     @guarded
     def count(self) -> int:
+        """How many chunks are stored. Asked of Chroma once per contents (a question asks it several times, ~3 ms
+        each at 10k chunks): kept while the write token and this process's writes say nothing changed."""
+        token = self.write_token()
+        stamp = (token, self.generation)
+        if token and self._count is not None and self._count[0] == stamp:
+            return self._count[1]
         col = self.collection()
-        return col.count() if col is not None else 0
+        n = col.count() if col is not None else 0
+        self._count = (stamp, n)
+        return n
 
     @guarded
     def get(self, where: dict | None = None, include_text: bool = True, include_meta: bool = True) -> dict[str, list]:

@@ -153,3 +153,22 @@ def test_another_collection_in_the_same_dir_is_independent(data_dir, store):
 def test_invalid_collection_name(data_dir, name):
     with pytest.raises(AssistantError, match="collection name"):
         Store(load_settings(data_dir=data_dir, collection=name), "all-MiniLM-L6-v2")
+
+
+def test_count_is_asked_of_chroma_once_per_contents_and_follows_another_writer(settings, store):
+    """count() is read from Chroma again only after a write, by this process or by another one on the data dir."""
+    a, a_chunks = make_doc("a", ["alpha one", "alpha two"])
+    store.replace_document(a, a_chunks, [vec(0), vec(1)])
+    reader = Store(settings, "all-MiniLM-L6-v2")
+    assert reader.count() == 2
+    col = reader.collection()
+    asked = []
+    real = col.count
+    col.count = lambda: asked.append(1) or real()
+    assert [reader.count() for _ in range(5)] == [2] * 5
+    assert asked == []  # nothing changed: Chroma is not asked again
+    b, b_chunks = make_doc("b", ["beta one"])
+    store.replace_document(b, b_chunks, [vec(3)])  # another writer (its own client)
+    assert reader.count() == 3 and asked == [1]
+    reader.delete_document("a")  # this one's own write
+    assert reader.count() == 1 and asked == [1, 1]
