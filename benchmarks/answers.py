@@ -168,6 +168,33 @@ def warm_run(answer, make, questions: list[dict]) -> dict:
     }
 
 
+def measure(n_questions: int, n_fresh: int, baseline: bool = True) -> dict:
+    """Both systems on the first ``n_questions`` answerable seed questions: ``n_fresh`` fresh processes each, then
+    all the questions in one warm process."""
+    from assistant import Assistant
+    from assistant.settings import load_settings
+
+    settings = load_settings()
+    questions = seed_questions(n_questions)
+    out: dict = {"questions": len(questions), "load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        Assistant(data_dir=data).ingest([ROOT / "seeds"])
+        fresh = [ours_fresh(data, q) for q in questions[:n_fresh]]
+        out["ours"] = {"fresh_median_s": round(statistics.median(fresh), 2), "fresh_s": [round(s, 2) for s in fresh]}
+        out["ours"].update(warm_run(ours_answer, lambda: Assistant(data_dir=data), questions))
+        if baseline and have_baseline():
+            index = Path(tmp) / "baseline-chroma"
+            fresh = [baseline_fresh(index, q) for q in questions[:n_fresh]]
+            out["baseline"] = {
+                "fresh_median_s": round(statistics.median(fresh), 2),
+                "fresh_s": [round(s, 2) for s in fresh],
+            }
+            out["baseline"].update(warm_run(baseline_answer, lambda: baseline_engine(index, settings), questions))
+    out["load_after"] = os.getloadavg()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--questions", type=int, default=15, help="answerable seed questions (default 15)")
@@ -186,25 +213,7 @@ def main() -> None:
         print(str(baseline_engine(args.index, settings).query(args.baseline_one)))
         return
 
-    from assistant import Assistant
-
-    questions = seed_questions(args.questions)
-    out: dict = {"questions": len(questions), "load_before": os.getloadavg()}
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        Assistant(data_dir=data).ingest([ROOT / "seeds"])
-        fresh = [ours_fresh(data, q) for q in questions[: args.fresh]]
-        out["ours"] = {"fresh_median_s": round(statistics.median(fresh), 2), "fresh_s": [round(s, 2) for s in fresh]}
-        out["ours"].update(warm_run(ours_answer, lambda: Assistant(data_dir=data), questions))
-        if have_baseline() and not args.no_baseline:
-            index = Path(tmp) / "baseline-chroma"
-            fresh = [baseline_fresh(index, q) for q in questions[: args.fresh]]
-            out["baseline"] = {
-                "fresh_median_s": round(statistics.median(fresh), 2),
-                "fresh_s": [round(s, 2) for s in fresh],
-            }
-            out["baseline"].update(warm_run(baseline_answer, lambda: baseline_engine(index, settings), questions))
-    out["load_after"] = os.getloadavg()
+    out = measure(args.questions, args.fresh, baseline=not args.no_baseline)
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False))
     print(table(out))
 
