@@ -425,6 +425,44 @@ def test_rgb_rejection_mode_scores_every_question_as_unanswerable(tmp_path):
     passages_come_from(rows, rgb_rows(3), ("negative",))  # the positives are left out
 
 
+def test_rejection_mode_counts_answers_a_negative_states_apart(tmp_path):
+    """RGB's negatives sometimes state the answer: a correct answer citing one is counted as answered from the
+    negatives (the right output), apart from the refusals; rejection_rate stays the share refused."""
+    rows = [
+        {
+            "id": "r1",
+            "question": "Where was the 2021 harbor festival held?",
+            "answers": ["Port Alba"],
+            "positive": ["The 2021 harbor festival was held in Port Alba."],
+            "negative": [
+                "Organisers confirmed that the 2021 harbor festival was held in Port Alba last June.",
+                "The 2019 harbor festival drew record crowds to the old town.",
+            ],
+        },
+        {
+            "id": "r2",
+            "question": "Who won the 2022 regatta on the bay?",
+            "answers": ["Mara Lind"],
+            "positive": ["Mara Lind won the 2022 regatta on the bay."],
+            "negative": [
+                "The 2018 regatta on the bay was cancelled because of storms and high winds.",
+                "Tickets for the regatta are sold at the harbor office every weekday.",
+            ],
+        },
+    ]
+    questions = write_jsonl(tmp_path / "rej.jsonl", rows)
+    out = tmp_path / "run"
+    ok(questions, "--mode", "rejection", "--out", out)
+    s, got = summary(out), {r["id"]: r for r in results(out)}
+    assert got["r1"]["metrics"]["answered_from_negatives"] is True
+    assert "Port Alba" in got["r1"]["response"]["answer"]
+    assert got["r2"]["metrics"]["answered_from_negatives"] is False
+    assert all(r["gold"]["withheld"] == q["answers"] for r, q in zip(results(out), rows))
+    assert s["rejection_rate"] == pytest.approx(sum(r["metrics"]["refused"] for r in got.values()) / 2)
+    either = [r["metrics"]["refused"] or r["metrics"]["answered_from_negatives"] for r in got.values()]
+    assert s["refused_or_answered_from_negatives"] == pytest.approx(sum(either) / 2)
+
+
 @needs_rgb
 def test_rgb_counterfactual_mode(tmp_path):
     out = tmp_path / "counterfactual"

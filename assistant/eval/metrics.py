@@ -204,6 +204,21 @@ METRICS: tuple[Metric, ...] = (
         by_type=True,
     ),
     Metric(
+        "answered_from_negatives",
+        "rejection mode: questions answered correctly, citing a left-in passage that states the gold answer "
+        "(RGB's 'negatives' sometimes do)",
+        "rejection-mode questions",
+        "answered_from_negatives",
+        where=unanswerable,
+    ),
+    Metric(
+        "refused_or_answered_from_negatives",
+        "rejection mode: refused, or answered correctly from a passage that states the answer",
+        "rejection-mode questions",
+        "refused_or_answered_from_negatives",
+        where=unanswerable,
+    ),
+    Metric(
         "false_refusal_rate",
         "answerable questions refused",
         "answerable questions",

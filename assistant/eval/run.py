@@ -96,7 +96,7 @@ def as_posed(questions: list[EvalQuestion], mode: str) -> list[EvalQuestion]:
     answer-bearing passages are left out, so every right answer is a refusal."""
     if mode != "rejection":
         return questions
-    return [replace(q, answers=[], unanswerable=True, evidence=[]) for q in questions]
+    return [replace(q, answers=[], unanswerable=True, evidence=[], withheld=q.answers) for q in questions]
 
 
 def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
@@ -232,6 +232,15 @@ def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
         m["correct"] = (not answer.refused) and M.answer_correct(answer.answer, q.answers)
         m["token_f1"] = 0.0 if answer.refused else M.token_f1(answer.answer, q.answers)
         m["correct_and_cited"] = m["correct"] and any(M.answer_correct(c.text, q.answers) for c in answer.citations)
+    if q.withheld and mode == "rejection":
+        # RGB's negatives are meant not to hold the answer, but some do: a correct answer citing one that states it
+        # is what the tool should say; it is counted apart, and rejection_rate stays RGB's own figure
+        m["answered_from_negatives"] = (
+            (not answer.refused)
+            and M.answer_correct(answer.answer, q.withheld)
+            and any(M.answer_correct(c.text, q.withheld) for c in answer.citations)
+        )
+        m["refused_or_answered_from_negatives"] = answer.refused or m["answered_from_negatives"]
     if q.fake_answers and mode == "counterfactual":
         m["fake_answer"] = (not answer.refused) and M.answer_correct(answer.answer, q.fake_answers)
         m["conflict_flagged"] = M.flags_conflict(answer.answer)

@@ -28,6 +28,9 @@ class EvalQuestion:
     negative: list[str] = field(default_factory=list)
     counterfactual: list[str] = field(default_factory=list)
     fake_answers: list[str] = field(default_factory=list)
+    # rejection mode: the answers of the question whose answer-bearing passages were left out (a "negative" that
+    # states one anyway makes an answer, not a refusal, the right output)
+    withheld: list[str] = field(default_factory=list)
 
     def gold(self) -> dict:
         return {
@@ -36,6 +39,7 @@ class EvalQuestion:
             "type": self.type,
             "evidence": self.evidence,
             "fake_answers": self.fake_answers,
+            "withheld": self.withheld,
         }
 
 
