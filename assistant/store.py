@@ -176,7 +176,15 @@ class Store:
                     self._collection = self.client.get_or_create_collection(
                         self.name,
                         embedding_function=None,
-                        metadata={"hnsw:space": "cosine", "embed_model": self.embed_model},
+                        # the HNSW index is saved every 100 writes (Chroma's default: 1000), so a fresh process
+                        # replays at most 99 logged vectors before its first query (measured: ~1.1-1.5 s → ~0.5-0.6 s
+                        # at 10k and 30k chunks; building took no longer)
+                        metadata={
+                            "hnsw:space": "cosine",
+                            "hnsw:batch_size": 100,
+                            "hnsw:sync_threshold": 100,
+                            "embed_model": self.embed_model,
+                        },
                     )
                 else:
                     existing = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
