@@ -149,6 +149,9 @@ def upsert(col, chunks: list[Chunk], vectors: list[list[float]]) -> Iterator[lis
         yield part
 
 
+GET_PAGE = 5000  # chunks per Chroma get when reading many
+
+
 class Store:
     def __init__(self, settings: Settings, embed_model: str):
         if not COLLECTION_NAME.match(settings.collection):
@@ -225,7 +228,17 @@ class Store:
         if col is None:
             return {"ids": [], "documents": [], "metadatas": []}
         include = (["metadatas"] if include_meta else []) + (["documents"] if include_text else [])
-        return col.get(where=where or None, include=include)
+        # in pages: one get of metadata over ~100k chunks fails in Chroma's SQLite ("too many SQL variables")
+        out: dict[str, list] = {"ids": [], "documents": [], "metadatas": []}
+        offset = 0
+        while True:
+            page = col.get(where=where or None, include=include, limit=GET_PAGE, offset=offset)
+            out["ids"].extend(page["ids"])
+            out["documents"].extend(page.get("documents") or [])
+            out["metadatas"].extend(page.get("metadatas") or [])
+            if len(page["ids"]) < GET_PAGE:
+                return out
+            offset += GET_PAGE
 
     @guarded
     def get_ids(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
@@ -326,14 +339,17 @@ class Store:
         return sorted(rows.values(), key=lambda r: (r["path"], r["title"], r["doc_id"]))
 
     @guarded
-    def query(self, vector: list[float], n: int, where: dict | None = None) -> list[Hit]:
+    def query(self, vector: list[float], n: int, where: dict | None = None, text: bool = True) -> list[Hit]:
+        """The n nearest chunks (that pass ``where``), nearest first; without ``text``, ids and distances only (texts
+        and metadata empty: ``get_ids`` reads them for the few kept)."""
         col = self.collection()
         if col is None or n <= 0:
             return []
-        res = col.query(
-            query_embeddings=[vector], n_results=n, where=where or None, include=["documents", "metadatas", "distances"]
-        )
-        return [Hit(*row) for row in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+        include = ["documents", "metadatas", "distances"] if text else ["distances"]
+        res = col.query(query_embeddings=[vector], n_results=n, where=where or None, include=include)
+        ids = res["ids"][0]
+        texts, metas = (res["documents"][0], res["metadatas"][0]) if text else ([""] * len(ids), [{}] * len(ids))
+        return [Hit(*row) for row in zip(ids, texts, metas, res["distances"][0])]
 
     # ---- writes
     def replace_document(self, doc: Document, chunks: list[Chunk], vectors: list[list[float]]) -> None:

@@ -86,6 +86,45 @@ def test_date_filters_are_inclusive_and_combine(news):
     assert news.retrieve("harbour", filters=Filters(since="2030-01-01")) == []
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(source="Valley Herald"),
+        Filters(since="2024-06-15"),
+        Filters(until="2024-06-15"),
+        Filters(source="Coastal Times", since="2025-01-01"),
+        Filters(since="2030-01-01"),
+    ],
+)
+def test_a_large_store_filters_neighbours_and_masks_bm25_with_the_same_result(news, monkeypatch, filters):
+    """In a large store, filtered retrieval filters the unfiltered nearest neighbours (asking Chroma's filtered
+    query only when too few pass) and masks the BM25 index of all chunks: the chunks found are those the small
+    store's way finds."""
+    import assistant.retrieve as retrieve
+
+    exact = [p.chunk_id for p in news.retrieve("harbour ferry", k=10, filters=filters)]
+    asked = []
+    real = news.store.query
+    monkeypatch.setattr(
+        news.store, "query", lambda v, n, where=None, **kw: asked.append(where) or real(v, n, where, **kw)
+    )
+    monkeypatch.setattr(retrieve, "LARGE_STORE", 1)
+    fast = [p.chunk_id for p in news.retrieve("harbour ferry", k=10, filters=filters)]
+    assert sorted(fast) == sorted(exact)
+    assert asked[0] is None  # the unfiltered neighbours first
+    # Chroma's filtered query only when fewer than the candidates wanted passed (here: always, the store is tiny)
+    assert asked[1:] == [filters.where()]
+
+
+def test_the_bm25_mask_keeps_only_chunks_that_pass(news, monkeypatch):
+    import assistant.retrieve as retrieve
+
+    monkeypatch.setattr(retrieve, "LARGE_STORE", 1)
+    hits = news.retriever.sparse("harbour", 10, Filters(source="Valley Herald").where())
+    assert hits and {h.metadata["source"] for h in hits} == {"Valley Herald"}
+    assert not news.retriever.sparse("harbour", 10, Filters(since="2030-01-01").where())
+
+
 def test_filtered_out_question_is_refused_not_invented(news):
     answer = news.ask("When does the harbour ferry run?", filters=Filters(since="2030-01-01"))
     assert answer.refused and answer.passages == [] and answer.citations == []
