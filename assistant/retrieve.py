@@ -105,14 +105,38 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
 
 
 def stored_sources(store) -> list[str]:
-    """The distinct ``source`` values of the stored chunks, read once while the store's contents stay the same."""
-    stamp = (store.count(), getattr(store, "generation", 0), store.write_token())
+    """The distinct ``source`` values of the stored chunks, read once while the store's contents stay the same: in
+    the process, and on disk beside an on-disk store (``<data_dir>/sources/<collection>/sources.json``, tied to the
+    write token), so a fresh process's first filtered question does not read the metadata of every chunk (~40 s at
+    100k chunks on a busy machine)."""
+    token = store.write_token()
+    stamp = (store.count(), getattr(store, "generation", 0), token)
     cached = getattr(store, "_sources", None)
-    if cached is None or cached[0] != stamp:
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    folder = store.derived_dir("sources")
+    path = folder / "sources.json" if folder is not None else None
+    saved = None
+    if path is not None and token:
+        try:
+            got = json.loads(path.read_text(encoding="utf-8"))
+            if got.get("token") == token and got.get("count") == stamp[0]:
+                saved = [str(x) for x in got["sources"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            saved = None
+    if saved is None:
         metas = store.get(include_text=False)["metadatas"]
-        cached = (stamp, sorted({str(m.get("source", "")) for m in metas}))
-        store._sources = cached
-    return cached[1]
+        saved = sorted({str(m.get("source", "")) for m in metas})
+        if path is not None and token:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".sources-{os.getpid()}")
+                tmp.write_text(json.dumps({"token": token, "count": stamp[0], "sources": saved}), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass  # a read-only data dir: kept in this process only
+    store._sources = (stamp, saved)
+    return saved
 
 
 def day_int(value: str, flag: str) -> int:

@@ -311,3 +311,23 @@ def test_source_filter_sees_a_source_added_later(news, tmp_path):
     news.ingest([write_jsonl(tmp_path / "gazette.jsonl", [record])])
     got = news.retrieve("harbour quay", k=5, filters=Filters(source="port gazette"))
     assert ids(got) == {"gz-1"}
+
+
+def test_a_fresh_process_reads_the_stored_sources_from_disk_until_a_write(news, make_assistant, tmp_path):
+    """The distinct sources are saved beside the store: another Assistant on the same data dir (a fresh process)
+    resolves a source filter without reading every chunk's metadata, and a write by anyone makes it read them again."""
+    from assistant.retrieve import stored_sources
+
+    assert stored_sources(news.store) == ["Coastal Times", "Valley Herald"]
+    fresh = make_assistant(data_dir=news.settings.data_dir)
+    scans = []
+    real = fresh.store.get
+    fresh.store.get = lambda where=None, include_text=True, include_meta=True: (
+        scans.append(include_meta) or real(where, include_text, include_meta)
+    )
+    assert ids(fresh.retrieve("harbour", k=10, filters=Filters(source="valley herald"))) == {"wire-2", "wire-3"}
+    assert True not in scans  # no metadata scan: the sources came from disk
+    record = {"id": "gz-1", "title": "Quay", "source": "Port Gazette", "body": "The harbour quay was rebuilt."}
+    news.ingest([write_jsonl(tmp_path / "gazette.jsonl", [record])])  # a write by another Assistant
+    assert ids(fresh.retrieve("harbour quay", k=5, filters=Filters(source="port gazette"))) == {"gz-1"}
+    assert True in scans
