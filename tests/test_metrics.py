@@ -72,6 +72,42 @@ def test_answer_correct_with_several_golds():
     assert not M.answer_correct("anything", [])
 
 
+@pytest.mark.parametrize(
+    "answer, gold, expected",
+    [
+        # the verdict is the answer's first yes/no word: a later "no" does not make a "Yes." answer right for "no"
+        ("Yes. The Verge reports: there was no alternative [1].", "no", False),
+        ("Yes. The Verge reports: there was no alternative [1].", "yes", True),
+        ("No. The Verge reports: yes, it was [1].", "no", True),
+        ("No. The Verge reports: yes, it was [1].", "Yes", False),
+        ("The Verge reports: no alternative existed [1].", "no", True),  # no "yes" before it: the verdict is "no"
+        ("The Verge reports the deal [1].", "no", False),  # no verdict at all
+        ("The Verge reports the deal [1].", "yes", False),
+        # gold variants of yes and no
+        ("Yes, both show it [1].", "True", True),
+        ("No, only one does [1].", "True", False),
+        ("No [2].", "false", True),
+        ("Yes, both articles agree [1].", "Agree", True),
+        ("No, they present different strategies [1].", "agree", False),
+        ("That is not true [1].", "false", True),  # "not true" is a no
+        # consistent / inconsistent: the first of the two in the answer
+        ("Consistent: both say it [1].", "Consistent", True),
+        ("Inconsistent: one says it, one is consistent with the other [1].", "Consistent", False),
+        ("Consistent, not inconsistent [1].", "inconsistent", False),
+    ],
+)
+def test_a_verdict_gold_is_judged_by_the_answers_verdict(answer, gold, expected):
+    assert M.answer_correct(answer, [gold]) is expected
+
+
+def test_a_gold_that_is_no_verdict_is_still_matched_anywhere():
+    assert M.answer_correct("It was Polygon [2], not The Verge.", ["Polygon"])
+    assert M.answer_correct("Yes. It was Sam Bankman-Fried [1].", ["Sam Bankman-Fried"])
+    assert M.gold_verdict("Sam Bankman-Fried") is None and M.gold_verdict("no way") is None
+    assert M.is_verdict(["Yes"]) and M.is_verdict(["no", "False"]) and not M.is_verdict(["no", "Polygon"])
+    assert not M.is_verdict([])
+
+
 def test_token_f1_by_hand():
     # answer tokens: the cat sat; gold: cat sat down → 2 common, P = 2/3, R = 2/3, F1 = 2/3
     assert M.token_f1("The cat sat.", ["cat sat down"]) == pytest.approx(2 / 3)

@@ -39,8 +39,56 @@ def contains(answer: str, gold: str) -> bool:
     return any(a[i : i + len(g)] == g for i in range(len(a) - len(g) + 1))
 
 
+# a gold that is a verdict is judged by the answer's verdict, never by the word occurring somewhere in it ("Yes. ...
+# no sign of it" does not answer "no"): gold word → (its family, its value); the family's words in an answer → value
+VERDICT_GOLDS = {
+    **{w: ("yes/no", "yes") for w in ("yes", "true", "agree", "agrees", "correct")},
+    **{w: ("yes/no", "no") for w in ("no", "false", "disagree", "disagrees", "incorrect")},
+    "consistent": ("consistent", "consistent"),
+    "inconsistent": ("consistent", "inconsistent"),
+}
+VERDICT_WORDS = {
+    "yes/no": {"yes": "yes", "no": "no", "true": "yes", "false": "no"},
+    "consistent": {"consistent": "consistent", "inconsistent": "inconsistent"},
+}
+
+
+def gold_verdict(gold: str) -> tuple[str, str] | None:
+    """(family, value) when the gold answer is a verdict ("No", "True", "agree", "Consistent"), else None."""
+    tokens = normalize(gold)
+    return VERDICT_GOLDS.get(tokens[0]) if len(tokens) == 1 else None
+
+
+def answer_verdict(answer: str, family: str) -> str | None:
+    """The answer's verdict: its first word of the family ("Yes. ... no sign of it" → "yes"); "not true" is "no"."""
+    words = VERDICT_WORDS[family]
+    tokens = normalize(answer)
+    for i, token in enumerate(tokens):
+        if token in words:
+            value = words[token]
+            if token in ("true", "false") and i and tokens[i - 1] == "not":
+                value = "no" if value == "yes" else "yes"
+            return value
+    return None
+
+
 def answer_correct(answer: str, golds: list[str]) -> bool:
-    return any(contains(answer, g) for g in golds)
+    """A gold answer occurs in the answer (``contains``); a verdict gold (yes/no, true/false, agree/disagree,
+    consistent/inconsistent) is matched by the answer's first word of that kind, so a "Yes." answer is wrong for gold
+    "no" whatever follows it."""
+    for gold in golds:
+        verdict = gold_verdict(gold)
+        if verdict is not None:
+            if answer_verdict(answer, verdict[0]) == verdict[1]:
+                return True
+        elif contains(answer, gold):
+            return True
+    return False
+
+
+def is_verdict(golds: list[str]) -> bool:
+    """Are all the gold answers verdicts (no passage can hold one: it is decided, not quoted)?"""
+    return bool(golds) and all(gold_verdict(g) is not None for g in golds)
 
 
 def token_f1(answer: str, golds: list[str]) -> float:
@@ -182,14 +230,16 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric(
         "answer_accuracy",
-        "answerable questions whose answer contains a gold answer (normalised; RGB's rule)",
+        "answerable questions whose answer contains a gold answer (normalised; RGB's rule); a yes/no gold: the "
+        "answer's first yes/no word",
         "answerable questions",
         "correct",
         by_type=True,
     ),
     Metric(
         "correct_and_cited",
-        "answerable questions answered correctly AND citing a passage that holds a gold answer",
+        "answerable questions answered correctly AND citing a passage that holds a gold answer (a yes/no verdict: "
+        "citing any passage)",
         "answerable questions",
         "correct_and_cited",
         by_type=True,

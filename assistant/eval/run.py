@@ -231,7 +231,12 @@ def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
     if q.answers:
         m["correct"] = (not answer.refused) and M.answer_correct(answer.answer, q.answers)
         m["token_f1"] = 0.0 if answer.refused else M.token_f1(answer.answer, q.answers)
-        m["correct_and_cited"] = m["correct"] and any(M.answer_correct(c.text, q.answers) for c in answer.citations)
+        # a verdict (yes/no) is in no passage: correct and citing evidence at all
+        m["correct_and_cited"] = m["correct"] and (
+            bool(answer.citations)
+            if M.is_verdict(q.answers)
+            else any(M.answer_correct(c.text, q.answers) for c in answer.citations)
+        )
     if q.withheld and mode == "rejection":
         # RGB's negatives are meant not to hold the answer, but some do: a correct answer citing one that states it
         # is what the tool should say; it is counted apart, and rejection_rate stays RGB's own figure
