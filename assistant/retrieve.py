@@ -214,10 +214,12 @@ class Budget:
 BM25_FORMAT = 1  # bumped when what is saved changes, so older saved indexes are rebuilt
 
 
-def bm25_tokenize(texts: list[str], stemmer):
-    import bm25s
+def bm25_tokenizer(stemmer):
+    """How chunks and queries become BM25 tokens: lower case, English stopwords out, Snowball stems. Its vocabulary
+    grows with what it reads, so a store is tokenised a page at a time into one vocabulary."""
+    from bm25s.tokenization import Tokenizer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+    return Tokenizer(stopwords="en", stemmer=stemmer)
 
 
 class BM25Index:
@@ -230,17 +232,33 @@ class BM25Index:
         self.ids = ids
         self.store = store
         self.stemmer = Stemmer.Stemmer("english")
-        if retriever is not None:  # loaded from disk
-            self.retriever, self.empty = retriever, False
-            return
+        self.retriever, self.empty = retriever, retriever is None  # not None: loaded from disk
+        if texts:
+            tokenizer = bm25_tokenizer(self.stemmer)
+            self._build(tokenizer, list(tokenizer.streaming_tokenize(texts)))
+
+    @classmethod
+    def from_store(cls, store, where: dict | None = None) -> BM25Index:
+        """The index of the chunks that pass ``where``, read and tokenised a page at a time (``Store.pages``): while
+        it is built, every chunk's token ids are held, never all their texts."""
+        index = cls([], [], store)
+        tokenizer = bm25_tokenizer(index.stemmer)
+        tokens: list[list[int]] = []
+        for got in store.pages(where, include_meta=False):
+            index.ids.extend(got["ids"])
+            tokens.extend(tokenizer.streaming_tokenize(got["documents"]))
+        index._build(tokenizer, tokens)
+        return index
+
+    def _build(self, tokenizer, tokens: list[list[int]]) -> None:
         import bm25s
 
-        self.retriever = bm25s.BM25()
-        tokens = bm25_tokenize(texts, self.stemmer) if texts else None
+        vocab = tokenizer.get_vocab_dict()
         # bm25s cannot index an empty vocabulary (no chunks pass the filters, or only stopwords): nothing to search
-        self.empty = tokens is None or not tokens.vocab
+        self.empty = not any(vocab)  # its only entry may be "", the token of a chunk without any
         if not self.empty:
-            self.retriever.index(tokens, show_progress=False)
+            self.retriever = bm25s.BM25()
+            self.retriever.index(bm25s.tokenization.Tokenized(ids=tokens, vocab=vocab), show_progress=False)
 
     # ---- on disk: <data_dir>/bm25/<collection>/<stamp digest>/, named by the file `current`
     def save(self, folder: Path, stamp: dict) -> None:
@@ -291,11 +309,15 @@ class BM25Index:
         return cls(ids, [], store, retriever)
 
     def search(self, query: str, n: int) -> list[Hit]:
+        import bm25s
+
         if self.empty:
             return []
-        tokens = bm25_tokenize([query], self.stemmer)
-        if not tokens.ids or not tokens.ids[0]:
+        tokenizer = bm25_tokenizer(self.stemmer)
+        ids = next(tokenizer.streaming_tokenize([query], allow_empty=False))
+        if not ids:
             return []
+        tokens = bm25s.tokenization.Tokenized(ids=[ids], vocab=tokenizer.get_vocab_dict())
         docs, scores = self.retriever.retrieve(tokens, k=min(n, len(self.ids)), show_progress=False)
         found = [(self.ids[int(idx)], float(score)) for idx, score in zip(docs[0], scores[0]) if score > 0]
         rows = self.store.get_ids([chunk_id for chunk_id, _ in found]) if found else {}
@@ -325,9 +347,8 @@ class Retriever:
             disk_stamp = {"format": BM25_FORMAT, "count": count, "token": token}
             index = BM25Index.load(folder, disk_stamp, self.store) if folder is not None and token else None
             if index is None:
-                got = self.store.get(where, include_meta=False)
-                index = BM25Index(got["ids"], got["documents"], self.store)
-                if folder is not None and token and len(got["ids"]) == count:
+                index = BM25Index.from_store(self.store, where)
+                if folder is not None and token and len(index.ids) == count:
                     try:
                         index.save(folder, disk_stamp)
                     except OSError:
