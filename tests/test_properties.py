@@ -42,6 +42,14 @@ def test_normalize_and_defuse_are_idempotent_and_leave_no_marker(text):
 
 @FAST
 @given(TRICKY)
+def test_format_characters_are_dropped_exactly_as_a_walk_over_every_character_would(text):
+    from assistant.sanitize import _drop_format_chars
+
+    assert _drop_format_chars(text) == "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+@FAST
+@given(TRICKY)
 def test_terminal_text_has_no_control_characters(text):
     out = for_terminal(text)
     assert not any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in out)
