@@ -44,6 +44,7 @@ def _drop_format_chars(text: str) -> str:
 
 
 SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_ELLIPSIS = re.compile("[^…]+")
 
 
 def normalize_text(text: str) -> str:
@@ -55,7 +56,14 @@ def normalize_text(text: str) -> str:
     if "\x1b" in text or not text.isascii():  # the escape-sequence scan is the slow one: skip it when it can't match
         text = ANSI.sub("", text)
     text = CONTROL.sub("", _drop_format_chars(text))  # before NFKC, so what they split composes
-    # NFKC, except that "…" stays one character (NFKC spells it "...", and titles cut by the loader end with it)
+    # NFKC, except that "…" stays one character (NFKC spells it "...", and titles cut by the loader end with it);
+    # a text already in that form (most are; ASCII always) is returned as it is, never split and joined again
+    if text.isascii():
+        return text
+    if "…" not in text:
+        return unicodedata.normalize("NFKC", text)
+    if all(unicodedata.is_normalized("NFKC", part.group()) for part in NOT_ELLIPSIS.finditer(text)):
+        return text
     return "…".join(unicodedata.normalize("NFKC", part) for part in text.split("…"))
 
 
