@@ -8,6 +8,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import AssistantError, NoMatchError
@@ -240,17 +241,19 @@ class BM25Index:
     @classmethod
     def from_store(cls, store, where: dict | None = None) -> BM25Index:
         """The index of the chunks that pass ``where``, read and tokenised a page at a time (``Store.pages``): while
-        it is built, every chunk's token ids are held, never all their texts."""
+        it is built, every chunk's token ids are held (4 bytes each, in an array), never all their texts."""
+        from array import array
+
         index = cls([], [], store)
         tokenizer = bm25_tokenizer(index.stemmer)
-        tokens: list[list[int]] = []
+        tokens: list[Sequence[int]] = []
         for got in store.pages(where, include_meta=False):
             index.ids.extend(got["ids"])
-            tokens.extend(tokenizer.streaming_tokenize(got["documents"]))
+            tokens.extend(array("i", ids) for ids in tokenizer.streaming_tokenize(got["documents"]))
         index._build(tokenizer, tokens)
         return index
 
-    def _build(self, tokenizer, tokens: list[list[int]]) -> None:
+    def _build(self, tokenizer, tokens: Sequence[Sequence[int]]) -> None:
         import bm25s
 
         vocab = tokenizer.get_vocab_dict()
