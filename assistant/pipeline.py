@@ -125,8 +125,9 @@ class Assistant:
         # file with bad records or refused ids: what it held may be what the bad line was meant to update)
         keep = {str(p) for p in loaded.partial} | {d.path for d in loaded.documents if id(d) not in accepted}
         fresh: dict[str, set[str]] = {}
-        for doc in loaded.documents:
-            fresh.setdefault(doc.path, set()).add(doc.doc_id)
+        for path, doc_id in [(d.path, d.doc_id) for d in loaded.documents]:
+            fresh.setdefault(path, set()).add(doc_id)
+        del docs, loaded  # their texts (a long file's is hundreds of MB) are not held beside the BM25 rebuild's
         for path, ids in fresh.items():
             if path in keep:
                 continue
