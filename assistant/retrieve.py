@@ -62,7 +62,7 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
             {s for s in stored_sources(store) if wanted is not None and " ".join(s.split()).casefold() == wanted}
         )
         return replace(filters, source_spellings=spellings or None)
-    metas = store.get(include_text=False)["metadatas"]
+    metas = [m for got in store.pages(include_text=False) for m in got["metadatas"]]
     spellings = sorted(
         {
             m.get("source", "")
@@ -110,8 +110,8 @@ def stored_sources(store) -> list[str]:
     stamp = (store.count(), getattr(store, "generation", 0), store.write_token())
     cached = getattr(store, "_sources", None)
     if cached is None or cached[0] != stamp:
-        metas = store.get(include_text=False)["metadatas"]
-        cached = (stamp, sorted({str(m.get("source", "")) for m in metas}))
+        pages = store.pages(include_text=False)  # one read of every chunk fails past ~32k ("too many SQL variables")
+        cached = (stamp, sorted({str(m.get("source", "")) for got in pages for m in got["metadatas"]}))
         store._sources = cached
     return cached[1]
 
