@@ -5,27 +5,29 @@ so we hand the splitter MiniLM's tokenizer (``tokenizers``, no torch) and stay u
 
 A long text is split in pieces of at most ``PIECE_CHARS`` cut at paragraph (else line, else sentence) boundaries:
 the splitter's working memory grows far faster than its input (a 200 MB text in one pass passed 13 GB), so pieces
-keep it bounded; offsets stay relative to the whole text. Every chunk records ``n_chunks``, the number of chunks of
-its document version, so the store can tell a completely written document from one cut short by a crash.
+keep it bounded; offsets stay relative to the whole text. ``Chunker.chunks`` yields a document's chunks as each piece
+is split, so a long document is embedded and stored a slice at a time and its chunks are never all held; how the
+store records that a document was written whole is the store's business (``Store.write_document``).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .types import Chunk, Document
 
 PIECE_CHARS = 200_000
 
 
-def pieces(text: str, size: int = PIECE_CHARS) -> list[tuple[int, str]]:
-    """(offset, piece) with pieces of at most ``size`` characters, cut after a blank line, a newline or a sentence
-    end where one lies in the second half of the window, else hard."""
+def pieces(text: str, size: int | None = None) -> Iterator[tuple[int, str]]:
+    """(offset, piece) with pieces of at most ``size`` (default ``PIECE_CHARS``) characters, cut after a blank line,
+    a newline or a sentence end where one lies in the second half of the window, else hard; one at a time."""
+    size = size or PIECE_CHARS
     if len(text) <= size:
-        return [(0, text)]
-    out = []
+        yield 0, text
+        return
     start = 0
     while start < len(text):
         end = min(start + size, len(text))
@@ -36,9 +38,8 @@ def pieces(text: str, size: int = PIECE_CHARS) -> list[tuple[int, str]]:
                 if cut >= 0:
                     end = start + size // 2 + cut + len(sep)
                     break
-        out.append((start, text[start:end]))
+        yield start, text[start:end]
         start = end
-    return out
 
 
 @lru_cache(maxsize=1)
@@ -88,14 +89,21 @@ class Chunker:
         return start, start + len(stripped)
 
     def split(self, doc: Document) -> list[Chunk]:
+        """All of a document's chunks (``chunks`` holds only one piece's at a time)."""
+        return list(self.chunks(doc))
+
+    def chunks(self, doc: Document) -> Iterator[Chunk]:
+        """The document's chunks in order, numbered from 0, each piece split only when the previous one's chunks
+        have been taken."""
         from llama_index.core.schema import Document as LIDocument
 
-        chunks: list[Chunk] = []
         base = doc.metadata()
         whole = self.single_chunk(doc.text)
         if whole is not None:  # what the splitter gives for a text within one chunk, without its per-call overhead
-            meta = base | {"chunk": 0, "start_char": whole[0], "end_char": whole[1], "n_chunks": 1}
-            return [Chunk(f"{doc.doc_id}:0", doc.doc_id, doc.text[whole[0] : whole[1]], whole[0], whole[1], meta)]
+            meta = base | {"chunk": 0, "start_char": whole[0], "end_char": whole[1]}
+            yield Chunk(f"{doc.doc_id}:0", doc.doc_id, doc.text[whole[0] : whole[1]], whole[0], whole[1], meta)
+            return
+        i = 0
         for offset, piece in pieces(doc.text):
             nodes = self.splitter.get_nodes_from_documents([LIDocument(text=piece, id_=doc.doc_id)])
             cursor = 0
@@ -107,19 +115,14 @@ class Chunker:
                 end = getattr(node, "end_char_idx", None)
                 end = end if end is not None else start + len(text)
                 cursor = start
-                i = len(chunks)
                 meta = base | {"chunk": i, "start_char": offset + start, "end_char": offset + end}
-                chunks.append(
-                    Chunk(
-                        chunk_id=f"{doc.doc_id}:{i}",
-                        doc_id=doc.doc_id,
-                        text=text,
-                        start_char=offset + start,
-                        end_char=offset + end,
-                        metadata=meta,
-                    )
+                yield Chunk(
+                    chunk_id=f"{doc.doc_id}:{i}",
+                    doc_id=doc.doc_id,
+                    text=text,
+                    start_char=offset + start,
+                    end_char=offset + end,
+                    metadata=meta,
                 )
+                i += 1
             del nodes
-        for c in chunks:
-            c.metadata["n_chunks"] = len(chunks)
-        return chunks

@@ -92,7 +92,8 @@ class LoadResult:
 def content_hash(*parts: str) -> str:
     h = hashlib.sha256()
     for part in parts:
-        h.update(part.encode("utf-8"))
+        for i in range(0, len(part), 1 << 20):  # a MB at a time: a 200 MB text is never encoded whole
+            h.update(part[i : i + (1 << 20)].encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()
 
@@ -273,7 +274,7 @@ def read_text(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> str:
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
     del data
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError(f"{path}: the file is empty; add text or remove it from the input")
     return text
 
@@ -315,7 +316,7 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
     if stamped and (not given or given[:10] == stamped) and rest:
         body, given = rest, given or stamped
     # no date given: a dateline opening the text (after the title, when the text starts with it)
-    published = given or dateline_date(body[len(title) :] if title and body.startswith(title) else body)
+    published = given or dateline_date(body, start=len(title) if title and body.startswith(title) else 0)
     digest = content_hash(title, body, meta["source"], published, meta["url"])
     record_id = record.get("id")
     doc_id = str(record_id).strip() if record_id not in (None, "") else digest[:16]
@@ -324,12 +325,32 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
     )
 
 
+# where str.splitlines() breaks lines, and what a line holds
+LINE_BREAK = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+LINE = re.compile(f"[^{LINE_BREAK}]*")
+HEADING = re.compile(f"(?<=[{LINE_BREAK}])# [^{LINE_BREAK}]*")
+RARE_BREAK = re.compile(f"[{LINE_BREAK[1:]}]")  # any but "\n"
+SPACE = re.compile(r"\s*")  # what str.strip() strips
+
+
 def text_document(path: Path, text: str) -> Document:
-    lines = text.strip().splitlines()
-    first = lines[0].strip()
+    """The first line (or the first ``# heading``) is the title. Read as ``text.strip().splitlines()`` would give
+    it, without making that list or a stripped copy (each as big as the text)."""
+    start = SPACE.match(text).end()  # type: ignore[union-attr]  # \s* always matches
+    end = len(text)
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    line = LINE.match(text, start, end)
+    assert line is not None  # [^...]* always matches
+    first = line.group().strip()
     if first.startswith("#"):
-        return make_document(path, first.lstrip("#").strip(), "\n".join(lines[1:]))
-    heading = next((ln.lstrip("#").strip() for ln in lines if ln.startswith("# ")), "")
+        after = line.end() + (2 if text.startswith("\r\n", line.end()) else 1)
+        rest = text[after:end] if after < end else ""
+        return make_document(
+            path, first.lstrip("#").strip(), "\n".join(rest.splitlines()) if RARE_BREAK.search(rest) else rest
+        )
+    found = HEADING.search(text, line.end(), end)
+    heading = found.group().lstrip("#").strip() if found else ""
     if heading:
         return make_document(path, heading, text)
     # plain text: the first line is the title when it reads like one, and it stays in the body either way
@@ -516,13 +537,14 @@ DATELINE = [
 ]
 
 
-def dateline_date(text: str, window: int = 160) -> str:
-    """An ISO date from a dateline at the very start of an article ("WASHINGTON, Nov. 18, 2024 (Reuters) -",
-    "18 November 2024 —", "2024-11-18:"), else "". Only the first line, up to ``window`` characters, is read: a date
-    further on is about something else."""
+def dateline_date(text: str, window: int = 160, start: int = 0) -> str:
+    """An ISO date from a dateline at the very start of an article (from ``start``: "WASHINGTON, Nov. 18, 2024
+    (Reuters) -", "18 November 2024 —", "2024-11-18:"), else "". Only the first line, up to ``window`` characters,
+    is read: a date further on is about something else."""
     from datetime import date
 
-    head = text.lstrip()[:window].split("\n", 1)[0]
+    begin = SPACE.match(text, start).end()  # type: ignore[union-attr]  # \s* always matches
+    head = text[begin : begin + window].split("\n", 1)[0]
     for pattern in DATELINE:
         m = pattern.search(head)
         if not m:

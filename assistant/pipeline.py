@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 from collections.abc import Callable, Iterator
@@ -101,7 +102,7 @@ class Assistant:
         return self._retriever
 
     # ---- indexing
-    def ingest(self, paths: list[str | Path], progress: Callable[[int, int], None] | None = None) -> IngestReport:
+    def ingest(self, paths: list[str | Path], progress: Callable[[float, int], None] | None = None) -> IngestReport:
         """Index files and directories. Bad files and bad records are reported and skipped; nothing already indexed
         is lost: a file with a bad record keeps what it held, and an id that is indexed from another file with
         different content is refused (naming both files), never overwritten."""
@@ -124,8 +125,9 @@ class Assistant:
         # file with bad records or refused ids: what it held may be what the bad line was meant to update)
         keep = {str(p) for p in loaded.partial} | {d.path for d in loaded.documents if id(d) not in accepted}
         fresh: dict[str, set[str]] = {}
-        for doc in loaded.documents:
-            fresh.setdefault(doc.path, set()).add(doc.doc_id)
+        for path, doc_id in [(d.path, d.doc_id) for d in loaded.documents]:
+            fresh.setdefault(path, set()).add(doc_id)
+        del docs, loaded  # their texts (a long file's is hundreds of MB) are not held beside the BM25 rebuild's
         for path, ids in fresh.items():
             if path in keep:
                 continue
@@ -161,35 +163,31 @@ class Assistant:
     def add_documents(
         self,
         docs: list[Document],
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[float, int], None] | None = None,
         batch_chunks: int = 64,
         refresh: bool = True,
     ) -> IngestReport:
         """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
         stored partly (a write cut short) or in another version is rewritten. Then (``refresh``) the BM25 index
-        is rebuilt and saved."""
+        is rebuilt and saved. ``progress(done, total)`` counts documents; within a long one, ``done`` moves by the
+        share of its text written."""
         from .chunk import Chunker
 
         report = IngestReport()
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
         states = self.store.document_states([d.doc_id for d in docs])
-        todo: list[tuple[Document, list | None]] = []
+        todo: list[Document] = []
         for doc in docs:
             st = states.get(doc.doc_id)
             if st and st["hash"] == doc.content_hash:
-                if st["complete"]:
-                    report.unchanged.append(doc.doc_id)
-                    continue
-                chunks = chunker.split(doc)
-                if st["n_chunks"] is None and st["chunks"] == len(chunks):  # written before n_chunks was recorded
+                # complete; or written before n_chunks was recorded, with as many chunks as the chunker makes
+                if st["complete"] or (st["n_chunks"] is None and st["chunks"] == sum(1 for _ in chunker.chunks(doc))):
                     report.unchanged.append(doc.doc_id)
                     continue
                 report.repaired.append(doc.doc_id)
-                todo.append((doc, chunks))
-            else:
-                if st and st["hash"] == "":
-                    report.repaired.append(doc.doc_id)
-                todo.append((doc, None))
+            elif st and st["hash"] == "":
+                report.repaired.append(doc.doc_id)
+            todo.append(doc)
         pending: list[tuple[Document, list]] = []
         done = 0
         if progress:  # the real total from the start, before the first (slow) embedding batch
@@ -215,25 +213,27 @@ class Assistant:
             if progress:
                 progress(done, len(todo))
 
-        def slices(chunks):
-            for i in range(0, len(chunks), batch_chunks):
-                part = chunks[i : i + batch_chunks]
+        def slices(doc, chunks):
+            """A long document's chunks with their vectors, ``batch_chunks`` at a time, as the chunker makes them."""
+            while part := list(islice(chunks, batch_chunks)):
                 yield part, self.embedder.embed([c.text for c in part])
+                if progress:
+                    progress(done + min(part[-1].end_char / len(doc.text), 1.0), len(todo))
 
-        for doc, maybe_chunks in todo:
-            chunks = maybe_chunks if maybe_chunks is not None else chunker.split(doc)
-            if len(chunks) > batch_chunks:  # a long document: embedded and written a slice at a time
+        for doc in todo:
+            stream = chunker.chunks(doc)
+            head = list(islice(stream, batch_chunks + 1))
+            if len(head) > batch_chunks:  # a long document: embedded and written a slice at a time, never held whole
                 if pending:
                     flush()
-                self.store.write_document(doc, slices(chunks))
-                record(doc, len(chunks))
+                record(doc, self.store.write_document(doc, slices(doc, chain(head, stream))))
                 done += 1
                 if progress:
                     progress(done, len(todo))
                 continue
             if any(d.doc_id == doc.doc_id for d, _ in pending):  # one write holds each document once
                 flush()
-            pending.append((doc, chunks))
+            pending.append((doc, head))
             if sum(len(cs) for _, cs in pending) >= batch_chunks:
                 flush()
         if pending:

@@ -8,6 +8,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import AssistantError, NoMatchError
@@ -61,7 +62,7 @@ def resolve_filters(store, filters: Filters, strict: bool = False) -> Filters:
             {s for s in stored_sources(store) if wanted is not None and " ".join(s.split()).casefold() == wanted}
         )
         return replace(filters, source_spellings=spellings or None)
-    metas = store.get(include_text=False)["metadatas"]
+    metas = [m for got in store.pages(include_text=False) for m in got["metadatas"]]
     spellings = sorted(
         {
             m.get("source", "")
@@ -125,8 +126,8 @@ def stored_sources(store) -> list[str]:
         except (OSError, ValueError, KeyError, TypeError):
             saved = None
     if saved is None:
-        metas = store.get(include_text=False)["metadatas"]
-        saved = sorted({str(m.get("source", "")) for m in metas})
+        pages = store.pages(include_text=False)  # one read of every chunk fails past ~32k ("too many SQL variables")
+        saved = sorted({str(m.get("source", "")) for got in pages for m in got["metadatas"]})
         if path is not None and token:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,10 +242,12 @@ BM25_FORMAT = 1  # bumped when what is saved changes, so older saved indexes are
 LARGE_STORE = 5000
 
 
-def bm25_tokenize(texts: list[str], stemmer):
-    import bm25s
+def bm25_tokenizer(stemmer):
+    """How chunks and queries become BM25 tokens: lower case, English stopwords out, Snowball stems. Its vocabulary
+    grows with what it reads, so a store is tokenised a page at a time into one vocabulary."""
+    from bm25s.tokenization import Tokenizer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+    return Tokenizer(stopwords="en", stemmer=stemmer)
 
 
 class BM25Index:
@@ -257,17 +260,35 @@ class BM25Index:
         self.ids = ids
         self.store = store
         self.stemmer = Stemmer.Stemmer("english")
-        if retriever is not None:  # loaded from disk
-            self.retriever, self.empty = retriever, False
-            return
+        self.retriever, self.empty = retriever, retriever is None  # not None: loaded from disk
+        if texts:
+            tokenizer = bm25_tokenizer(self.stemmer)
+            self._build(tokenizer, list(tokenizer.streaming_tokenize(texts)))
+
+    @classmethod
+    def from_store(cls, store, where: dict | None = None) -> BM25Index:
+        """The index of the chunks that pass ``where``, read and tokenised a page at a time (``Store.pages``): while
+        it is built, every chunk's token ids are held (4 bytes each, in an array), never all their texts."""
+        from array import array
+
+        index = cls([], [], store)
+        tokenizer = bm25_tokenizer(index.stemmer)
+        tokens: list[Sequence[int]] = []
+        for got in store.pages(where, include_meta=False):
+            index.ids.extend(got["ids"])
+            tokens.extend(array("i", ids) for ids in tokenizer.streaming_tokenize(got["documents"]))
+        index._build(tokenizer, tokens)
+        return index
+
+    def _build(self, tokenizer, tokens: Sequence[Sequence[int]]) -> None:
         import bm25s
 
-        self.retriever = bm25s.BM25()
-        tokens = bm25_tokenize(texts, self.stemmer) if texts else None
+        vocab = tokenizer.get_vocab_dict()
         # bm25s cannot index an empty vocabulary (no chunks pass the filters, or only stopwords): nothing to search
-        self.empty = tokens is None or not tokens.vocab
+        self.empty = not any(vocab)  # its only entry may be "", the token of a chunk without any
         if not self.empty:
-            self.retriever.index(tokens, show_progress=False)
+            self.retriever = bm25s.BM25()
+            self.retriever.index(bm25s.tokenization.Tokenized(ids=tokens, vocab=vocab), show_progress=False)
 
     # ---- on disk: <data_dir>/bm25/<collection>/<stamp digest>/, named by the file `current`
     def save(self, folder: Path, stamp: dict) -> None:
@@ -319,15 +340,16 @@ class BM25Index:
 
     def search(self, query: str, n: int, mask=None) -> list[Hit]:
         """The top ``n`` chunks by BM25; with ``mask`` (a 0/1 weight per indexed chunk), only those weighted 1."""
-        if self.empty:
-            return []
-        tokens = bm25_tokenize([query], self.stemmer)
-        if not tokens.ids or not tokens.ids[0]:
-            return []
         import numpy as np
 
-        words = {i: t for t, i in tokens.vocab.items()}
-        known = self.retriever.get_tokens_ids([words[i] for i in tokens.ids[0]])
+        if self.empty:
+            return []
+        tokenizer = bm25_tokenizer(self.stemmer)
+        ids = next(tokenizer.streaming_tokenize([query], allow_empty=False))
+        if not ids:
+            return []
+        words = {i: t for t, i in tokenizer.get_vocab_dict().items()}
+        known = self.retriever.get_tokens_ids([words[i] for i in ids])
         if not known:
             return []
         scores = self.retriever.get_scores_from_ids(known, weight_mask=mask)
@@ -365,9 +387,8 @@ class Retriever:
             disk_stamp = {"format": BM25_FORMAT, "count": count, "token": token}
             index = BM25Index.load(folder, disk_stamp, self.store) if folder is not None and token else None
             if index is None:
-                got = self.store.get(where, include_meta=False)
-                index = BM25Index(got["ids"], got["documents"], self.store)
-                if folder is not None and token and len(got["ids"]) == count:
+                index = BM25Index.from_store(self.store, where)
+                if folder is not None and token and len(index.ids) == count:
                     try:
                         index.save(folder, disk_stamp)
                     except OSError:

@@ -35,12 +35,16 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _drop_format_chars(text: str) -> str:
+    """The text without its format characters (category Cf). Only the distinct characters are looked up (a set,
+    built in C), and those found are removed by one regular expression: a 200 MB text is never walked in Python."""
     if text.isascii():
         return text
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    found = sorted(ch for ch in set(text) if unicodedata.category(ch) == "Cf")
+    return re.compile("[" + "".join(map(re.escape, found)) + "]").sub("", text) if found else text
 
 
 SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_ELLIPSIS = re.compile("[^…]+")
 
 
 def normalize_text(text: str) -> str:
@@ -52,7 +56,14 @@ def normalize_text(text: str) -> str:
     if "\x1b" in text or not text.isascii():  # the escape-sequence scan is the slow one: skip it when it can't match
         text = ANSI.sub("", text)
     text = CONTROL.sub("", _drop_format_chars(text))  # before NFKC, so what they split composes
-    # NFKC, except that "…" stays one character (NFKC spells it "...", and titles cut by the loader end with it)
+    # NFKC, except that "…" stays one character (NFKC spells it "...", and titles cut by the loader end with it);
+    # a text already in that form (most are; ASCII always) is returned as it is, never split and joined again
+    if text.isascii():
+        return text
+    if "…" not in text:
+        return unicodedata.normalize("NFKC", text)
+    if all(unicodedata.is_normalized("NFKC", part.group()) for part in NOT_ELLIPSIS.finditer(text)):
+        return text
     return "…".join(unicodedata.normalize("NFKC", part) for part in text.split("…"))
 
 

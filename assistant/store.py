@@ -3,10 +3,15 @@
 default one downloads a model) and record the embedding model with the collection, refusing to mix models.
 
 A document is complete only when every chunk of its version is stored: each chunk carries the version's
-``content_hash`` and ``n_chunks``, and ``document_states`` reports a document as complete only when exactly that many
-chunks, all of one version, are there. A write cut short (a crash after the first upsert batch of a long document,
-or between writing a new version and deleting the old one's extra chunks) is therefore seen as incomplete and
-rewritten by the next ingest, never taken for "unchanged".
+``content_hash``, and ``n_chunks`` says how many chunks the version has — on every chunk of a document written at once,
+on the last chunk only of a long document written a slice at a time as it is chunked (its count is known only at the
+end; the others record 0, "not known yet"). ``document_states`` reports a document as complete only when exactly that
+many chunks, all of one version, are there. A write cut short (a crash after the first slice of a long document, or
+between writing a new version and deleting the old one's extra chunks) is therefore seen as incomplete and rewritten
+by the next ingest, never taken for "unchanged".
+
+Reads that can cover a whole document or the whole store (document states, the BM25 rebuild, the sources list) go
+through ``Store.pages``, ``PAGE`` chunks at a time, so their memory does not grow with the store.
 
 Every Chroma failure (a data dir that is a file or unwritable, a damaged ``chroma.sqlite3``, a read-only store, a
 server that does not answer within ``chroma_timeout``) becomes one BackendError line naming the store.
@@ -29,6 +34,7 @@ from .types import Chunk, Document, Hit
 
 COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 UPSERT_BATCH = 1000
+PAGE = 1000  # chunks per read of ``Store.pages``: Chroma keeps much of what a read of 5000 allocated (+75 MB a page)
 
 
 def store_error(location: str, err: BaseException) -> BackendError:
@@ -149,9 +155,6 @@ def upsert(col, chunks: list[Chunk], vectors: list[list[float]]) -> Iterator[lis
         yield part
 
 
-GET_PAGE = 5000  # chunks per Chroma get when reading many
-
-
 class Store:
     def __init__(self, settings: Settings, embed_model: str):
         if not COLLECTION_NAME.match(settings.collection):
@@ -223,22 +226,41 @@ class Store:
         return n
 
     @guarded
-    def get(self, where: dict | None = None, include_text: bool = True, include_meta: bool = True) -> dict[str, list]:
+    def get(
+        self,
+        where: dict | None = None,
+        include_text: bool = True,
+        include_meta: bool = True,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> dict[str, list]:
         col = self.collection()
         if col is None:
             return {"ids": [], "documents": [], "metadatas": []}
         include = (["metadatas"] if include_meta else []) + (["documents"] if include_text else [])
-        # in pages: one get of metadata over ~100k chunks fails in Chroma's SQLite ("too many SQL variables")
-        out: dict[str, list] = {"ids": [], "documents": [], "metadatas": []}
+        if limit is None and offset is None:  # all of it, in pages: one read of ~32k+ chunks fails in Chroma's
+            out: dict[str, list] = {"ids": [], "documents": [], "metadatas": []}  # SQLite ("too many SQL variables")
+            for page in self.pages(where, include_text=include_text, include_meta=include_meta):
+                out["ids"].extend(page["ids"])
+                out["documents"].extend(page.get("documents") or [])
+                out["metadatas"].extend(page.get("metadatas") or [])
+            return out
+        return col.get(where=where or None, include=include, limit=limit, offset=offset)
+
+    def pages(
+        self, where: dict | None = None, include_text: bool = True, include_meta: bool = True, size: int | None = None
+    ) -> Iterator[dict[str, list]]:
+        """``get`` a page of at most ``size`` (default ``PAGE``) chunks at a time, in the store's order (non-empty
+        pages only)."""
+        size = size or PAGE
         offset = 0
         while True:
-            page = col.get(where=where or None, include=include, limit=GET_PAGE, offset=offset)
-            out["ids"].extend(page["ids"])
-            out["documents"].extend(page.get("documents") or [])
-            out["metadatas"].extend(page.get("metadatas") or [])
-            if len(page["ids"]) < GET_PAGE:
-                return out
-            offset += GET_PAGE
+            got = self.get(where, include_text=include_text, include_meta=include_meta, limit=size, offset=offset)
+            if got["ids"]:
+                yield got
+            if len(got["ids"]) < size:
+                return
+            offset += size
 
     @guarded
     def get_ids(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
@@ -291,49 +313,51 @@ class Store:
 
     def document_states(self, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         """doc id → {"hash": the version's content hash, or "" when chunks of several versions are mixed,
-        "chunks": stored chunk count, "n_chunks": how many that version has (None for a store written before this
-        was recorded), "complete": all of them there, "path": the file it came from}, for the ids that are stored."""
+        "chunks": stored chunk count, "n_chunks": how many that version has (0 when no stored chunk says so
+        consistently: a long document whose last slice was never written; None for a store written before this was
+        recorded), "complete": all of them there, "path": the file it came from}, for the ids that are stored."""
         states: dict[str, dict[str, Any]] = {}
         ids = list(dict.fromkeys(doc_ids))
-        for i in range(0, len(ids), 5000):
-            got = self.get({"doc_id": {"$in": ids[i : i + 5000]}}, include_text=False)
-            for meta in got["metadatas"]:
-                st = states.setdefault(
-                    meta["doc_id"], {"hashes": set(), "chunks": 0, "n_chunks": set(), "path": meta.get("path", "")}
-                )
-                st["hashes"].add(meta.get("content_hash", ""))
-                st["n_chunks"].add(meta.get("n_chunks"))
-                st["chunks"] += 1
+        for i in range(0, len(ids), PAGE):
+            for got in self.pages({"doc_id": {"$in": ids[i : i + PAGE]}}, include_text=False):
+                for meta in got["metadatas"]:
+                    st = states.setdefault(
+                        meta["doc_id"], {"hashes": set(), "chunks": 0, "n_chunks": set(), "path": meta.get("path", "")}
+                    )
+                    st["hashes"].add(meta.get("content_hash", ""))
+                    st["n_chunks"].add(meta.get("n_chunks"))
+                    st["chunks"] += 1
         out = {}
         for doc_id, st in states.items():
-            single = len(st["hashes"]) == 1 and len(st["n_chunks"]) == 1
-            n = next(iter(st["n_chunks"])) if single else None
+            recorded = st["n_chunks"]
+            counts = recorded - {0}  # 0: "not known yet", on all but the last chunk of a document written in slices
+            n = None if recorded == {None} else next(iter(counts)) if len(counts) == 1 and None not in counts else 0
+            single = len(st["hashes"]) == 1
             out[doc_id] = {
                 "hash": next(iter(st["hashes"])) if single else "",
                 "chunks": st["chunks"],
                 "n_chunks": n,
-                "complete": single and n is not None and n == st["chunks"],
+                "complete": single and bool(n) and n == st["chunks"],
                 "path": st["path"],
             }
         return out
 
     @guarded
     def doc_ids_for_path(self, path: str) -> set[str]:
-        got = self.get({"path": path}, include_text=False)
-        return {m["doc_id"] for m in got["metadatas"]}
+        return {m["doc_id"] for got in self.pages({"path": path}, include_text=False) for m in got["metadatas"]}
 
     @guarded
     def documents(self) -> list[dict[str, Any]]:
         """One row per indexed document, in ingest order of their paths."""
-        got = self.get(include_text=False)
         rows: dict[str, dict[str, Any]] = {}
         counts: dict[str, int] = defaultdict(int)
-        for meta in got["metadatas"]:
-            doc_id = meta["doc_id"]
-            counts[doc_id] += 1
-            rows.setdefault(
-                doc_id, {k: meta.get(k, "") for k in ("doc_id", "title", "source", "published_at", "url", "path")}
-            )
+        for got in self.pages(include_text=False):
+            for meta in got["metadatas"]:
+                doc_id = meta["doc_id"]
+                counts[doc_id] += 1
+                rows.setdefault(
+                    doc_id, {k: meta.get(k, "") for k in ("doc_id", "title", "source", "published_at", "url", "path")}
+                )
         for doc_id, row in rows.items():
             row["chunks"] = counts[doc_id]
         return sorted(rows.values(), key=lambda r: (r["path"], r["title"], r["doc_id"]))
@@ -354,7 +378,7 @@ class Store:
     # ---- writes
     def replace_document(self, doc: Document, chunks: list[Chunk], vectors: list[list[float]]) -> None:
         """Write a document's chunks, then drop any of its older chunks that the new version no longer has."""
-        self.write_document(doc, [(chunks, vectors)])
+        self.write_documents([(doc, chunks, vectors)])
 
     @guarded
     def write_documents(self, items: list[tuple[Document, list[Chunk], list[list[float]]]]) -> None:
@@ -369,6 +393,9 @@ class Store:
         old: set[str] = set()
         for i in range(0, len(doc_ids), 5000):
             old.update(col.get(where={"doc_id": {"$in": doc_ids[i : i + 5000]}}, include=[])["ids"])
+        for _, cs, _ in items:
+            for c in cs:
+                c.metadata["n_chunks"] = len(cs)
         chunks = [c for _, cs, _ in items for c in cs]
         vectors = [v for _, _, vs in items for v in vs]
         self._new_write_token()
@@ -381,23 +408,35 @@ class Store:
         self._new_write_token()
 
     @guarded
-    def write_document(self, doc: Document, batches: Iterable[tuple[list[Chunk], list[list[float]]]]) -> None:
-        """Like replace_document, with the chunks and their vectors arriving in batches (a long document is embedded
-        and written a slice at a time, in bounded memory). Until the last chunk is written and the old version's
-        extra chunks are deleted, ``document_states`` reports the document incomplete."""
+    def write_document(self, doc: Document, batches: Iterable[tuple[list[Chunk], list[list[float]]]]) -> int:
+        """Like replace_document, with the chunks (numbered from 0 in order) and their vectors arriving in batches: a
+        long document is chunked, embedded and written a slice at a time, in memory bounded by the slice, and its
+        chunk count is known only after the last one. So every chunk records n_chunks 0 ("not known yet") but the
+        last, which records the count (one batch is held back until the next arrives, to know which is last); then
+        the old version's chunks past the new count are deleted. Until both are done, ``document_states`` reports
+        the document incomplete. Returns the number of chunks written."""
         col = self.collection(create=True)
-        old = set(col.get(where={"doc_id": doc.doc_id}, include=[])["ids"])
-        written: set[str] = set()
         self._new_write_token()
+        n = 0
+        held: tuple[list[Chunk], list[list[float]]] | None = None
         for chunks, vectors in batches:
-            for part in upsert(col, chunks, vectors):
-                written.update(c.chunk_id for c in part)
+            if not chunks:
+                continue
+            if held is not None:
+                for _ in upsert(col, *held):
+                    self.generation += 1
+            for c in chunks:
+                c.metadata["n_chunks"] = 0
+            held, n = (chunks, vectors), n + len(chunks)
+        if held is not None:
+            held[0][-1].metadata["n_chunks"] = n
+            for _ in upsert(col, *held):
                 self.generation += 1
-        stale = old - written
-        if stale:
-            col.delete(ids=sorted(stale))
+            # chunk i's id is "<doc_id>:i": the new version overwrote the old one's first n; the rest are stale
+            col.delete(where={"$and": [{"doc_id": doc.doc_id}, {"chunk": {"$gte": n}}]})
         self.generation += 1
         self._new_write_token()
+        return n
 
     @guarded
     def delete_document(self, doc_id: str) -> int:

@@ -3,10 +3,15 @@
     .venv/bin/python benchmarks/bench_retrieval.py embed   [--chunks 256]      # raw MiniLM torch vs ONNX; ingest
     .venv/bin/python benchmarks/bench_retrieval.py cold                        # --help, `ask --llm extractive` fresh
     .venv/bin/python benchmarks/bench_retrieval.py scale   [--sizes 1000,10000,100000]
-    .venv/bin/python benchmarks/bench_retrieval.py rss     [--chunks 50000] [--mb 200]
+    .venv/bin/python benchmarks/bench_retrieval.py rss     [--chunks 50000] [--mb 10,50,200] [--reingest]
+                                                     [--code CHECKOUT] [--tag before]
 
 Every figure is printed with the load average beside it (this machine has 2 cores that other jobs share) and
 written to benchmarks/results-retrieval-<mode>.json.
+
+``rss`` writes one long plain-text article per ``--mb`` size from MultiHop-RAG's sentences and reports the peak RSS
+of its ingest, overall and per stage (reading the file, chunk + embed + write, the BM25 rebuild); ``--code`` measures
+another checkout (e.g. the commit before a change) with this script.
 
 ``scale`` and ``rss`` use a STAND-IN embedder (a hash of the text → a unit vector, named like MiniLM so the store
 accepts it; no model runs): they measure the store, BM25 and the ingest path's memory, not MiniLM. Queries in
@@ -106,11 +111,11 @@ def mode_embed(args) -> dict:
 
 
 # ---- cold: fresh processes
-def timed(cmd: list[str], env=None) -> tuple[float, float, str]:
+def timed(cmd: list[str], env=None, cwd=ROOT) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds (user + sys of the child), stdout."""
     before = os.times()
     t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - t
     after = os.times()
     if proc.returncode != 0:
@@ -281,46 +286,106 @@ NO_SAVE = (
 
 # ---- rss: peak memory of the ingest path on big inputs (stand-in embedder)
 INGEST = """
-import sys, json, resource, time
+import sys, json, resource, threading, time
 import assistant.embed as e
 sys.path.insert(0, sys.argv[3])
 from bench_retrieval import StandIn
 e.EMBEDDERS["local"] = lambda settings: StandIn()
+import assistant.load as load
 from assistant import Assistant
+
+# peak RSS per stage: a thread samples /proc/self/statm while wrappers name the stage running
+PAGE = resource.getpagesize()
+stage, peaks = ["start"], {}
+def sample():
+    while True:
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * PAGE // 2**20
+        peaks[stage[0]] = max(peaks.get(stage[0], 0), rss)
+        time.sleep(0.05)
+threading.Thread(target=sample, daemon=True).start()
+time.sleep(0.2)
+def staged(name, fn):
+    def run(*args, **kwargs):
+        before, stage[0] = stage[0], name
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            time.sleep(0.1)
+            stage[0] = before
+    return run
+load.load_paths = staged("load file", load.load_paths)
+Assistant.add_documents = staged("chunk, embed, write", Assistant.add_documents)
+Assistant.refresh_index = staged("BM25 rebuild", Assistant.refresh_index)
+
 a = Assistant(data_dir=sys.argv[1], llm="extractive", max_file_mb=0)
+a.store.count()
 t = time.perf_counter()
+stage[0] = "ingest (other)"
 r = a.ingest([sys.argv[2]])
 print(json.dumps({"chunks": r.chunks, "errors": r.errors[:3], "s": round(time.perf_counter() - t, 1),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                  "peak_rss_mb_by_stage": peaks}))
 """
 
 
+def corpus_text(path: Path, mb: int, seed: int = 2) -> None:
+    """A long plain-text article of real news sentences (MultiHop-RAG's corpus, shuffled into paragraphs, each
+    opened by a numbered dateline-free lead so no two paragraphs, hence no two chunks, are the same)."""
+    import re
+
+    rng = random.Random(seed)
+    sentences: list[str] = []
+    with open(CORPUS, encoding="utf-8") as f:
+        for line in f:
+            body = json.loads(line).get("body") or ""
+            sentences.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+", body) if 40 <= len(s.strip()) <= 400)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("A very long report\n\n")
+        size, i = 0, 0
+        while size < mb * 1_000_000:
+            i += 1
+            para = f"Update {i}: " + " ".join(rng.sample(sentences, rng.randint(3, 8))) + "\n\n"
+            f.write(para)
+            size += len(para.encode("utf-8"))
+
+
 def mode_rss(args) -> dict:
-    out: dict = {"note": "STAND-IN embedder (hash → unit vector): the ingest path's memory, not MiniLM's speed"}
+    out: dict = {
+        "note": "STAND-IN embedder (hash → unit vector): the ingest path's memory, not MiniLM's speed",
+        "code": str(Path(args.code).resolve()),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=args.code, capture_output=True, text=True
+        ).stdout.strip(),
+    }
     base = Path(args.workdir or tempfile.mkdtemp(prefix="bench-rss-"))
     base.mkdir(parents=True, exist_ok=True)
-    jsonl = base / "synthetic.jsonl"
-    with open(jsonl, "w", encoding="utf-8") as f:
-        for r in synthetic_records(args.chunks, seed=1):
-            f.write(json.dumps(r) + "\n")
-    runs = {"jsonl": jsonl}
-    if args.mb:
-        big = base / f"big-{args.mb}mb.txt"
-        rng = random.Random(2)
-        vocab = words()
-        with open(big, "w", encoding="utf-8") as f:
-            f.write("A very long text\n\n")
-            size = 0
-            while size < args.mb * 1_000_000:
-                para = " ".join(rng.choices(vocab, k=120)) + ".\n\n"
-                f.write(para)
-                size += len(para)
-        runs["text"] = big
+    runs: dict[str, Path] = {}
+    if args.chunks:
+        jsonl = base / "synthetic.jsonl"
+        with open(jsonl, "w", encoding="utf-8") as f:
+            for r in synthetic_records(args.chunks, seed=1):
+                f.write(json.dumps(r) + "\n")
+        runs["jsonl"] = jsonl
+    for mb in [int(x) for x in str(args.mb).split(",") if x and x != "0"]:
+        big = base / f"news-{mb}mb.txt"
+        if not big.exists():
+            corpus_text(big, mb)
+        runs[f"text-{mb}mb"] = big
     for name, path in runs.items():
-        wall, cpu, text = timed([PY, "-c", INGEST, str(base / f"data-{name}"), str(path), str(ROOT / "benchmarks")])
-        out[name] = {"file_mb": round(path.stat().st_size / 1e6, 1), "wall_s": wall, **json.loads(text), "load": load()}
-        out[name]["chunks_per_s"] = round(out[name]["chunks"] / wall, 1)
+        data = base / f"data-{name}-{out['commit']}"
+        wall, cpu, text = timed([PY, "-c", INGEST, str(data), str(path), str(ROOT / "benchmarks")], cwd=args.code)
+        row = {"file_mb": round(path.stat().st_size / 1e6, 1), "wall_s": wall, "cpu_s": cpu, **json.loads(text)}
+        out[name] = row | {"load": load(), "chunks_per_s": round(row["chunks"] / wall, 1)}
         print(name, json.dumps(out[name]), flush=True)
+        if args.reingest:  # the same file again: nothing to embed, the stored document's state is read
+            wall, cpu, text = timed([PY, "-c", INGEST, str(data), str(path), str(ROOT / "benchmarks")], cwd=args.code)
+            out[name]["reingest"] = {"wall_s": wall, **json.loads(text), "load": load()}
+            print(name, "again", json.dumps(out[name]["reingest"]), flush=True)
+        import shutil
+
+        shutil.rmtree(data, ignore_errors=True)
+        args.save(out)
     return out
 
 
@@ -330,17 +395,24 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--sizes", default="1000,10000,100000")
-    ap.add_argument("--mb", type=int, default=0, help="rss: also one plain-text file of this many MB")
+    ap.add_argument("--mb", default="0", help="rss: also plain-text files of these many MB, e.g. 10,50,200")
+    ap.add_argument("--reingest", action="store_true", help="rss: ingest each file a second time (unchanged)")
+    ap.add_argument("--code", default=str(ROOT), help="rss: the checkout whose ingest is measured (default: this one)")
+    ap.add_argument("--tag", default="", help="results-retrieval-<mode>-<tag>.json instead of -<mode>.json")
     ap.add_argument("--workdir", default="")
     args = ap.parse_args()
     if args.mode == "rss" and args.chunks == 256:
         args.chunks = 50_000
-    started = load()
-    result = {"mode": args.mode, "load_at_start": started, "cpus": os.cpu_count()}
+    result = {"mode": args.mode, "load_at_start": load(), "cpus": os.cpu_count()}
+    target = ROOT / "benchmarks" / f"results-retrieval-{args.mode}{'-' + args.tag if args.tag else ''}.json"
+
+    def save(partial: dict) -> None:  # after each measurement, so a long run that is stopped keeps what it measured
+        target.write_text(json.dumps(result | partial | {"load_at_end": load()}, indent=1, default=str))
+
+    args.save = save
     result |= {"embed": mode_embed, "cold": mode_cold, "scale": mode_scale, "rss": mode_rss}[args.mode](args)
-    result["load_at_end"] = load()
-    (ROOT / "benchmarks" / f"results-retrieval-{args.mode}.json").write_text(json.dumps(result, indent=1, default=str))
-    print(json.dumps(result, indent=1, default=str))
+    save({})
+    print(json.dumps(result | {"load_at_end": load()}, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -211,3 +211,43 @@ def test_metadata_from_records_is_stored_with_chunks(assistant, news_jsonl):
         assert metas[doc_id]["published_at"] == rec["published_at"]
         assert metas[doc_id]["title"] == rec["title"]
         assert metas[doc_id]["path"] == str(news_jsonl.resolve())
+
+
+def test_the_loaded_texts_are_released_before_the_bm25_rebuild(assistant, tmp_path, monkeypatch):
+    """A long file's text (hundreds of MB) must not be held while the BM25 index is rebuilt beside it."""
+    import gc
+
+    from assistant.pipeline import Assistant
+    from assistant.types import Document
+
+    article = tmp_path / "council.txt"
+    article.write_text("Council minutes\n\n" + long_text("release", 40))
+    held = []
+    rebuild = Assistant.refresh_index
+
+    def spied(self):
+        gc.collect()
+        held.extend(o for o in gc.get_objects() if isinstance(o, Document) and o.path == str(article.resolve()))
+        return rebuild(self)
+
+    monkeypatch.setattr(Assistant, "refresh_index", spied)
+    report = assistant.ingest([article])
+    assert report.chunks > 1 and held == []
+
+
+def test_a_document_stored_before_chunk_counts_were_recorded_is_unchanged_when_whole(assistant, tmp_path):
+    """An index written before chunks recorded their count: a document is taken as whole when it has as many chunks
+    as the chunker makes of it, and rewritten when it has fewer."""
+    article = tmp_path / "council.txt"
+    article.write_text("Council minutes\n\n" + long_text("legacy", 40))
+    added = assistant.ingest([article]).added
+    col = assistant.store.collection()
+    got = col.get(include=["metadatas"])
+    col.update(ids=got["ids"], metadatas=[{"n_chunks": None} for _ in got["ids"]])  # as an older version wrote it
+    assert all("n_chunks" not in m for m in col.get(include=["metadatas"])["metadatas"])
+    before = snapshot(assistant)
+    again = assistant.ingest([article])
+    assert again.unchanged == added and again.chunks == 0 and snapshot(assistant) == before
+    col.delete(ids=[sorted(got["ids"])[-1]])
+    repaired = assistant.ingest([article])
+    assert repaired.repaired == added and repaired.chunks == len(got["ids"]) and snapshot(assistant) == before

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import InputError
@@ -42,10 +43,62 @@ def test_normalize_and_defuse_are_idempotent_and_leave_no_marker(text):
 
 @FAST
 @given(TRICKY)
+def test_format_characters_are_dropped_exactly_as_a_walk_over_every_character_would(text):
+    from assistant.sanitize import _drop_format_chars
+
+    assert _drop_format_chars(text) == "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+@FAST
+@given(TRICKY)
 def test_terminal_text_has_no_control_characters(text):
     out = for_terminal(text)
     assert not any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in out)
     assert for_terminal(out) == out
+
+
+LINES = st.text(
+    alphabet=st.one_of(
+        st.characters(), st.sampled_from(list("#  #\t\n\n\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029ab1…é[]"))
+    ),
+    max_size=200,
+)
+
+
+def whole_text_document(path, text):
+    """text_document as it was: the stripped text split into a list of lines (the oracle)."""
+    from assistant.load import make_document
+
+    lines = text.strip().splitlines()
+    first = lines[0].strip()
+    if first.startswith("#"):
+        return make_document(path, first.lstrip("#").strip(), "\n".join(lines[1:]))
+    heading = next((ln.lstrip("#").strip() for ln in lines if ln.startswith("# ")), "")
+    if heading:
+        return make_document(path, heading, text)
+    title = first if len(first) <= 200 else first[:120].rsplit(" ", 1)[0] + "…"
+    return make_document(path, title, text)
+
+
+@FAST
+@given(LINES)
+@example("intro\r# Heading\rbody")
+@example("  \n intro\u2028# Heading \x85 body\n\n")
+@example("# Title\r\nbody\u2028more\x0bend  ")
+@example("#\n\n# \n")
+def test_a_text_file_reads_as_its_stripped_lines_would(text):
+    """text_document finds the title and body without a list of the text's lines, with the same result."""
+    from assistant.load import text_document
+
+    if not text.strip():
+        return
+    results = []
+    for read in (text_document, whole_text_document):
+        try:
+            results.append(read(Path("/t.md"), text))
+        except InputError as err:
+            results.append(str(err))
+    assert results[0] == results[1]
 
 
 @FAST

@@ -322,8 +322,8 @@ def test_a_fresh_process_reads_the_stored_sources_from_disk_until_a_write(news, 
     fresh = make_assistant(data_dir=news.settings.data_dir)
     scans = []
     real = fresh.store.get
-    fresh.store.get = lambda where=None, include_text=True, include_meta=True: (
-        scans.append(include_meta) or real(where, include_text, include_meta)
+    fresh.store.get = lambda where=None, include_text=True, include_meta=True, **page: (
+        scans.append(include_meta) or real(where, include_text, include_meta, **page)
     )
     assert ids(fresh.retrieve("harbour", k=10, filters=Filters(source="valley herald"))) == {"wire-2", "wire-3"}
     assert True not in scans  # no metadata scan: the sources came from disk
@@ -331,3 +331,31 @@ def test_a_fresh_process_reads_the_stored_sources_from_disk_until_a_write(news, 
     news.ingest([write_jsonl(tmp_path / "gazette.jsonl", [record])])  # a write by another Assistant
     assert ids(fresh.retrieve("harbour quay", k=5, filters=Filters(source="port gazette"))) == {"gz-1"}
     assert True in scans
+
+
+def test_bm25_built_a_page_at_a_time_ranks_as_one_built_from_all_texts(
+    make_assistant, news_jsonl, seeds_dir, monkeypatch
+):
+    """The rebuild after an ingest reads and tokenises the store a page at a time (never every chunk's text at once)
+    and ranks exactly as an index built from all the texts in one go."""
+    import assistant.store as store_module
+
+    a = make_assistant()
+    a.ingest([news_jsonl, seeds_dir])
+    got = a.store.get(include_meta=False)
+    whole = BM25Index(got["ids"], got["documents"], a.store)
+    monkeypatch.setattr(store_module, "PAGE", 3)
+    limits = []
+    get = a.store.get
+
+    def spied(*args, **kwargs):
+        limits.append(kwargs.get("limit"))
+        return get(*args, **kwargs)
+
+    monkeypatch.setattr(a.store, "get", spied)
+    paged = BM25Index.from_store(a.store)
+    assert len(limits) > 3 and set(limits) == {3}
+    assert paged.ids == whole.ids and len(paged.ids) > 6
+    for q in QUERIES:
+        assert paged.search(q, 20) == whole.search(q, 20)
+    assert any(paged.search(q, 20) for q in QUERIES)

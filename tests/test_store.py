@@ -191,3 +191,61 @@ def test_the_vector_index_is_saved_often_so_a_fresh_process_replays_little(setti
     ).fetchone()[0]
     db.close()
     assert logged >= 250 and logged - saved < 100
+
+
+def test_a_document_written_in_slices_is_complete_only_when_its_last_chunk_is(store):
+    """write_document learns the chunk count at the end: every chunk records 0 ("not known yet") but the last."""
+    doc, chunks = make_doc("a", [f"part {i}" for i in range(5)])
+
+    def slices(stop: int | None = None):
+        for i in range(5):
+            if i == stop:
+                raise KeyboardInterrupt  # the process dying mid-write
+            yield [chunks[i]], [vec(i)]
+
+    with pytest.raises(KeyboardInterrupt):
+        store.write_document(doc, slices(stop=3))
+    state = store.document_states(["a"])["a"]
+    assert state["chunks"] == 2 and state["n_chunks"] == 0 and not state["complete"]  # the first slices only
+    assert store.write_document(doc, slices()) == 5
+    assert store.document_states(["a"])["a"] | {"path": ""} == {
+        "hash": doc.content_hash,
+        "chunks": 5,
+        "n_chunks": 5,
+        "complete": True,
+        "path": "",
+    }
+    assert [m["n_chunks"] for m in sorted(store.get()["metadatas"], key=lambda m: m["chunk"])] == [0, 0, 0, 0, 5]
+
+
+def test_a_store_written_before_chunk_counts_were_recorded_is_not_taken_for_complete(store):
+    doc, chunks = make_doc("a", ["old one", "old two"])
+    store.collection(create=True).upsert(
+        ids=[c.chunk_id for c in chunks],
+        documents=[c.text for c in chunks],
+        metadatas=[c.metadata for c in chunks],
+        embeddings=[vec(0), vec(1)],
+    )
+    state = store.document_states(["a"])["a"]
+    assert state["n_chunks"] is None and state["chunks"] == 2 and not state["complete"]
+
+
+def test_reads_of_many_chunks_go_a_page_at_a_time(store, monkeypatch):
+    import assistant.store as store_module
+
+    for d in "abc":
+        doc, chunks = make_doc(d, [f"{d} part {i}" for i in range(4)])
+        store.replace_document(doc, chunks, [vec(i) for i in range(4)])
+    whole = (store.document_states(list("abcz")), store.documents(), store.doc_ids_for_path("/corpus/b.txt"))
+    monkeypatch.setattr(store_module, "PAGE", 3)
+    limits = []
+    get = store.get
+
+    def spied(*args, **kwargs):
+        limits.append(kwargs.get("limit"))
+        return get(*args, **kwargs)
+
+    monkeypatch.setattr(store, "get", spied)
+    assert (store.document_states(list("abcz")), store.documents(), store.doc_ids_for_path("/corpus/b.txt")) == whole
+    assert whole[0]["b"]["complete"] and whole[2] == {"b"} and sum(r["chunks"] for r in whole[1]) == 12
+    assert len(limits) > 5 and set(limits) == {3}

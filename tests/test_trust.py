@@ -34,7 +34,11 @@ class HashEmbedder:
 
     name = "all-MiniLM-L6-v2"
 
+    def __init__(self):
+        self.texts = 0  # how many texts it was asked to embed
+
     def embed(self, texts):
+        self.texts += len(texts)
         out = []
         for t in texts:
             digest = hashlib.sha256(t.encode()).digest() * 12
@@ -107,16 +111,95 @@ def test_a_long_document_killed_mid_write_is_repaired_by_the_next_ingest(tmp_pat
     cut = a.store.count()
     n = a.sources()[0]["chunks"]
     assert n == cut and 0 < cut < 1000  # the first slice only
+    doc = load_file(article)[0]
+    state = a.store.document_states([doc.doc_id])[doc.doc_id]
+    assert state["hash"] == doc.content_hash and not state["complete"] and state["n_chunks"] == 0  # count not known
     report = a.ingest([article])
-    doc_id = report.repaired[0] if report.repaired else None
-    assert report.repaired == [doc_id] and report.updated == [doc_id] and report.unchanged == []
+    assert report.repaired == [doc.doc_id] and report.updated == [doc.doc_id] and report.unchanged == []
     from assistant.chunk import Chunker
 
-    doc = load_file(article)[0]
     expected = Chunker(32, a.settings.chunk_overlap).split(doc)
     assert len(expected) > 1000
-    assert snapshot(a) == {c.chunk_id: (c.text, doc.content_hash, len(expected)) for c in expected}  # all of it
-    assert a.ingest([article]).unchanged == [doc_id]  # and now it is complete
+    clean = make_assistant(data_dir=tmp_path / "clean", chunk_tokens=32, embedder=HashEmbedder())
+    clean.ingest([article])
+    assert snapshot(a) == snapshot(clean)  # all of it, as an ingest never killed leaves it
+    assert {c.chunk_id: c.text for c in expected} == {i: text for i, (text, _, _) in snapshot(a).items()}
+    assert a.ingest([article]).unchanged == [doc.doc_id]  # and now it is complete
+
+
+def test_a_long_document_is_chunked_embedded_and_written_a_slice_at_a_time(tmp_path, make_assistant, monkeypatch):
+    """A long document's chunks are never all held: the first slice reaches the store after a few slices have been
+    chunked, not after the whole document; only its last chunk can record the count; progress moves within it."""
+    import chromadb.api.models.Collection as C
+
+    import assistant.chunk as chunk
+
+    made = [0]
+    chunks = chunk.Chunker.chunks
+
+    def counted(self, doc):
+        for c in chunks(self, doc):
+            made[0] += 1
+            yield c
+
+    writes: list[tuple[int, int]] = []  # (chunks made so far, chunks in this write)
+    upsert = C.Collection.upsert
+
+    def spied(self, *args, **kwargs):
+        writes.append((made[0], len(kwargs["ids"])))
+        return upsert(self, *args, **kwargs)
+
+    monkeypatch.setattr(chunk.Chunker, "chunks", counted)
+    monkeypatch.setattr(C.Collection, "upsert", spied)
+    article = tmp_path / "ledger.txt"
+    article.write_text(long_article(1300))
+    embedder = HashEmbedder()
+    a = make_assistant(chunk_tokens=32, embedder=embedder)
+    progress: list[tuple[float, int]] = []
+    report = a.ingest([article], progress=lambda done, total: progress.append((done, total)))
+
+    n = report.chunks
+    assert n > 1000 and a.store.count() == n and embedder.texts == n
+    assert len(writes) > 10 and all(size <= 64 for _, size in writes) and sum(size for _, size in writes) == n
+    assert writes[0][0] <= 3 * 64  # the first slice was written long before the document was chunked
+    recorded = [m["n_chunks"] for m in sorted(a.store.get()["metadatas"], key=lambda m: m["chunk"])]
+    assert recorded == [0] * (n - 1) + [n]
+    state = a.store.document_states([report.added[0]])[report.added[0]]
+    assert state["complete"] and state["n_chunks"] == n
+    within = [done for done, _ in progress if 0 < done < 1]
+    assert len(within) > 10 and within == sorted(within) and progress[-1] == (1, 1)
+
+    writes.clear()
+    again = a.ingest([article])  # unchanged: nothing chunked into the store, nothing embedded
+    assert again.unchanged == report.added and again.chunks == 0 and embedder.texts == n and writes == []
+
+
+def test_a_long_update_cut_short_before_its_old_chunks_are_deleted_is_repaired(tmp_path, make_assistant, monkeypatch):
+    """A long document replaced by a shorter version: killed after every new chunk is written, before the old
+    version's extra chunks are deleted. The next ingest must not take it for complete."""
+    import chromadb.api.models.Collection as C
+
+    a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
+    feed = write_jsonl(tmp_path / "feed.jsonl", [{"id": "log", "title": "Log", "body": long_article(700)}])
+    a.ingest([feed])
+    longer = a.store.count()
+    write_jsonl(feed, [{"id": "log", "title": "Log", "body": long_article(400).replace("tonnes", "tons")}])
+
+    def crash(self, *args, **kwargs):
+        raise Crash
+
+    original = C.Collection.delete
+    monkeypatch.setattr(C.Collection, "delete", crash)
+    with pytest.raises(Crash):
+        a.ingest([feed])
+    monkeypatch.setattr(C.Collection, "delete", original)
+    state = a.store.document_states(["log"])["log"]
+    assert state["chunks"] == longer and not state["complete"]  # every new chunk written, the old extra ones not gone
+    report = a.ingest([feed])
+    assert report.repaired == ["log"] and report.updated == ["log"]
+    clean = make_assistant(data_dir=tmp_path / "clean", chunk_tokens=32, embedder=HashEmbedder())
+    clean.ingest([feed])
+    assert snapshot(a) == snapshot(clean) and a.store.count() < longer
 
 
 class Crash(BaseException):
@@ -385,11 +468,12 @@ def test_a_long_text_is_split_in_pieces_with_offsets_into_the_whole(monkeypatch)
     doc = Document(doc_id="d", title="t", text=text, path="", content_hash="h")
     whole = chunk.Chunker(60, 8).split(doc)
     monkeypatch.setattr(chunk, "PIECE_CHARS", 2000)
+    cut = list(chunk.pieces(text))
+    assert len(cut) > 5 and all(len(p) <= 2000 for _, p in cut) and "".join(p for _, p in cut) == text
     pieces = chunk.Chunker(60, 8).split(doc)
-    assert len(chunk.pieces(text, 2000)) > 5
     assert all(text[c.start_char : c.end_char] == c.text for c in pieces)
-    assert {c.metadata["n_chunks"] for c in pieces} == {len(pieces)}
-    assert abs(len(pieces) - len(whole)) <= len(chunk.pieces(text, 2000))  # only piece edges differ
+    assert [c.metadata["chunk"] for c in pieces] == list(range(len(pieces)))
+    assert pieces != whole and abs(len(pieces) - len(whole)) <= len(cut)  # only piece edges differ
 
 
 # ---- 5. hostile text
