@@ -78,7 +78,14 @@ def run(parts: list[str], quick: bool, workdir: str) -> dict:
             got = br.mode_scale(SimpleNamespace(sizes=sizes, workdir=workdir and str(Path(workdir) / "scale")))
         elif part == "rss":
             got = br.mode_rss(
-                SimpleNamespace(chunks=5000 if quick else 50_000, mb=0, workdir=workdir and str(Path(workdir) / "rss"))
+                SimpleNamespace(
+                    chunks=5000 if quick else 50_000,
+                    mb="0",
+                    reingest=False,
+                    code=str(ROOT),
+                    workdir=workdir and str(Path(workdir) / "rss"),
+                    save=lambda out: None,
+                )
             )
         else:
             import answers
