@@ -68,10 +68,14 @@ class Chunker:
 
         if not 16 <= chunk_tokens <= 250:
             raise ValueError("chunk_tokens must be between 16 and 250 (MiniLM reads 256 word pieces)")
+        from .text import sentence_splitter
+
         self.splitter = SentenceSplitter(
             chunk_size=chunk_tokens,
             chunk_overlap=min(overlap, chunk_tokens // 2),
             tokenizer=wordpiece_tokenizer(),
+            # the Punkt splitter llama-index would build through nltk (whose import alone is ~1.9 s of an ingest)
+            chunking_tokenizer_fn=sentence_splitter(),
             include_metadata=False,
             include_prev_next_rel=False,
         )
