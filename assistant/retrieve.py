@@ -110,8 +110,8 @@ def stored_sources(store) -> list[str]:
     the process, and on disk beside an on-disk store (``<data_dir>/sources/<collection>/sources.json``, tied to the
     write token), so a fresh process's first filtered question does not read the metadata of every chunk (~40 s at
     100k chunks on a busy machine)."""
-    token = store.write_token()
-    stamp = (store.count(), getattr(store, "generation", 0), token)
+    stamp = store.stamp()
+    token = stamp[2]
     cached = getattr(store, "_sources", None)
     if cached is not None and cached[0] == stamp:
         return cached[1]
@@ -378,9 +378,8 @@ class Retriever:
         key = json.dumps(where, sort_keys=True)
         # the count alone misses a write that keeps it (remove one doc, add another of the same size; an update);
         # the write token changes with every write by any process on this data dir
-        token = self.store.write_token()
-        count = self.store.count()
-        stamp = (count, getattr(self.store, "generation", 0), token)
+        stamp = self.store.stamp()
+        count, token = stamp[0], stamp[2]
         cached = self._bm25.get(key)
         if cached is None or cached[0] != stamp:
             folder = self.store.derived_dir("bm25") if where is None else None
@@ -403,7 +402,7 @@ class Retriever:
         import numpy as np
 
         key = json.dumps(where, sort_keys=True)
-        stamp = (self.store.count(), getattr(self.store, "generation", 0), self.store.write_token())
+        stamp = self.store.stamp()
         cached = self._allowed.get(key)
         if cached is None or cached[0] != stamp:
             ids = set(self.store.get(where, include_text=False, include_meta=False)["ids"])

@@ -289,6 +289,11 @@ class Store:
         except OSError:
             return ""
 
+    def stamp(self) -> tuple[int, int, str]:
+        """(chunk count, this process's write generation, write token): what caches over the contents (BM25, the
+        sources, filter masks) compare to know the store is unchanged."""
+        return (self.count(), self.generation, self.write_token())
+
     def _new_write_token(self) -> None:
         """Called before and after each write: an index built from contents that a write then changes (or that a
         crash left half-written, then repaired) never matches the token again."""
