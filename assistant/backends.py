@@ -30,6 +30,7 @@ class Backends:
     def __init__(self, settings: Settings, *, embedder=None, generator=None, verifier=None):
         self.settings = settings
         self._embedder, self._generator, self._verifier = embedder, generator, verifier
+        self._sentences = None
         self._lock = threading.RLock()  # threads of one server build each model once
 
     def compatible(self, settings: Settings) -> list[str]:
@@ -59,13 +60,23 @@ class Backends:
             return self._generator
 
     @property
+    def sentence_embedder(self):
+        """The embedder for passage sentences (the verifier's evidence, the extractive backend's candidates): they
+        recur answer after answer, so their vectors are kept on disk, by text."""
+        with self._lock:
+            if self._sentences is None:
+                from .embed import CachedEmbedder
+
+                self._sentences = CachedEmbedder(
+                    self.embedder, self.settings.cache_dir / "vectors" / "sentences.sqlite"
+                )
+            return self._sentences
+
+    @property
     def verifier(self):
         with self._lock:
             if self._verifier is None:
-                from .embed import CachedEmbedder
                 from .verify import Verifier
 
-                # the sentences of passages recur answer after answer: their vectors are kept on disk, by text
-                sentences = CachedEmbedder(self.embedder, self.settings.cache_dir / "vectors" / "sentences.sqlite")
-                self._verifier = Verifier(sentences, self.settings.verify_similarity_floor)
+                self._verifier = Verifier(self.sentence_embedder, self.settings.verify_similarity_floor)
             return self._verifier

@@ -156,8 +156,9 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, embedder):
-        self.embedder = embedder
+    def __init__(self, embedder, sentences=None):
+        self.embedder = embedder  # the question
+        self.sentences = sentences or embedder  # passage sentences: a cached embedder (the verifier embeds the same)
         self.floor = 0.35
         self.max_sentences = 2
 
@@ -168,8 +169,8 @@ class ExtractiveGenerator:
         if not candidates:
             yield prompt.refusal
             return
-        vectors = self.embedder.embed([prompt.question] + [s for _, s in candidates])
-        q, rest = vectors[0], vectors[1:]
+        q = self.embedder.embed([prompt.question])[0]
+        rest = self.sentences.embed([s for _, s in candidates])
         q_terms = content_terms(prompt.question)
         scored = []
         for (n, sentence), vec in zip(candidates, rest):
@@ -198,7 +199,7 @@ class ExtractiveGenerator:
 GENERATORS: dict[str, Callable[[Settings, Any], Generator]] = {
     "local": lambda settings, backends: LocalGenerator(settings),
     "openai": lambda settings, backends: OpenAIGenerator(settings),
-    "extractive": lambda settings, backends: ExtractiveGenerator(backends.embedder),
+    "extractive": lambda settings, backends: ExtractiveGenerator(backends.embedder, backends.sentence_embedder),
 }
 
 

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .store import Store
 
 
+INGEST_BATCH_CHUNKS = 512  # chunks embedded and written together (see add_documents)
+
+
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)  # doc ids
@@ -164,15 +167,18 @@ class Assistant:
         self,
         docs: list[Document],
         progress: Callable[[float, int], None] | None = None,
-        batch_chunks: int = 64,
+        batch_chunks: int | None = None,
         refresh: bool = True,
     ) -> IngestReport:
         """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
         stored partly (a write cut short) or in another version is rewritten. Then (``refresh``) the BM25 index
         is rebuilt and saved. ``progress(done, total)`` counts documents; within a long one, ``done`` moves by the
-        share of its text written."""
+        share of its text written. Chunks are embedded ``batch_chunks`` at a time: the embedder sorts a batch by
+        length, and MultiHop's chunks (20 to 166 word pieces) embed at 71 chunks/s in batches of 64 against 120 in
+        batches of 512 (padding)."""
         from .chunk import Chunker
 
+        batch_chunks = batch_chunks or INGEST_BATCH_CHUNKS
         report = IngestReport()
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
         states = self.store.document_states([d.doc_id for d in docs])
