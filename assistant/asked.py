@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .text import YES_NO, entities_in, entity_occurs, split_sentences, stemmer, strip_citations
+from .text import YES_NO, entities_in, stopwords, entity_occurs, split_sentences, stemmer, strip_citations
 from .types import AnswerCheck, Passage, SentenceCheck
 
 YEAR = re.compile(r"(?<![\w.$€£-])((?:19|20)\d\d)(?![\w%])")
@@ -134,7 +134,7 @@ def parse_question(question: str) -> Asked:
     for m in YEAR.finditer(q):
         if not NOT_OWN_YEAR.search(q[: m.start()][-30:]):
             years.append(m.group(1))
-    numbers = [(m.group(1).lower().rstrip("."), m.group(2).lower()) for m in SERIAL.finditer(q)]
+    numbers = serial_numbers(q)
     return Asked(
         kind,
         thing,
@@ -151,6 +151,34 @@ SERIAL = re.compile(
     r"edition|level)\s*(\d{1,3}|[ivx]{1,4})\b",
     re.I,
 )
+ORDINALS = {
+    w: str(i + 1)
+    for i, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
+    )
+}
+SERIES_WORDS = r"season|episode|series|part|chapter|volume|book|generation|version|phase|edition|level"
+# "the fourth season", "the tenth and final season", "4th season"
+ORDINAL_SERIAL = re.compile(
+    r"\b("
+    + "|".join(ORDINALS)
+    + r"|\d{1,3}(?:st|nd|rd|th))\s+(?:(?:and\s+)?(?:final|last|new|latest|upcoming)\s+)?("
+    + SERIES_WORDS
+    + r")\b",
+    re.I,
+)
+
+
+def serial_numbers(text: str) -> list[tuple[str, str]]:
+    """Which ones of a series the text names: "season 4" and "the fourth season" → [("season", "4")]."""
+    out = [(m.group(1).lower().rstrip("."), m.group(2).lower()) for m in SERIAL.finditer(text)]
+    for m in ORDINAL_SERIAL.finditer(text):
+        word = m.group(1).lower()
+        out.append((m.group(2).lower(), ORDINALS.get(word) or re.sub(r"\D", "", word)))
+    return list(dict.fromkeys(out))
+
+
 ROMAN = {"1": "i", "2": "ii", "3": "iii", "4": "iv", "5": "v", "6": "vi", "7": "vii", "8": "viii", "9": "ix", "10": "x"}
 
 
@@ -280,6 +308,7 @@ class Given:
     answer: str  # the supported sentences, citations stripped
     cited: list[Passage]
     seen: dict[int, str]  # passage n → its text as the model saw it
+    evidence: list[tuple[int, str]] = field(default_factory=list)  # (passage n, its sentence that supports a claim)
 
 
 def kind_check(g: Given) -> str | None:
@@ -289,19 +318,32 @@ def kind_check(g: Given) -> str | None:
 
 
 def year_check(g: Given) -> str | None:
+    """Each year the question states is said in the cited passages (or is their year of publication); and a date
+    given for an event of a stated year ("the 2021 NBA Draft") that falls in another year comes from a sentence
+    that says the asked year ("Date: Wednesday, November 18, 2020." is the date of another draft)."""
     for year in g.asked.years:
         if not any(year_holds(year, g.seen.get(p.n, p.text), str(p.metadata.get("published_at", ""))) for p in g.cited):
             return f"the question asks about {year}; the cited passages do not say it of {year}"
+    if g.asked.kind in ("date", "year") and g.asked.years and g.evidence:
+        given = [y for y in dict.fromkeys(YEAR.findall(g.answer)) if y not in g.asked.years]
+        evidence = " ".join(t for _, t in g.evidence)
+        if given and not any(own_year(y, evidence) for y in g.asked.years):
+            asked = " / ".join(g.asked.years)
+            return (
+                f"the question asks about {asked}; the answer's date is in {given[0]}, from a sentence that does not "
+                f"say {asked}"
+            )
     return None
 
 
 def subject_check(g: Given) -> str | None:
-    """The cited passages do not speak of another one of the series the question asks about: asked about "season 4",
-    an answer from a passage on "season 5" (and not on season 4) is about another event. A passage that names no
-    season at all is no evidence against it."""
+    """The cited passages do not speak of another one of the series the question asks about: asked about "season 4"
+    (or "the fourth season"), an answer from a passage on "season 5" or "the tenth and final season" (and not on
+    season 4) is about another event. A passage that names no season at all is no evidence against it."""
     text = " ".join(g.seen.get(p.n, p.text) for p in g.cited).lower()
     for word, number in g.asked.numbers:
         named = {m.group(1) for m in re.finditer(re.escape(word) + r"\s*(\d{1,3}|[ivx]{1,4})\b", text)}
+        named |= {n for w, n in serial_numbers(text) if w == word}
         if named and not any(number_holds(number, n) for n in named):
             others = ", ".join(f"{word} {n}" for n in sorted(named))
             return f"the question asks about {word} {number}; the cited passages speak of {others}"
@@ -317,6 +359,30 @@ WIN_WORD = re.compile(
 )
 
 
+# a win of one part of an event: "Cavendish wins stage 13 of the Tour de France" is no Tour de France win
+PART_WIN = re.compile(
+    r"\b(?:won|wins|win|winning|winner of|claim(?:s|ed)?|took|takes|clinch(?:es|ed)?)\s+(?:the\s+|a\s+|his\s+|her\s+|"
+    r"their\s+|its\s+)?(?:\w+\s+)?(stage|leg|round|heat|game|match|set|episode|lap|qualifying|pole|sprint|"
+    r"semi-?finals?|quarter-?finals?|group)\b(?:\s+\w+)?(?:\s+(?:of|in|at|on)\b)?",
+    re.I,
+)
+
+
+def won_whole(sentence: str, question: str) -> bool:
+    """The sentence says its subject won the event the question names ("won the 2021 Tour de France", "Tour de
+    France champion"), not only a part of it."""
+    for words in question_names(question):
+        name = r"\s+(?:\w+\s+)?".join(re.escape(w) for w in words[:2])
+        if re.search(
+            r"\b(?:won|wins|win|winning|winner of|champion of|claimed|clinched|took)\s+(?:the\s+)?(?:(?:19|20)\d\d\s+)?"
+            r"(?:\w+\s+){0,2}?" + name + r"|" + name + r"(?:\s+\w+){0,3}?\s+(?:champion|title|winner|crown)",
+            sentence,
+            re.I,
+        ):
+            return True
+    return False
+
+
 def winner_check(g: Given) -> str | None:
     """A "who won" answer names someone its cited sentences say won (a sentence with the name and a word of winning),
     and not only as the loser."""
@@ -330,8 +396,122 @@ def winner_check(g: Given) -> str | None:
     who = " ".join(words)
     if not any(WIN_WORD.search(s) for s in named):
         return f"the question asks who won; the cited passages do not say {who} won"
+    part = next((m.group(1) for s in named if (m := PART_WIN.search(s))), None)
+    if part and not PART_WIN.search(g.asked.question) and not any(won_whole(s, g.asked.question) for s in named):
+        return f"the question asks who won; the cited passages say {who} won a {part.lower()}, a part of it"
     if all(only_loser(w, named) for w in words if any(w.lower() in s.lower() for s in named)):
         return f"the question asks who won; the cited passages name {who} as the loser"
+    return None
+
+
+# ---- the things the question names, in the sentence that answers it
+
+CONNECTOR = r"(?:of|de|del|la|le|du|the|and|&|von|van|da)"
+NAME_RUN = re.compile(
+    r"(?:[A-Z0-9][\w’'.&-]*[\w]|[A-Z])\.?(?:(?:\s+|:\s*)(?:" + CONNECTOR + r"\s+)*(?:[A-Z0-9][\w’'.&-]*[\w]|[A-Z])\.?)*"
+)
+GENERIC_NAME_WORDS = frozenset(
+    "the a an ceremony season series episode part volume edition version game movie film show award awards prize "
+    "inc corp ltd co company no ceo cfo coo president chairman director".split()
+)
+
+
+def question_names(question: str) -> list[list[str]]:
+    """The names the question gives, each as its distinctive words: "Who is the CEO of Lego in 2021?" →
+    [["Lego"]]; "When was The Legend of Zelda: Breath of the Wild released?" → [["Legend", "Zelda", "Breath",
+    "Wild"]]. Words that open the question, titles of office and generic words are not names."""
+    out = []
+    for m in NAME_RUN.finditer(question):
+        words = [re.sub(r"['’]s$", "", w.strip(".'’-:")) for w in re.findall(r"[\w’'.&-]+", m.group())]
+        if m.start() == 0 or re.match(r"^\W*$", question[: m.start()]):
+            while words and (words[0].lower() in stopwords() or words[0].lower() in ("who", "what", "when")):
+                words = words[1:]
+        keep = [
+            w
+            for w in words
+            if w
+            and (w[0].isupper() or w[0].isdigit())
+            and w.lower() not in GENERIC_NAME_WORDS
+            and not YEAR.fullmatch(w)
+            and not (w[0].isdigit() and not re.search(r"[a-z]", w, re.I))
+        ]
+        if keep:
+            out.append(keep)
+    return out
+
+
+def plain(text: str) -> str:
+    """Lower case, abbreviation dots out ("U.S." → "us"), dashes as spaces."""
+    return re.sub(r"[-–—]", " ", re.sub(r"(?<=\b\w)\.(?=\w\b|\s|$)", "", text)).lower()
+
+
+ORG_HEAD = re.compile(
+    r"^(?:Foundation|Association|Players|Federation|Union|Institute|League|Society|Trust|Council|Committee|Fund|"
+    r"Museum|University|College|School|Club|Academy|Records|Studios|Pictures|Entertainment|Bank|Party|Agency|"
+    r"Authority|Commission|Conference|Cup|Musical|Open|Masters|Tour|Awards?|Prize|Medal|Trophy|Stakes|Classic|"
+    r"Championships?|Series|Games|Olympics|Festival|Show|Expo)$"
+)
+
+
+def name_in(words: list[str], text: str, question: str) -> str:
+    """ "here" when every word of the name occurs in the text as a whole word and the name is not, there, only part
+    of the name of another body ("The LEGO Foundation" for "Lego", "Nintendo of America" for "Nintendo", "NFL
+    Players Association" for "NFL"); "other:<the longer name>" when it occurs only so; "" when it is not there."""
+    low, q = plain(text), plain(question)
+    for w in words:
+        if not re.search(r"(?<!\w)" + re.escape(plain(w)) + r"(?:['’]s)?(?!\w)", low):
+            return ""
+    longer = ""
+    # where the last word stands in the text as written (a form the text writes otherwise is taken as itself)
+    for m in re.finditer(r"(?<!\w)" + re.escape(words[-1]) + r"(?!\w)", text, re.I):
+        tail = text[m.end() : m.end() + 60]
+        of = re.match(r"\s+of\s+(?:the\s+)?([A-Z][\w’'.-]*)", tail)
+        heads = re.match(r"((?::?\s+[A-Z][\w’'.-]*){1,3})", tail)
+        other = None
+        if of and plain(of.group(1)) not in q:
+            other = tail[: of.end()]
+        elif heads:
+            added = heads.group(1).replace(":", " ").split()
+            for word in added:
+                if word.lower() in ("the", "a", "an"):
+                    continue
+                if plain(word) in q:
+                    break
+                if ORG_HEAD.match(word.strip(".,;:")):
+                    other = heads.group(1)
+                    break
+        if other is None:
+            return "here"
+        longer = longer or (" ".join(words) + other).strip(" .,;:")
+    return f"other:{longer}" if longer else "here"
+
+
+def named_check(g: Given) -> str | None:
+    """The sentence that answers speaks of what the question names, not of another body or event whose name
+    holds it: "Anne-Birgitte Albrectsen is the CEO of The LEGO Foundation" does not answer "Who is the CEO of
+    Lego?", nor "president of the NFL Players Association" "the president of the NFL". A passage that never
+    names what the question asks about is no evidence either way (search snippets often do not: "It was released
+    on ...")."""
+    if not g.asked.kind or not g.evidence:
+        return None
+    names = question_names(g.asked.question)
+    if not names:
+        return None
+    by_n = {p.n: p for p in g.cited}
+    for words in names:
+        results = []
+        for n, sentence in g.evidence:
+            p = by_n.get(n)
+            text = g.seen.get(n, p.text if p else "")
+            title = p.title if p is not None else ""
+            found = [name_in(words, w, g.asked.question) for w in (sentence, title) if w]
+            verdict = "here" if "here" in found else next((f for f in found if f), "")
+            if not verdict:  # not in the sentence: only the passage's own naming of it can tell
+                verdict = name_in(words, text, g.asked.question)
+            results.append(verdict)
+        others = [r[6:] for r in results if r.startswith("other:")]
+        if others and "here" not in results:
+            return f"the question asks about {' '.join(words)}; the sentence that answers speaks of {others[0]}"
     return None
 
 
@@ -340,6 +520,7 @@ CHECKS: tuple[tuple[str, Callable[[Given], str | None]], ...] = (
     ("year", year_check),
     ("subject", subject_check),
     ("winner", winner_check),
+    ("named", named_check),
 )
 
 
@@ -352,7 +533,8 @@ def check_answer(
         return AnswerCheck()
     by_n = {p.n: p for p in passages}
     cited = [by_n[n] for n in dict.fromkeys(n for s in supported for n in s.cited) if n in by_n]
-    given = Given(asked, " ".join(s.claim for s in supported), cited, seen)
+    evidence = list(dict.fromkeys((n, t) for s in supported for n, t in s.evidence.items()))
+    given = Given(asked, " ".join(s.claim for s in supported), cited, seen, evidence)
     for name, check in CHECKS:
         reason = check(given)
         if reason:

@@ -209,3 +209,93 @@ def test_the_one_of_a_series_the_question_asks_about_must_be_the_cited_one():
     assert not verdict("When does Grey's Anatomy season 17 premiere?", "November 12, 2020 [1].", [1], plain).check
     # "Part II" and "Part 2" are the same one
     assert verdict("What is the release date of The Last of Us Part II?", "June 19, 2020 [3].", [3], ps).check == ""
+
+
+def verdict_from(question: str, answer: str, cited: list[int], ps: list[Passage], evidence: dict[int, str]):
+    """As ``verdict``, with the sentence of each cited passage that supports the answer (the verifier's evidence)."""
+    sentence = SentenceCheck(answer, strip_citations(answer), cited, True, evidence=evidence)
+    return check_answer(parse_question(question), [sentence], ps, {p.n: p.text for p in ps})
+
+
+@pytest.mark.parametrize(
+    "question, sentence, longer",
+    [
+        ("Who is the CEO of Acme?", "Jane Roe is the CEO of The Acme Foundation.", "Acme Foundation"),
+        ("Who is the president of the NBA?", "Tom Poe was re-elected president of the NBA Players Association.", "NBA"),
+        ("Who is the CEO of Globex?", "Ann Lee, president of Globex of Canada, spoke.", "Globex of Canada"),
+        ('Who is the director of "Silver Lake"?', "Silver Lake: The Musical is directed by Jo Park.", "Musical"),
+    ],
+)
+def test_a_longer_name_holding_the_asked_one_is_another_body(question, sentence, longer):
+    ps = passages(sentence)
+    name = sentence.split(" is ")[0].split(" was ")[0].split(",")[0].replace("Silver Lake: The Musical", "Jo Park")
+    bad = verdict_from(question, f"{name} [1].", [1], ps, {1: sentence})
+    assert bad.check == "named" and longer in bad.reason
+
+
+@pytest.mark.parametrize(
+    "question, sentence",
+    [
+        ("Who is the CEO of Acme?", "John Doe is the CEO of Acme."),
+        ("Who is the CEO of Acme?", "Acme Inc. named John Doe its chief executive."),
+        ("Who is the CEO of Acme?", "Acme's board named John Doe its chief executive."),
+        ("Who is the CEO of Acme?", "John Doe, Acme CEO, said sales rose."),  # a title after the name: the same body
+        ("Who is the president of Acme?", "John Doe, president of Acme of all places, spoke."),  # "of" + lower case
+        ("Who won Super Bowl 2021?", "The Tampa Bay Buccaneers won Super Bowl LV in 2021."),  # a numeral: the same
+    ],
+)
+def test_the_asked_name_itself_answers(question, sentence):
+    ps = passages(sentence)
+    name = "Tampa Bay Buccaneers" if "Tampa" in sentence else "John Doe"
+    assert verdict_from(question, f"{name} [1].", [1], ps, {1: sentence}).check == ""
+
+
+def test_who_won_is_not_answered_by_the_winner_of_a_stage():
+    q = "Who won the 2023 Giro d'Italia?"
+    stage = "Luca Rossi wins stage 5 of the 2023 Giro d'Italia, his second victory in this year's race."
+    bad = verdict_from(q, "Luca Rossi won the 2023 Giro d'Italia [1].", [1], passages(stage), {1: stage})
+    assert bad.check == "winner" and "stage" in bad.reason
+    whole = "Primoz Roglic won the 2023 Giro d'Italia after winning stage 20."
+    assert verdict_from(q, "Primoz Roglic [1].", [1], passages(whole), {1: whole}).check == ""
+    # a question about a stage is answered by a stage win
+    assert verdict_from("Who won stage 5 of the Giro?", "Luca Rossi [1].", [1], passages(stage), {1: stage}).check == ""
+
+
+def test_an_ordinal_names_the_one_of_a_series_too():
+    q = "When will the first season of Night Shift premiere?"
+    tenth = "The tenth and final season of Night Shift premiered on February 26, 2022."
+    other = verdict_from(q, "It premiered on February 26, 2022 [1].", [1], passages(tenth), {1: tenth})
+    assert other.check == "subject" and "season 10" in other.reason
+    first = "The first season of Night Shift premiered on September 23, 2013."
+    assert verdict_from(q, "September 23, 2013 [1].", [1], passages(first), {1: first}).check == ""
+
+
+def test_a_date_in_another_year_must_come_from_a_sentence_saying_the_asked_year():
+    q = "What is the date of the 2021 Expo Draft?"
+    ps = passages(
+        "Expo Draft 2021 preview. Date: Wednesday, November 18, 2020.", "The 2021 Expo Draft was held on July 29, 2021."
+    )
+    stale = "Date: Wednesday, November 18, 2020."
+    bad = verdict_from(q, "The 2021 Expo Draft took place on November 18, 2020 [1].", [1], ps, {1: stale})
+    assert bad.check == "year" and "2020" in bad.reason
+    good = "The 2021 Expo Draft was held on July 29, 2021."
+    assert verdict_from(q, "July 29, 2021 [2].", [2], ps, {2: good}).check == ""
+    # an event named for one year and held in the next: the sentence says both
+    held = "The 2020 Summer Games were held from July 23 to August 8, 2021."
+    q = "When were the 2020 Summer Games held?"
+    assert verdict_from(q, "July 23, 2021 [1].", [1], passages(held), {1: held}).check == ""
+
+
+def test_an_answer_about_another_body_is_answered_again_from_the_other_passages(make_assistant):
+    gen = FirstPassageGenerator()
+    a = make_assistant(generator=gen)
+    ps = passages(
+        "Anne Berg is the chief executive of The Acme Foundation, its charity.",
+        "Acme named Niels Dahl chief executive of Acme, the toy maker, in 2017.",
+    )
+    answer = a.answer("Who is the chief executive of Acme?", ps)
+    assert answer.answer_check.check == "named" and "Acme Foundation" in answer.answer_check.reason
+    assert [p.n for p in gen.prompts[1].passages] == [2] and "Niels Dahl" in answer.answer
+    # when only the other body's passage is there, the answer is withheld
+    alone = make_assistant(generator=FirstPassageGenerator()).answer("Who is the chief executive of Acme?", ps[:1])
+    assert alone.refused and "Anne Berg" in alone.unsupported[0]
