@@ -383,6 +383,21 @@ def won_whole(sentence: str, question: str) -> bool:
     return False
 
 
+NEAR_WORDS = 12
+
+
+def win_near(sentence: str, words: list[str]) -> bool:
+    """A word of winning within a few words of the name in this sentence: "Djokovic's disqualification ... Osaka,
+    the 2018 champion" names Djokovic, but the champion is Osaka. An aside between commas after the name is
+    skipped ("Toy Story 4, the long-awaited next chapter in the saga of Woody and Buzz, won ...")."""
+    for w in words:
+        sentence = re.sub(r"(" + re.escape(w) + r"\S*(?:\s+\d+)?),(?:[^,]{1,100}),", r"\1", sentence, flags=re.I)
+    tokens = re.findall(r"\S+", sentence)
+    at = [i for i, t in enumerate(tokens) if any(w.lower() in t.lower() for w in words)]
+    wins = [len(re.findall(r"\S+", sentence[: m.start()])) for m in WIN_WORD.finditer(sentence)]
+    return any(abs(i - j) <= NEAR_WORDS for i in at for j in wins)
+
+
 def winner_check(g: Given) -> str | None:
     """A "who won" answer names someone its cited sentences say won (a sentence with the name and a word of winning),
     and not only as the loser."""
@@ -396,6 +411,8 @@ def winner_check(g: Given) -> str | None:
     who = " ".join(words)
     if not any(WIN_WORD.search(s) for s in named):
         return f"the question asks who won; the cited passages do not say {who} won"
+    if not any(win_near(s, words) for s in named):
+        return f"the question asks who won; no cited sentence says {who} won (its words of winning are about others)"
     part = next((m.group(1) for s in named if (m := PART_WIN.search(s))), None)
     if part and not PART_WIN.search(g.asked.question) and not any(won_whole(s, g.asked.question) for s in named):
         return f"the question asks who won; the cited passages say {who} won a {part.lower()}, a part of it"

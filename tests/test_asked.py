@@ -299,3 +299,17 @@ def test_an_answer_about_another_body_is_answered_again_from_the_other_passages(
     # when only the other body's passage is there, the answer is withheld
     alone = make_assistant(generator=FirstPassageGenerator()).answer("Who is the chief executive of Acme?", ps[:1])
     assert alone.refused and "Anne Berg" in alone.unsupported[0]
+
+
+def test_who_won_needs_the_word_of_winning_near_the_name():
+    q = "Who won the 2020 Harbor Open?"
+    far = (
+        "With Ivo Petrov's withdrawal on Tuesday, the men's draw of the 2020 Harbor Open opened up for the seeds, "
+        "wrote the paper, adding that Mia Sato, the 2018 Harbor Open women's singles champion, watched."
+    )
+    bad = verdict_from(q, "Ivo Petrov won the 2020 Harbor Open [1].", [1], passages(far), {1: far})
+    assert bad.check == "winner" and "Ivo Petrov" in bad.reason
+    aside = (
+        "Leo Marsh, the long-serving left-hander from the coastal town of Brill and Dunmore, won the 2020 Harbor Open."
+    )
+    assert verdict_from(q, "Leo Marsh [1].", [1], passages(aside), {1: aside}).check == ""
