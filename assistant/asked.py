@@ -126,7 +126,7 @@ def parse_question(question: str) -> Asked:
         kind, thing = "count", frozenset(named)
     elif re.match(r"^\W*who\b", low) or re.match(
         r"^\W*(?:which|what) (?:team|player|country|city|"
-        r"company|person|club|nation|band|artist)\b",
+        r"company|person|club|nation|band|artist|movie|film|song|album|book|novel|show|director|actor|actress|singer)\b",
         low,
     ):
         kind = "name"
@@ -470,6 +470,20 @@ ORG_HEAD = re.compile(
 )
 
 
+def sibling(words: list[str], text: str, question: str) -> str:
+    """ "other:<name>" when the text names another one of the same family instead: "Best Foreign Language Film" for
+    "Best Picture", "Pixel 4a" for "Pixel 5a" (the name's first words, then others); else ""."""
+    if len(words) < 2:
+        return ""
+    head = r"\s+".join(re.escape(w) for w in words[:-1])
+    q = plain(question)
+    for m in re.finditer(r"(?<!\w)" + head + r"\s+((?:[A-Z0-9][\w’'.-]*\s*){1,4})", text):
+        first = m.group(1).split()[0].strip(".,;:")
+        if plain(first) != plain(words[-1]) and plain(first) not in q.split():
+            return "other:" + (text[m.start() : m.end()]).strip(" .,;:")
+    return ""
+
+
 def name_in(words: list[str], text: str, question: str) -> str:
     """ "here" when every word of the name occurs in the text as a whole word and the name is not, there, only part
     of the name of another body ("The LEGO Foundation" for "Lego", "Nintendo of America" for "Nintendo", "NFL
@@ -477,7 +491,7 @@ def name_in(words: list[str], text: str, question: str) -> str:
     low, q = plain(text), plain(question)
     for w in words:
         if not re.search(r"(?<!\w)" + re.escape(plain(w)) + r"(?:['’]s)?(?!\w)", low):
-            return ""
+            return sibling(words, text, question)
     longer = ""
     # where the last word stands in the text as written (a form the text writes otherwise is taken as itself)
     for m in re.finditer(r"(?<!\w)" + re.escape(words[-1]) + r"(?!\w)", text, re.I):

@@ -313,3 +313,16 @@ def test_who_won_needs_the_word_of_winning_near_the_name():
         "Leo Marsh, the long-serving left-hander from the coastal town of Brill and Dunmore, won the 2020 Harbor Open."
     )
     assert verdict_from(q, "Leo Marsh [1].", [1], passages(aside), {1: aside}).check == ""
+
+
+def test_another_one_of_the_same_family_of_names_does_not_answer():
+    q = "Which film won Best Picture at the Harbor Awards?"
+    assert parse_question(q).kind == "name"
+    other = "The director of Blue Door gave a speech after he won the prize for Best Foreign Language Film."
+    bad = verdict_from(q, "Blue Door [1].", [1], passages(other), {1: other})
+    assert bad.check == "named" and "Best Foreign Language Film" in bad.reason
+    right = "Blue Door won Best Picture at the Harbor Awards on Sunday."
+    assert verdict_from(q, "Blue Door [1].", [1], passages(right), {1: right}).check == ""
+    phone = "It was announced on September 30, 2020, alongside the Pixel 4a (5G)."
+    bad = verdict_from("When was Pixel 5a announced?", "September 30, 2020 [1].", [1], passages(phone), {1: phone})
+    assert bad.check == "named" and "Pixel 4a" in bad.reason
