@@ -543,6 +543,48 @@ def named_check(g: Given) -> str | None:
         others = [r[6:] for r in results if r.startswith("other:")]
         if others and "here" not in results:
             return f"the question asks about {' '.join(words)}; the sentence that answers speaks of {others[0]}"
+    return role_check(g)
+
+
+CAPS = r"[A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*"  # a run of capitalised words
+ROLE = (
+    r"(?:president|chief executive|ceo|chairman|chairwoman|chair|director|head|leader|coach|manager|founder|owner|"
+    r"commissioner|secretary[- ]general|prime minister|governor|mayor)"
+)
+
+
+def role_check(g: Given) -> str | None:
+    """Asked for the holder of a role in a body ("Who is the president of FIFA?"), the sentence that answers gives
+    the role in that body, not only in another one ("the current and former presidents of CONCACAF, the continental
+    confederation under FIFA")."""
+    m = re.search(
+        r"\b(" + ROLE + r")s?\s+of\s+(?:the\s+)?([A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*)", g.asked.question, re.I
+    )
+    if not m or g.asked.kind != "name":
+        return None
+    role, body = m.group(1).lower(), m.group(2)
+    first = re.escape(body.split()[0])
+    own = re.compile(
+        r"\b"
+        + role
+        + r"s?\s+(?:\w+\s+)?(?:of|at|for)\s+(?:the\s+)?"
+        + first
+        + r"|\b"
+        + first
+        + r"(?:['’]s)?\s+(?:\w+\s+)?"
+        + role
+        + r"\b",
+        re.I,
+    )
+    elsewhere = re.compile(r"\b" + role + r"s?\s+of\s+(?:the\s+)?([A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*)", re.I)
+    sentences = [t for _, t in g.evidence]
+    if any(own.search(t) for t in sentences):
+        return None
+    for t in sentences:
+        for other in elsewhere.finditer(t):
+            if not other.group(1).lower().startswith(body.split()[0].lower()):
+                gives = f"the {role} of {other.group(1)}"
+                return f"the question asks for the {role} of {body}; the sentence that answers gives {gives}"
     return None
 
 

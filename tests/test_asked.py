@@ -326,3 +326,16 @@ def test_another_one_of_the_same_family_of_names_does_not_answer():
     phone = "It was announced on September 30, 2020, alongside the Pixel 4a (5G)."
     bad = verdict_from("When was Pixel 5a announced?", "September 30, 2020 [1].", [1], passages(phone), {1: phone})
     assert bad.check == "named" and "Pixel 4a" in bad.reason
+
+
+def test_the_role_asked_for_is_held_in_the_asked_body():
+    q = "Who is the president of the League?"
+    other = "Jon Webb and Jack Hale, the current and former presidents of CONMAR, the confederation under the League."
+    bad = verdict_from(q, "Jack Hale [1].", [1], passages(other), {1: other})
+    assert bad.check == "named" and "president of CONMAR" in bad.reason
+    for right in (
+        "Jack Hale was elected president of the League in 2016.",
+        "League president Jack Hale opened the congress.",
+        "The League's president, Jack Hale, opened the congress.",
+    ):
+        assert verdict_from(q, "Jack Hale [1].", [1], passages(right), {1: right}).check == "", right
