@@ -124,10 +124,18 @@ def parse_question(question: str) -> Asked:
                 break
             named.append(stemmer().stemWord(w))
         kind, thing = "count", frozenset(named)
-    elif re.match(r"^\W*who\b", low) or re.match(
-        r"^\W*(?:which|what) (?:team|player|country|city|"
-        r"company|person|club|nation|band|artist|movie|film|song|album|book|novel|show|director|actor|actress|singer)\b",
-        low,
+    elif (
+        re.match(r"^\W*who\b", low)
+        or re.match(
+            r"^\W*(?:which|what) (?:team|player|country|city|"
+            r"company|person|club|nation|band|artist|movie|film|song|album|book|novel|show|director|actor|actress|singer)\b",
+            low,
+        )
+        or re.match(
+            r"^\W*(?:what(?:'s| is| was| are| were)|give|tell me) the names? of (?:the )?(?:[\w.]+ )?"
+            r"(?:official|person|man|woman|spokes\w+|minister|president|leader|company|group|author|player|team|country)s?\b",
+            low,
+        )
     ):
         kind = "name"
     years = []

@@ -37,6 +37,8 @@ def verdict(question: str, answer: str, cited: list[int], ps: list[Passage]):
         ("Where do the ferries stop at night?", ""),
         ("When do the night crossings end?", "date"),
         ("What does the acronym ATACMS stand for?", ""),
+        ("What is the name of the U.S. official who spoke?", "name"),
+        ("What is the name of the missile system?", ""),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question, kind):
