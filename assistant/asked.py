@@ -451,6 +451,7 @@ def question_names(question: str) -> list[list[str]]:
         if m.start() == 0 or re.match(r"^\W*$", question[: m.start()]):
             while words and (words[0].lower() in stopwords() or words[0].lower() in ("who", "what", "when")):
                 words = words[1:]
+        dated = any(NOT_NAMES.match(w) for w in words)
         keep = [
             w
             for w in words
@@ -459,6 +460,8 @@ def question_names(question: str) -> list[list[str]]:
             and w.lower() not in GENERIC_NAME_WORDS
             and not YEAR.fullmatch(w)
             and not (w[0].isdigit() and not re.search(r"[a-z]", w, re.I))
+            and not NOT_NAMES.match(w)  # months and weekdays
+            and not (dated and re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", w, re.I))  # "November 16th" is a date
         ]
         if keep:
             out.append(keep)
@@ -512,11 +515,12 @@ def name_in(words: list[str], text: str, question: str) -> str:
         elif heads:
             added = heads.group(1).replace(":", " ").split()
             for word in added:
+                word = word.strip(".,;:")
                 if word.lower() in ("the", "a", "an"):
                     continue
                 if plain(word) in q:
                     break
-                if ORG_HEAD.match(word.strip(".,;:")):
+                if ORG_HEAD.match(word):
                     other = heads.group(1)
                     break
         if other is None:

@@ -341,3 +341,12 @@ def test_the_role_asked_for_is_held_in_the_asked_body():
         "The League's president, Jack Hale, opened the congress.",
     ):
         assert verdict_from(q, "Jack Hale [1].", [1], passages(right), {1: right}).check == "", right
+
+
+def test_a_date_or_an_ordinal_in_the_question_is_no_name_to_find():
+    q = "Which company, covered by Engadget and Polygon, is releasing a new console on November 16th?"
+    said = "Valve is releasing the new Steam Deck on November 16, with a brighter screen."
+    assert verdict_from(q, "Valve [1].", [1], passages(said), {1: said}).check == ""
+    q = "Which director won Best Director at the 93rd Academy Awards Ceremony?"
+    said = "Filmmaker Chloe Zhao became the second woman ever to win Best Director at the Academy Awards."
+    assert verdict_from(q, "Chloe Zhao [1].", [1], passages(said), {1: said}).check == ""
