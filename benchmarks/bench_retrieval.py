@@ -1,6 +1,6 @@
 """Embedding, ingest and retrieval speed of this checkout (issue 9, the embedding / retrieval / ingest half).
 
-    .venv/bin/python benchmarks/bench_retrieval.py embed   [--chunks 256]      # raw MiniLM torch vs ONNX; ingest
+    .venv/bin/python benchmarks/bench_retrieval.py embed   [--chunks 1024]     # raw MiniLM torch vs ONNX; ingest
     .venv/bin/python benchmarks/bench_retrieval.py cold                        # --help, `ask --llm extractive` fresh
     .venv/bin/python benchmarks/bench_retrieval.py scale   [--sizes 1000,10000,100000]
     .venv/bin/python benchmarks/bench_retrieval.py rss     [--chunks 50000] [--mb 10,50,200] [--reingest]
@@ -392,7 +392,7 @@ def mode_rss(args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["embed", "cold", "scale", "rss"])
-    ap.add_argument("--chunks", type=int, default=256)
+    ap.add_argument("--chunks", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--mb", default="0", help="rss: also plain-text files of these many MB, e.g. 10,50,200")
@@ -401,7 +401,7 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="results-retrieval-<mode>-<tag>.json instead of -<mode>.json")
     ap.add_argument("--workdir", default="")
     args = ap.parse_args()
-    if args.mode == "rss" and args.chunks == 256:
+    if args.mode == "rss" and args.chunks == 1024:
         args.chunks = 50_000
     result = {"mode": args.mode, "load_at_start": load(), "cpus": os.cpu_count()}
     target = ROOT / "benchmarks" / f"results-retrieval-{args.mode}{'-' + args.tag if args.tag else ''}.json"

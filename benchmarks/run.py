@@ -5,7 +5,8 @@
 Parts (each also runs alone, see ``bench_retrieval.py`` and ``answers.py``):
 - ``cold``: ``assistant --help`` (and that it imports no torch / llama_cpp / onnxruntime / chromadb), ``ask --llm
   extractive`` in fresh processes;
-- ``embed``: raw MiniLM throughput (torch and ONNX) on real MultiHop chunks, and ingest's throughput on the same chunks;
+- ``embed``: raw MiniLM throughput (torch and ONNX) on 1,024 real MultiHop chunks, and ingest's throughput on the same
+  chunks (a store created, written and its BM25 index built and saved);
 - ``ingest``: the seed article and the MultiHop corpus through the CLI (the real embedder), re-ingest unchanged;
 - ``scale``: a store of 1k / 10k / 100k chunks (STAND-IN vectors, MiniLM for the query): a fresh process's first
   retrieval, warm retrieval p50/p95 with and without a filter;
@@ -70,7 +71,7 @@ def run(parts: list[str], quick: bool, workdir: str) -> dict:
         if part == "cold":
             got = br.mode_cold(SimpleNamespace())
         elif part == "embed":
-            got = br.mode_embed(SimpleNamespace(chunks=128 if quick else 256, repeats=1 if quick else 2))
+            got = br.mode_embed(SimpleNamespace(chunks=128 if quick else 1024, repeats=1 if quick else 2))
         elif part == "ingest":
             got = part_ingest()
         elif part == "scale":
