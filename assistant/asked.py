@@ -477,7 +477,10 @@ ORG_HEAD = re.compile(
     r"^(?:Foundation|Association|Players|Federation|Union|Institute|League|Society|Trust|Council|Committee|Fund|"
     r"Museum|University|College|School|Club|Academy|Records|Studios|Pictures|Entertainment|Bank|Party|Agency|"
     r"Authority|Commission|Conference|Cup|Musical|Open|Masters|Tour|Awards?|Prize|Medal|Trophy|Stakes|Classic|"
-    r"Championships?|Series|Games|Olympics|Festival|Show|Expo)$"
+    r"Championships?|Series|Games|Olympics|Festival|Show|Expo|"
+    # a thing named after an event or a work that is not it: "the 2021 NBA Draft Combine", "the Diablo 4 Expansion"
+    r"Combine|Lottery|Qualifiers?|Qualifying|Trials|Draw|Preview|Trailer|Soundtrack|DLC|Expansion|Remaster|Sequel|Spinoff|"
+    r"Spin-off|Prequel|Documentary)$"
 )
 
 

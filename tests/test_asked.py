@@ -220,18 +220,22 @@ def verdict_from(question: str, answer: str, cited: list[int], ps: list[Passage]
 
 
 @pytest.mark.parametrize(
-    "question, sentence, longer",
+    "question, sentence, answer, longer",
     [
-        ("Who is the CEO of Acme?", "Jane Roe is the CEO of The Acme Foundation.", "Acme Foundation"),
-        ("Who is the president of the NBA?", "Tom Poe was re-elected president of the NBA Players Association.", "NBA"),
-        ("Who is the CEO of Globex?", "Ann Lee, president of Globex of Canada, spoke.", "Globex of Canada"),
-        ('Who is the director of "Silver Lake"?', "Silver Lake: The Musical is directed by Jo Park.", "Musical"),
+        ("Who is the CEO of Acme?", "Jane Roe is the CEO of The Acme Foundation.", "Jane Roe", "Acme Foundation"),
+        (
+            "Who is the president of the NBA?",
+            "Tom Poe was re-elected president of the NBA Players Association.",
+            "Tom Poe",
+            "NBA Players Association",
+        ),
+        ("Who is the CEO of Globex?", "Ann Lee, president of Globex of Canada, spoke.", "Ann Lee", "Globex of Canada"),
+        ('Who is the director of "Silver Lake"?', "Silver Lake: The Musical is by Jo Park.", "Jo Park", "Musical"),
+        ("When is the 2021 Expo Draft?", "The 2021 Expo Draft Combine is set for June 21.", "June 21", "Combine"),
     ],
 )
-def test_a_longer_name_holding_the_asked_one_is_another_body(question, sentence, longer):
-    ps = passages(sentence)
-    name = sentence.split(" is ")[0].split(" was ")[0].split(",")[0].replace("Silver Lake: The Musical", "Jo Park")
-    bad = verdict_from(question, f"{name} [1].", [1], ps, {1: sentence})
+def test_a_longer_name_holding_the_asked_one_is_another_body(question, sentence, answer, longer):
+    bad = verdict_from(question, f"{answer} [1].", [1], passages(sentence), {1: sentence})
     assert bad.check == "named" and longer in bad.reason
 
 
