@@ -344,6 +344,25 @@ def year_check(g: Given) -> str | None:
     return None
 
 
+SUPERSEDED = re.compile(
+    r"\boriginal (?:release |launch |premiere |air |start )?date\b|"
+    r"\b(?:original(?:ly)?|initially|first) (?:scheduled|set|slated|planned|announced|expected|due|targeted)\b|"
+    r"\bwas (?:supposed|meant) to\b|\bbefore (?:it|the \w+) was (?:delayed|postponed|pushed back)\b",
+    re.I,
+)
+
+
+def superseded_check(g: Given) -> str | None:
+    """A date the sentence that answers gives as the one first planned ("Cyberpunk 2077's original release date was
+    April 16, 2020"; "initially scheduled for May") is not when it happened."""
+    if g.asked.kind not in ("date", "year") or not g.evidence:
+        return None
+    dated = [t for _, t in g.evidence if DATE.search(t)]
+    if dated and all(SUPERSEDED.search(t) for t in dated):
+        return "the question asks when; the sentence that answers gives the date first planned, since changed"
+    return None
+
+
 def subject_check(g: Given) -> str | None:
     """The cited passages do not speak of another one of the series the question asks about: asked about "season 4"
     (or "the fourth season"), an answer from a passage on "season 5" or "the tenth and final season" (and not on
@@ -606,6 +625,7 @@ def role_check(g: Given) -> str | None:
 CHECKS: tuple[tuple[str, Callable[[Given], str | None]], ...] = (
     ("kind", kind_check),
     ("year", year_check),
+    ("superseded", superseded_check),
     ("subject", subject_check),
     ("winner", winner_check),
     ("named", named_check),

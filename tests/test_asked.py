@@ -354,3 +354,21 @@ def test_a_date_or_an_ordinal_in_the_question_is_no_name_to_find():
     q = "Which director won Best Director at the 93rd Academy Awards Ceremony?"
     said = "Filmmaker Chloe Zhao became the second woman ever to win Best Director at the Academy Awards."
     assert verdict_from(q, "Chloe Zhao [1].", [1], passages(said), {1: said}).check == ""
+
+
+def test_a_date_first_planned_and_since_changed_does_not_say_when():
+    q = "What is the release date of Night Racer?"
+    ps = passages(
+        "Night Racer's original release date was April 16, 2020, announced during a 2019 trailer.",
+        "The studio delayed the Night Racer release date to December 10, 2020.",
+    )
+    old = "Night Racer's original release date was April 16, 2020, announced during a 2019 trailer."
+    bad = verdict_from(q, "April 16, 2020 [1].", [1], ps, {1: old})
+    assert bad.check == "superseded"
+    new = "The studio delayed the Night Racer release date to December 10, 2020."
+    assert verdict_from(q, "December 10, 2020 [2].", [2], ps, {2: new}).check == ""
+    # "originally released" is when it first came out: an answer
+    first = "Night Racer was originally released on May 5, 1998 for home consoles."
+    assert (
+        verdict_from("When was Night Racer released?", "May 5, 1998 [1].", [1], passages(first), {1: first}).check == ""
+    )
