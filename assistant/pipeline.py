@@ -541,12 +541,8 @@ class Assistant:
             return verification, verdict
         verdict.first_answer = verification.answer
         candidates = could_answer(asked, passages, prompt.seen)
-        if verdict.check in (
-            "named",
-            "subject",
-            "year",
-            "superseded",
-        ):  # they spoke of another body, one or year: not them again
+        # the cited passages spoke of another body, one of a series, year or date: not from them again
+        if verdict.check in ("named", "subject", "year", "superseded"):
             cited = {n for s in verification.sentences if s.supported for n in s.cited}
             candidates = [p for p in candidates if p.n not in cited]
         if candidates and len(candidates) < len(passages):
