@@ -195,6 +195,8 @@ class Assistant:
                 report.repaired.append(doc.doc_id)
             todo.append(doc)
         pending: list[tuple[Document, list]] = []
+        pending_ids: set[str] = set()  # the documents in ``pending``, and their chunks, counted as they are added
+        pending_chunks = 0
         done = 0
         if progress:  # the real total from the start, before the first (slow) embedding batch
             progress(0, len(todo))
@@ -204,7 +206,7 @@ class Assistant:
             report.chunks += n
 
         def flush():
-            nonlocal done
+            nonlocal done, pending_chunks
             chunks = [c for _, cs in pending for c in cs]
             vectors = self.embedder.embed([c.text for c in chunks])
             items, offset = [], 0
@@ -216,6 +218,8 @@ class Assistant:
                 record(doc, len(cs))
             done += len(pending)
             pending.clear()
+            pending_ids.clear()
+            pending_chunks = 0
             if progress:
                 progress(done, len(todo))
 
@@ -237,10 +241,12 @@ class Assistant:
                 if progress:
                     progress(done, len(todo))
                 continue
-            if any(d.doc_id == doc.doc_id for d, _ in pending):  # one write holds each document once
+            if doc.doc_id in pending_ids:  # one write holds each document once
                 flush()
             pending.append((doc, head))
-            if sum(len(cs) for _, cs in pending) >= batch_chunks:
+            pending_ids.add(doc.doc_id)
+            pending_chunks += len(head)
+            if pending_chunks >= batch_chunks:
                 flush()
         if pending:
             flush()
