@@ -713,3 +713,25 @@ def test_the_removal_notice_copied_by_a_model_is_not_part_of_the_answer(make_ass
     ]
     answer = a.answer("What did the council approve?", passages)
     assert answer.answer == "The council approved the budget [1]." and answer.unsupported == []
+
+
+def test_the_extractive_backend_reads_passage_sentences_from_the_on_disk_cache(make_assistant):
+    """Its candidate sentences are the verifier's passage sentences: embedded once, then read from the cache by any
+    later answer, in this process or a new one (new backends here), so a fresh `ask --llm extractive` embeds only
+    the question."""
+    from assistant.types import Passage
+
+    text = "The ferry leaves Brill at nine each morning. It stops at Dunmore before noon. Tickets cost four euros."
+    ps = [Passage(1, "c1", "d1", text, 1.0, {})]
+
+    class Same(HashEmbedder):  # every text the same vector: the choice falls to word overlap, the count is kept
+        def embed(self, texts):
+            self.texts += len(texts)
+            return [[1.0] + [0.0] * 383 for _ in texts]
+
+    embedder = Same()
+    first = make_assistant(embedder=embedder).answer("When does the ferry leave Brill?", ps)
+    assert not first.refused and "[1]" in first.answer
+    before = embedder.texts
+    again = make_assistant(embedder=embedder).answer("When does the ferry leave Brill?", ps)
+    assert again.answer == first.answer and embedder.texts - before == 1  # the question alone
