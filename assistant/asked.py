@@ -591,26 +591,16 @@ def role_check(g: Given) -> str | None:
     """Asked for the holder of a role in a body ("Who is the president of FIFA?"), the sentence that answers gives
     the role in that body, not only in another one ("the current and former presidents of CONCACAF, the continental
     confederation under FIFA")."""
-    m = re.search(
-        r"\b(" + ROLE + r")s?\s+of\s+(?:the\s+)?([A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*)", g.asked.question, re.I
-    )
+    # the role in any case; the body's name capitalised (else "president of the company since 2016" names a body)
+    m = re.search(r"\b(?i:(" + ROLE + r")s?\s+of\s+(?:the\s+)?)(" + CAPS + ")", g.asked.question)
     if not m or g.asked.kind != "name":
         return None
     role, body = m.group(1).lower(), m.group(2)
     first = re.escape(body.split()[0])
-    own = re.compile(
-        r"\b"
-        + role
-        + r"s?\s+(?:\w+\s+)?(?:of|at|for)\s+(?:the\s+)?"
-        + first
-        + r"|\b"
-        + first
-        + r"(?:['’]s)?\s+(?:\w+\s+)?"
-        + role
-        + r"\b",
-        re.I,
-    )
-    elsewhere = re.compile(r"\b" + role + r"s?\s+of\s+(?:the\s+)?([A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*)", re.I)
+    held_in_it = rf"\b{re.escape(role)}s?\s+(?:\w+\s+)?(?:of|at|for)\s+(?:the\s+)?{first}"  # "president of FIFA"
+    named_first = rf"\b{first}(?:['’]s)?\s+(?:\w+\s+)?{re.escape(role)}\b"  # "FIFA president", "FIFA's president"
+    own = re.compile(held_in_it + "|" + named_first, re.I)
+    elsewhere = re.compile(r"\b(?i:" + re.escape(role) + r"s?\s+of\s+(?:the\s+)?)(" + CAPS + ")")
     sentences = [t for _, t in g.evidence]
     if any(own.search(t) for t in sentences):
         return None

@@ -343,6 +343,7 @@ def test_the_role_asked_for_is_held_in_the_asked_body():
         "Jack Hale was elected president of the League in 2016.",
         "League president Jack Hale opened the congress.",
         "The League's president, Jack Hale, opened the congress.",
+        "Jack Hale was elected president of the organisation in 2016.",  # "the organisation": no other body named
     ):
         assert verdict_from(q, "Jack Hale [1].", [1], passages(right), {1: right}).check == "", right
 
