@@ -534,7 +534,7 @@ class Assistant:
     def _answers_the_question(self, standalone, question, passages, history, prompt, verification, say):
         """The checks of asked.py on a verified answer. When one fails: answer again from the passages that could
         satisfy it (the right answer is often in another passage), else refuse, keeping the failed answer."""
-        from .asked import check_answer, conflict_notes, could_answer, parse_question
+        from .asked import OTHER_ONE, check_answer, conflict_notes, could_answer, parse_question
         from .verify import Verification
 
         asked = parse_question(standalone)
@@ -547,8 +547,7 @@ class Assistant:
             return verification, verdict
         verdict.first_answer = verification.answer
         candidates = could_answer(asked, passages, prompt.seen)
-        # the cited passages spoke of another body, one of a series, year or date: not from them again
-        if verdict.check in ("named", "subject", "year", "superseded"):
+        if verdict.check in OTHER_ONE:
             cited = {n for s in verification.sentences if s.supported for n in s.cited}
             candidates = [p for p in candidates if p.n not in cited]
         if candidates and len(candidates) < len(passages):
