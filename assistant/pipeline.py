@@ -201,8 +201,11 @@ class Assistant:
         if progress:  # the real total from the start, before the first (slow) embedding batch
             progress(0, len(todo))
 
+        written: set[str] = set()  # ids written by this call (a path can repeat an id): they have chunks now
+
         def record(doc, n):
-            (report.updated if doc.doc_id in states else report.added).append(doc.doc_id)
+            (report.updated if doc.doc_id in states or doc.doc_id in written else report.added).append(doc.doc_id)
+            written.add(doc.doc_id)
             report.chunks += n
 
         def flush():
@@ -213,7 +216,8 @@ class Assistant:
             for doc, cs in pending:
                 items.append((doc, cs, vectors[offset : offset + len(cs)]))
                 offset += len(cs)
-            self.store.write_documents(items)  # one Chroma write for the batch: its cost is mostly per call
+            # one Chroma write for the batch (its cost is mostly per call); only documents stored before have old chunks
+            self.store.write_documents(items, stored=states.keys() | written)
             for doc, cs in pending:
                 record(doc, len(cs))
             done += len(pending)

@@ -386,15 +386,20 @@ class Store:
         self.write_documents([(doc, chunks, vectors)])
 
     @guarded
-    def write_documents(self, items: list[tuple[Document, list[Chunk], list[list[float]]]]) -> None:
+    def write_documents(
+        self, items: list[tuple[Document, list[Chunk], list[list[float]]]], stored: set[str] | None = None
+    ) -> None:
         """replace_document for many (short) documents at once: one lookup of their stored chunks, one upsert, one
         delete of the chunks their new versions no longer have. Chroma's cost is mostly per call, so ingesting many
         one-chunk articles this way costs a fraction of a write per document. A crash midway leaves documents that
-        ``document_states`` reports incomplete, as with write_document."""
+        ``document_states`` reports incomplete, as with write_document. ``stored``: the ids among these that may
+        have chunks in the store already (the caller has just read them); only those are looked up. None: all."""
         if not items:
             return
         col = self.collection(create=True)
         doc_ids = list(dict.fromkeys(doc.doc_id for doc, _, _ in items))
+        if stored is not None:
+            doc_ids = [d for d in doc_ids if d in stored]
         old: set[str] = set()
         for i in range(0, len(doc_ids), 5000):
             old.update(col.get(where={"doc_id": {"$in": doc_ids[i : i + 5000]}}, include=[])["ids"])

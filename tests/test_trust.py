@@ -203,6 +203,25 @@ def test_a_long_update_cut_short_before_its_old_chunks_are_deleted_is_repaired(t
     assert snapshot(a) == snapshot(clean) and a.store.count() < longer
 
 
+def test_a_new_document_skips_the_old_chunk_lookup_but_one_given_twice_keeps_only_its_last_version(make_assistant):
+    """Ingest looks up old chunks only for documents stored before (it has just read their states), and for those it
+    wrote itself in the same call: an id given twice, the second version shorter, leaves no chunk of the first."""
+    from assistant.load import make_document
+
+    a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
+    looked_up: list = []
+    write = a.store.write_documents
+    a.store.write_documents = lambda items, stored=None: (looked_up.append(set(stored)), write(items, stored))[1]
+    first = make_document(Path("/feed/a.jsonl"), "Log", long_article(12), {"id": "log"})
+    second = make_document(Path("/feed/a.jsonl"), "Log", long_article(2), {"id": "log"})
+    report = a.add_documents([first, second])
+    assert looked_up == [set(), {"log"}]  # nothing stored before; then the id this call wrote
+    states = a.store.document_states(["log"])["log"]
+    assert states["complete"] and states["hash"] == second.content_hash
+    assert not any("Entry 5:" in text for text, _, _ in snapshot(a).values())
+    assert report.added == ["log"] and report.updated == ["log"]
+
+
 class Crash(BaseException):
     """The process dying mid-write (as Ctrl-C would): not an Exception, so nothing on the way catches it."""
 
