@@ -12,6 +12,8 @@ once; each check returns the reason it failed, or None:
   text, not only as "since 2021" / "until 2021" / "before 2021", or the year they were published.
 - ``winner``: a "who won" answer is not the name its cited sentences give only as the loser ("X lost to Y",
   "Y defeated X").
+- ``runner-up``: a "who was the runner-up" answer is a name its cited passage gives near a word of losing or coming
+  second, and not only as the winner ("France beat Croatia" does not make France the runner-up).
 
 When a check fails, the pipeline answers again from the passages that could satisfy it (``could_answer``), and when
 none can, or the second answer fails too, it refuses and keeps the withheld answer in ``unsupported``.
@@ -83,6 +85,11 @@ WON = re.compile(
     r"\bchampions?\b|\bwho (?:is|was) (?:the )?(?:winner|champion)\b|\b(?:which|what) \w+ (?:won|wins|will win)\b",
     re.I,
 )
+RUNNER_UP = re.compile(
+    r"\brunners?[- ]up\b|\bwho (?:lost|was defeated|was beaten|finished second|came second)\b|\bsecond place\b|"
+    r"\blosing finalists?\b",
+    re.I,
+)
 NOT_OWN_YEAR = re.compile(
     r"\b(?:since|until|till|before|after|by|through|prior to|ahead of|as of|starting|beginning)\s+(?:\w+\s+)?$",
     re.I,
@@ -100,10 +107,11 @@ class Asked:
     question: str = ""
     numbers: tuple[tuple[str, str], ...] = ()  # which one of a series it asks about: "season 4" → ("season", "4")
     names: tuple[tuple[str, ...], ...] = ()  # the names it gives, each as its distinctive words (question_names)
+    runner_up: bool = False  # asks who lost, or came second
 
     @property
     def checks_anything(self) -> bool:
-        return bool(self.kind or self.years or self.winner or self.numbers)
+        return bool(self.kind or self.years or self.winner or self.numbers or self.runner_up)
 
 
 def parse_question(question: str) -> Asked:
@@ -148,10 +156,11 @@ def parse_question(question: str) -> Asked:
         kind,
         thing,
         tuple(dict.fromkeys(years)),
-        bool(WON.search(low)),
+        bool(WON.search(low)) and not RUNNER_UP.search(low),
         q,
         tuple(dict.fromkeys(numbers)),
         tuple(tuple(words) for words in question_names(q)),
+        bool(RUNNER_UP.search(low)),
     )
 
 
@@ -321,9 +330,31 @@ class Given:
     evidence: list[tuple[int, str]] = field(default_factory=list)  # (passage n, its sentence that supports a claim)
 
 
+# "a Colombian has won": a capitalised word after "a"/"an", then a verb or the end of a clause, says what kind of
+# person, not who ("an Apple spokesperson said" is left alone: a noun follows)
+INDEFINITE = (
+    r"\b(?:a|an)\s+{}(?=\s+(?:has|have|had|is|was|were|are|will|won|wins|took|claimed|became|finished|beat|"
+    r"defeated|leads|led)\b|\s*[,.;:!?)]|\s*$)"
+)
+
+
+def only_a_kind(name: str, sentences: list[str]) -> bool:
+    """Every cited sentence that holds the name says "a <name>" / "an <name>" ("a Colombian has won")."""
+    said = [s for s in sentences if re.search(r"\b" + re.escape(name) + r"\b", s)]
+    pattern = INDEFINITE.format(re.escape(name))
+    return bool(said) and all(
+        len(re.findall(pattern, s, re.I)) == len(re.findall(r"\b" + re.escape(name) + r"\b", s)) for s in said
+    )
+
+
 def kind_check(g: Given) -> str | None:
     if g.asked.kind and not gives_kind(g.answer, g.asked):
         return f"the question asks {KIND_WORDS[g.asked.kind]}"
+    if g.asked.kind == "name":
+        sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
+        names = names_beyond(g.answer, g.asked.question)
+        if names and all(only_a_kind(n, sentences) for n in names):
+            return f"the question asks who; the cited passages say only 'a {names[0]}', what kind of one, not who"
     return None
 
 
@@ -448,6 +479,52 @@ def winner_check(g: Given) -> str | None:
     if all(only_loser(w, named) for w in words if any(w.lower() in s.lower() for s in named)):
         return f"the question asks who won; the cited passages name {who} as the loser"
     return None
+
+
+LOSS_WORD = re.compile(
+    r"\b(?:runners?[- ]up|second|silver|finals?|finalists?|lost|loses|losing|lose|defeat(?:s|ed)?|beat(?:s|en)?|fell|"
+    r"falls|bowed|went down|eliminated)\b",
+    re.I,
+)
+
+
+def runner_up_check(g: Given) -> str | None:
+    """A "who was the runner-up" answer names someone its cited sentences say lost or came second (a word of losing
+    near the name), and not only as the winner ("France beat Croatia": France won)."""
+    if not g.asked.runner_up:
+        return None
+    words = lead_name(g.answer, g.asked.question)
+    if not words:
+        return None
+    sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
+    named = [s for s in sentences if any(w.lower() in s.lower() for w in words)]
+    who = " ".join(words)
+    # near in the passage, across sentence ends: a results table reads "Croatia. Runner-up. 7. Matches played."
+    texts = [g.seen.get(p.n, p.text) for p in g.cited]
+    if not any(abs(i - j) <= NEAR_WORDS for t in texts for i, j in _positions(t, words, LOSS_WORD)):
+        return f"the question asks who lost; no cited passage says {who} lost or came second"
+    near = [s for s in named if any(abs(i - j) <= NEAR_WORDS for i, j in _positions(s, words, LOSS_WORD))]
+    if near and all(named_as_winner(words[-1], s) for s in near):
+        return f"the question asks who lost; the cited passages name {who} as the winner"
+    return None
+
+
+def named_as_winner(name: str, sentence: str) -> bool:
+    """The sentence gives the name as the winner ("France beat Croatia", "Croatia lost to France"), not the loser."""
+    esc = re.escape(name)
+    loser = re.search(esc + LOSER_AFTER, sentence, re.I) or re.search(LOSER_BEFORE + esc + r"\b", sentence, re.I)
+    winner = re.search(
+        esc + r"\s+(?:\w+\s+){0,2}?(?:won|wins|beat|beats|defeated|defeats|triumphed|lifted)\b", sentence, re.I
+    ) or re.search(r"\b(?:lost|loses|losing|fell|falls|bowed)\s+to\s+(?:the\s+)?" + esc + r"\b", sentence, re.I)
+    return bool(winner) and not loser
+
+
+def _positions(sentence: str, words: list[str], pattern: re.Pattern) -> list[tuple[int, int]]:
+    """(token index of one of the words, token index of a match of the pattern) pairs in the sentence."""
+    tokens = re.findall(r"\S+", sentence)
+    at = [i for i, t in enumerate(tokens) if any(w.lower() in t.lower() for w in words)]
+    hits = [len(re.findall(r"\S+", sentence[: m.start()])) for m in pattern.finditer(sentence)]
+    return [(i, j) for i in at for j in hits]
 
 
 # ---- the things the question names, in the sentence that answers it
@@ -619,6 +696,7 @@ CHECKS: tuple[tuple[str, Callable[[Given], str | None]], ...] = (
     ("superseded", superseded_check),
     ("subject", subject_check),
     ("winner", winner_check),
+    ("runner-up", runner_up_check),
     ("named", named_check),
     ("named", role_check),  # the same failing: the sentence speaks of another body
 )

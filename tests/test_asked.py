@@ -373,3 +373,30 @@ def test_a_date_first_planned_and_since_changed_does_not_say_when():
     assert (
         verdict_from("When was Night Racer released?", "May 5, 1998 [1].", [1], passages(first), {1: first}).check == ""
     )
+
+
+def test_the_runner_up_is_a_name_the_passage_gives_as_losing_or_second():
+    q = "Who was the runner-up of the 2018 World Cup?"
+    assert parse_question(q).runner_up and not parse_question("Who won the 2018 World Cup?").runner_up
+    winners_list = passages("2022. Argentina Flag Argentina ; 2018. France Flag France ; 2014. Germany Flag Germany.")
+    bad = verdict(q, "The runner-up of the 2018 World Cup was France [1].", [1], winners_list)
+    assert bad.check == "runner-up" and "France" in bad.reason
+    final = passages("France beat Croatia 4-2 in the 2018 World Cup final in Moscow.")
+    swapped = verdict(q, "France was the runner-up of the 2018 World Cup [1].", [1], final)
+    assert swapped.check == "runner-up" and "winner" in swapped.reason
+    assert verdict(q, "Croatia was the runner-up of the 2018 World Cup [1].", [1], final).check == ""
+    # a results table: the name and "Runner-up" in separate fragments of one passage
+    table = passages("2018 FIFA World Cup Russia. Match Centre. Croatia. Runner-up. 7. Matches played. 14. Goals.")
+    assert verdict(q, "Croatia [1].", [1], table).check == ""
+
+
+def test_a_kind_of_person_is_no_answer_to_who():
+    q = "Who won the 2019 Tour de France?"
+    ps = passages("After decades of trying, a Colombian has finally won the Tour de France, the first for his country.")
+    bad = verdict(q, "Colombian [1].", [1], ps)
+    assert bad.check == "kind" and "a Colombian" in bad.reason
+    named = passages("Egan Bernal, a Colombian, has won the 2019 Tour de France, the first for his country.")
+    assert verdict(q, "Egan Bernal won the 2019 Tour de France [1].", [1], named).check == ""
+    # "an Apple spokesperson": the capitalised word qualifies a noun, and the company is the answer
+    company = passages("An Apple spokesperson said the company won the case in 2019.")
+    assert verdict("Which company won the case in 2019?", "Apple [1].", [1], company).check == ""
