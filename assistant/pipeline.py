@@ -489,6 +489,10 @@ class Assistant:
             verification, checked = self._answers_the_question(
                 standalone, question, passages, history, prompt, verification, say
             )
+        if self.settings.check_answers:
+            from .asked import precise_dates
+
+            verification = precise_dates(standalone, verification)  # "premieres November 15" → "..., 2020"
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
         unsupported = verification.unsupported

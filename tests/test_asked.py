@@ -400,3 +400,29 @@ def test_a_kind_of_person_is_no_answer_to_who():
     # "an Apple spokesperson": the capitalised word qualifies a noun, and the company is the answer
     company = passages("An Apple spokesperson said the company won the case in 2019.")
     assert verdict("Which company won the case in 2019?", "Apple [1].", [1], company).check == ""
+
+
+def test_a_date_without_its_year_or_day_is_completed_from_its_evidence_sentence():
+    from assistant.asked import complete_dates, precise_dates
+    from assistant.verify import Verification
+
+    evidence = ["The fourth season of The Crown was released by Netflix on 15 November 2020."]
+    assert complete_dates("It premieres November 15 [1].", evidence) == "It premieres November 15, 2020 [1]."
+    assert (
+        complete_dates("It came out in May 2012 [1].", ["Out on May 15, 2012."]) == "It came out on May 15, 2012 [1]."
+    )
+    # the evidence holds no fuller date, or two that would fit: left as it is
+    assert (
+        complete_dates("It came out in May 2012 [1].", ["It was released May 2012."]) == "It came out in May 2012 [1]."
+    )
+    two = ["Out on May 15, 2012 in the US and May 16, 2012 in Japan."]
+    assert complete_dates("It came out in May 2012 [1].", two) == "It came out in May 2012 [1]."
+    assert complete_dates("It premieres November 16 [1].", evidence) == "It premieres November 16 [1]."
+    sentence = SentenceCheck(
+        "It premieres November 15 [1].", "It premieres November 15", [1], True, evidence={1: evidence[0]}
+    )
+    done = precise_dates("When does season 4 of The Crown premiere?", Verification(sentence.text, False, [sentence]))
+    assert done.answer == "It premieres November 15, 2020 [1]." and done.sentences[0].claim.endswith("2020")
+    # only for "when" questions
+    other = precise_dates("Which streaming service has The Crown?", Verification(sentence.text, False, [sentence]))
+    assert other.answer == sentence.text
