@@ -15,6 +15,8 @@ once; each check returns the reason it failed, or None:
 - ``runner-up``: a "who was the runner-up" answer is a name its cited passage gives near a word of losing or coming
   second, and not only as the winner ("France beat Croatia" does not make France the runner-up).
 
+``precise_dates`` completes a "when" answer's date from its evidence sentence ("November 15" → "November 15, 2020").
+
 When a check fails, the pipeline answers again from the passages that could satisfy it (``could_answer``), and when
 none can, or the second answer fails too, it refuses and keeps the withheld answer in ``unsupported``.
 """
