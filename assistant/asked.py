@@ -448,28 +448,36 @@ def won_whole(sentence: str, names: tuple[tuple[str, ...], ...]) -> bool:
 NEAR_WORDS = 12
 
 
+def _positions(sentence: str, words: list[str], pattern: re.Pattern) -> list[tuple[int, int]]:
+    """(token index of one of the words, token index of a match of the pattern) pairs in the sentence."""
+    tokens = re.findall(r"\S+", sentence)
+    at = [i for i, t in enumerate(tokens) if any(w.lower() in t.lower() for w in words)]
+    hits = [len(re.findall(r"\S+", sentence[: m.start()])) for m in pattern.finditer(sentence)]
+    return [(i, j) for i in at for j in hits]
+
+
 def win_near(sentence: str, words: list[str]) -> bool:
     """A word of winning within a few words of the name in this sentence: "Djokovic's disqualification ... Osaka,
     the 2018 champion" names Djokovic, but the champion is Osaka. An aside between commas after the name is
     skipped ("Toy Story 4, the long-awaited next chapter in the saga of Woody and Buzz, won ...")."""
     for w in words:
         sentence = re.sub(r"(" + re.escape(w) + r"\S*(?:\s+\d+)?),(?:[^,]{1,100}),", r"\1", sentence, flags=re.I)
-    tokens = re.findall(r"\S+", sentence)
-    at = [i for i, t in enumerate(tokens) if any(w.lower() in t.lower() for w in words)]
-    wins = [len(re.findall(r"\S+", sentence[: m.start()])) for m in WIN_WORD.finditer(sentence)]
-    return any(abs(i - j) <= NEAR_WORDS for i in at for j in wins)
+    return any(abs(i - j) <= NEAR_WORDS for i, j in _positions(sentence, words, WIN_WORD))
+
+
+def answer_name(g: Given) -> tuple[list[str], list[str]]:
+    """The words of the name the answer gives (``lead_name``), and the cited sentences that hold one of them."""
+    words = lead_name(g.answer, g.asked.question)
+    sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
+    return words, [s for s in sentences if any(w.lower() in s.lower() for w in words)]
 
 
 def winner_check(g: Given) -> str | None:
     """A "who won" answer names someone its cited sentences say won (a sentence with the name and a word of winning),
     and not only as the loser."""
-    if not g.asked.winner:
-        return None
-    words = lead_name(g.answer, g.asked.question)
+    words, named = answer_name(g) if g.asked.winner else ([], [])
     if not words:
         return None
-    sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
-    named = [s for s in sentences if any(w.lower() in s.lower() for w in words)]
     who = " ".join(words)
     if not any(WIN_WORD.search(s) for s in named):
         return f"the question asks who won; the cited passages do not say {who} won"
@@ -493,13 +501,9 @@ LOSS_WORD = re.compile(
 def runner_up_check(g: Given) -> str | None:
     """A "who was the runner-up" answer names someone its cited sentences say lost or came second (a word of losing
     near the name), and not only as the winner ("France beat Croatia": France won)."""
-    if not g.asked.runner_up:
-        return None
-    words = lead_name(g.answer, g.asked.question)
+    words, named = answer_name(g) if g.asked.runner_up else ([], [])
     if not words:
         return None
-    sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
-    named = [s for s in sentences if any(w.lower() in s.lower() for w in words)]
     who = " ".join(words)
     # near in the passage, across sentence ends: a results table reads "Croatia. Runner-up. 7. Matches played."
     texts = [g.seen.get(p.n, p.text) for p in g.cited]
@@ -519,14 +523,6 @@ def named_as_winner(name: str, sentence: str) -> bool:
         esc + r"\s+(?:\w+\s+){0,2}?(?:won|wins|beat|beats|defeated|defeats|triumphed|lifted)\b", sentence, re.I
     ) or re.search(r"\b(?:lost|loses|losing|fell|falls|bowed)\s+to\s+(?:the\s+)?" + esc + r"\b", sentence, re.I)
     return bool(winner) and not loser
-
-
-def _positions(sentence: str, words: list[str], pattern: re.Pattern) -> list[tuple[int, int]]:
-    """(token index of one of the words, token index of a match of the pattern) pairs in the sentence."""
-    tokens = re.findall(r"\S+", sentence)
-    at = [i for i, t in enumerate(tokens) if any(w.lower() in t.lower() for w in words)]
-    hits = [len(re.findall(r"\S+", sentence[: m.start()])) for m in pattern.finditer(sentence)]
-    return [(i, j) for i in at for j in hits]
 
 
 # ---- the things the question names, in the sentence that answers it
