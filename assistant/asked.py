@@ -25,10 +25,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .text import YES_NO, entities_in, stopwords, entity_occurs, split_sentences, stemmer, strip_citations
 from .types import AnswerCheck, Passage, SentenceCheck
+
+if TYPE_CHECKING:
+    from .verify import Verification
 
 YEAR = re.compile(r"(?<![\w.$€£-])((?:19|20)\d\d)(?![\w%])")
 MONTH = (
@@ -331,6 +336,11 @@ class Given:
     seen: dict[int, str]  # passage n → its text as the model saw it
     evidence: list[tuple[int, str]] = field(default_factory=list)  # (passage n, its sentence that supports a claim)
 
+    @cached_property
+    def sentences(self) -> list[str]:
+        """The cited passages' sentences, as the model saw them (split once, for every check that reads them)."""
+        return [s for p in self.cited for s in split_sentences(self.seen.get(p.n, p.text))]
+
 
 # "a Colombian has won": a capitalised word after "a"/"an", then a verb or the end of a clause, says what kind of
 # person, not who ("an Apple spokesperson said" is left alone: a noun follows)
@@ -353,9 +363,8 @@ def kind_check(g: Given) -> str | None:
     if g.asked.kind and not gives_kind(g.answer, g.asked):
         return f"the question asks {KIND_WORDS[g.asked.kind]}"
     if g.asked.kind == "name":
-        sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
         names = names_beyond(g.answer, g.asked.question)
-        if names and all(only_a_kind(n, sentences) for n in names):
+        if names and all(only_a_kind(n, g.sentences) for n in names):
             return f"the question asks who; the cited passages say only 'a {names[0]}', what kind of one, not who"
     return None
 
@@ -468,8 +477,7 @@ def win_near(sentence: str, words: list[str]) -> bool:
 def answer_name(g: Given) -> tuple[list[str], list[str]]:
     """The words of the name the answer gives (``lead_name``), and the cited sentences that hold one of them."""
     words = lead_name(g.answer, g.asked.question)
-    sentences = [s for p in g.cited for s in split_sentences(g.seen.get(p.n, p.text))]
-    return words, [s for s in sentences if any(w.lower() in s.lower() for w in words)]
+    return words, [s for s in g.sentences if any(w.lower() in s.lower() for w in words)]
 
 
 def winner_check(g: Given) -> str | None:
@@ -828,12 +836,10 @@ def complete_dates(sentence: str, evidence: list[str]) -> str:
     return "".join(out) + sentence[last:] if out else sentence
 
 
-def precise_dates(question: str, verification):
+def precise_dates(asked: Asked, verification: Verification) -> Verification:
     """For a "when" question: each supported sentence's dates completed from its evidence (``complete_dates``), in
     the sentence and in the answer's text."""
-    from dataclasses import replace
-
-    if verification.refused or parse_question(question).kind != "date":
+    if verification.refused or asked.kind != "date":
         return verification
     answer, sentences = verification.answer, []
     for sc in verification.sentences:

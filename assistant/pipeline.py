@@ -489,10 +489,6 @@ class Assistant:
             verification, checked = self._answers_the_question(
                 standalone, question, passages, history, prompt, verification, say
             )
-        if self.settings.check_answers:
-            from .asked import precise_dates
-
-            verification = precise_dates(standalone, verification)  # "premieres November 15" → "..., 2020"
         by_n = {p.n: p for p in passages}
         t3 = time.perf_counter()
         unsupported = verification.unsupported
@@ -541,8 +537,9 @@ class Assistant:
 
     def _answers_the_question(self, standalone, question, passages, history, prompt, verification, say):
         """The checks of asked.py on a verified answer. When one fails: answer again from the passages that could
-        satisfy it (the right answer is often in another passage), else refuse, keeping the failed answer."""
-        from .asked import OTHER_ONE, check_answer, conflict_notes, could_answer, parse_question
+        satisfy it (the right answer is often in another passage), else refuse, keeping the failed answer. A "when"
+        answer that stands gets its dates completed from its evidence (``precise_dates``)."""
+        from .asked import OTHER_ONE, check_answer, conflict_notes, could_answer, parse_question, precise_dates
         from .verify import Verification
 
         asked = parse_question(standalone)
@@ -552,7 +549,7 @@ class Assistant:
             if notes:  # another passage gives another figure for it: say so
                 verification.sentences.extend(notes)
                 verification.answer = " ".join([verification.answer] + [n.text for n in notes])
-            return verification, verdict
+            return precise_dates(asked, verification), verdict  # "premieres November 15" → "November 15, 2020"
         verdict.first_answer = verification.answer
         candidates = could_answer(asked, passages, prompt.seen)
         if verdict.check in OTHER_ONE:
@@ -564,7 +561,7 @@ class Assistant:
             again = self._prompt(question, candidates, history)
             second = self._verify("".join(self.generator.stream(again)).strip(), again, standalone)
             if second.refused or not check_answer(asked, second.sentences, candidates, again.seen).check:
-                return second, verdict
+                return precise_dates(asked, second), verdict
         refusal = Verification(
             answer=prompt.refusal,
             refused=True,

@@ -421,8 +421,24 @@ def test_a_date_without_its_year_or_day_is_completed_from_its_evidence_sentence(
     sentence = SentenceCheck(
         "It premieres November 15 [1].", "It premieres November 15", [1], True, evidence={1: evidence[0]}
     )
-    done = precise_dates("When does season 4 of The Crown premiere?", Verification(sentence.text, False, [sentence]))
+    when = parse_question("When does season 4 of The Crown premiere?")
+    done = precise_dates(when, Verification(sentence.text, False, [sentence]))
     assert done.answer == "It premieres November 15, 2020 [1]." and done.sentences[0].claim.endswith("2020")
     # only for "when" questions
-    other = precise_dates("Which streaming service has The Crown?", Verification(sentence.text, False, [sentence]))
+    which = parse_question("Which streaming service has The Crown?")
+    other = precise_dates(which, Verification(sentence.text, False, [sentence]))
     assert other.answer == sentence.text
+
+
+def test_the_pipeline_completes_a_when_answer_s_date_from_its_evidence(make_assistant):
+    class SaysNovember15:
+        name = "scripted"
+
+        def stream(self, prompt):
+            yield "The fourth season premieres November 15 [1]."
+
+    a = make_assistant(generator=SaysNovember15())
+    ps = passages("The fourth season of The Crown was released by Netflix on 15 November 2020.")
+    answer = a.answer("When does season 4 of The Crown premiere?", ps)
+    assert answer.answer == "The fourth season premieres November 15, 2020 [1]." and not answer.refused
+    assert answer.sentences[0].supported and answer.sentences[0].text == answer.answer
