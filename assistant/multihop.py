@@ -12,6 +12,11 @@ that source), cited:
 
 The composed answer goes through the citation verifier like any other. A model that names no option gets the usual
 prompt instead.
+
+A question whose relation is negated ("was there inconsistency ...?", "no change", "fail to report") is asked in its
+positive form and the verdict inverted, and a choice between a word and its negation ("consistent or
+inconsistent?") is asked as the yes/no question about the word (``plan.decided_as``): the local model says "Yes" to
+almost any yes/no question, negated or not.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ def annotate(plan: Plan, passages: list[Passage]) -> None:
 
 
 def options_of(plan: Plan) -> list[str]:
-    return plan.options if plan.kind == "choice" and plan.options else ["Yes", "No"]
+    """What the model is asked to reply with."""
+    return plan.options if plan.kind == "choice" and plan.options and not plan.decide_as else ["Yes", "No"]
 
 
 def decision_prompt(prompts_dir: Path, prompt: Prompt, plan: Plan, passages: list[Passage]) -> Prompt:
@@ -43,8 +49,9 @@ def decision_prompt(prompts_dir: Path, prompt: Prompt, plan: Plan, passages: lis
     passages as the model saw them, the question, and the options to reply with."""
     body = "\n\n".join(format_passage(prompts_dir, p, text=prompt.seen.get(p.n)) for p in passages)
     options = options_of(plan)
+    question = plan.decide_as or prompt.question  # a negated question is asked in its positive form
     user = load_template(prompts_dir, "decide_user.md").format(
-        passages=body, question=prompt.question.strip(), options=" or ".join(options)
+        passages=body, question=question.strip(), options=" or ".join(options)
     )
     return replace(prompt, messages=[prompt.messages[0], {"role": "user", "content": user.strip()}])
 
@@ -62,14 +69,18 @@ def read_verdict(text: str, options: list[str]) -> str:
 
 
 def decide(generator, prompts_dir: Path, prompt: Prompt, plan: Plan, passages: list[Passage]) -> tuple[str, str]:
-    """Ask the model the narrow question; (the option it chose or "", what it said)."""
+    """Ask the model the narrow question; (the option it chose or "", what it said). A question the plan asks in
+    another form (``plan.decide_as``) gets the option its Yes or No stands for."""
     options = options_of(plan)
     said = ""
     for piece in generator.stream(decision_prompt(prompts_dir, prompt, plan, passages)):
         said += piece
         if read_verdict(said, options) and re.search(r"\W", said[-1:] or "x") or len(said) > MAX_DECISION_CHARS:
             break
-    return read_verdict(said[:MAX_DECISION_CHARS], options), said.strip()
+    verdict = read_verdict(said[:MAX_DECISION_CHARS], options)
+    if plan.decide_as and verdict:
+        verdict = plan.yes_means if verdict == "Yes" else plan.no_means
+    return verdict, said.strip()
 
 
 def best_sentence(sq: SubQuery, candidates: list[Passage], seen: dict[int, str], used: set[str]) -> tuple[int, str]:
@@ -113,8 +124,10 @@ def compose(verdict: str, said: str, plan: Plan, passages: list[Passage], seen: 
     else:
         text = " ".join([f"{verdict}: {parts[0]}"] + parts[1:]) if parts else f"{verdict}."
     cited = ", ".join(re.findall(r"\[\d+\]", " ".join(parts))) or "none"
+    asked = f"asked as {plan.decide_as!r}; " if plan.decide_as else ""
     method = (
-        f"decided by a narrow question to the model (reply with one word: {' or '.join(options_of(plan))}; it said "
-        f"{said[:40]!r} → {verdict}); the evidence is each named source's best-matching passage sentence ({cited})"
+        f"decided by a narrow question to the model ({asked}reply with one word: {' or '.join(options_of(plan))}; "
+        f"it said {said[:40]!r} → {verdict}); the evidence is each named source's best-matching passage sentence "
+        f"({cited})"
     )
     return text, method

@@ -122,6 +122,10 @@ class Plan:
     options: list[str] = field(default_factory=list)
     subqueries: list[SubQuery] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # names given as sources that no indexed article has
+    # the yes/no question the model decides instead, and what its Yes and No give (see ``decided_as``)
+    decide_as: str = ""
+    yes_means: str = "Yes"
+    no_means: str = "No"
 
     @property
     def sources(self) -> list[str]:
@@ -137,6 +141,7 @@ class Plan:
             "options": self.options,
             "subqueries": [s.to_json() for s in self.subqueries],
             "unknown_sources": self.unknown,
+            **({"decided_as": self.decide_as} if self.decide_as else {}),
         }
 
 
@@ -285,6 +290,61 @@ def _kind(question: str, mentions: int) -> tuple[str, list[str]]:
     return "open", []
 
 
+# a relation the question asks about in its negative form, and the positive form the model is asked instead
+NEGATED = (
+    # "was there inconsistency", "an inconsistent portrayal", "is the reporting inconsistent with"
+    (
+        re.compile(r"\b(?:(an)\s+)?inconsisten(t|cy|cies)\b", re.I),
+        lambda m: ("a " if m.group(1) else "") + "consisten" + m.group(2),
+    ),
+    # "was there a discrepancy" (not "his knowledge of financial discrepancies": that is what was reported)
+    (
+        re.compile(r"\b(there|shown?|show(?:s|ed)?)\s+(?:an?y?\s+)?discrepanc(?:y|ies)\b", re.I),
+        lambda m: m.group(1) + " agreement",
+    ),
+    # "was there no change", "indicate no change"
+    (re.compile(r"\bno\s+(change|difference)\b", re.I), lambda m: "a " + m.group(1)),
+    # "did the Sporting News fail to report"
+    (re.compile(r"\bfail(?:s|ed)?\s+to\s+", re.I), lambda m: ""),
+    # "does the article disagree with"
+    (re.compile(r"\bdisagree(s|d|ment)?\b", re.I), lambda m: "agree" + (m.group(1) or "")),
+)
+NEGATED_PAIR = re.compile(r"^(?:in|un|dis|non-?)(?P<rest>\w+)$", re.I)
+
+
+def positive_form(question: str) -> str | None:
+    """A yes/no question whose relation is negated ("was there inconsistency", "no change", "fail to report",
+    "disagree"), in its positive form; None when it has no such negation or more than one. A small model tends to
+    say "Yes" whatever the polarity (it said "Yes" to 140 of 146 yes/no questions of the MultiHop dev runs), so the
+    model is asked the positive form and its verdict is inverted: it does not answer "Yes, there was no change"
+    because it missed the "no"."""
+    hits = [(pattern, fix, m) for pattern, fix in NEGATED for m in pattern.finditer(question)]
+    if len(hits) != 1:
+        return None
+    _, fix, m = hits[0]
+    return question[: m.start()] + fix(m) + question[m.end() :]
+
+
+def decided_as(plan: Plan) -> None:
+    """Set what the model decides when the question is not asked as it stands: a negated yes/no question is asked in
+    its positive form (Yes → "No"); a choice between a word and its negation ("consistent or inconsistent?") is the
+    yes/no question about the word (Yes → "Consistent")."""
+    if plan.kind == "yes/no":
+        positive = positive_form(plan.question)
+        if positive:
+            plan.decide_as, plan.yes_means, plan.no_means = positive, "No", "Yes"
+    elif plan.kind == "choice" and len(plan.options) == 2:
+        a, b = plan.options
+        for word, negation in ((a, b), (b, a)):
+            m = NEGATED_PAIR.match(negation)
+            if m and m.group("rest").lower() == word.lower():
+                choice = CHOICE.search(plan.question)
+                assert choice is not None  # the options came from it
+                plan.decide_as = plan.question[: choice.start()] + word.lower() + plan.question[choice.end() :]
+                plan.yes_means, plan.no_means = word, negation
+                return
+
+
 def make_plan(question: str, sources: list[str]) -> Plan:
     """What the question names (sources, their dates, the part about each) and what kind of answer it wants."""
     mentions = find_mentions(question, sources)
@@ -312,7 +372,9 @@ def make_plan(question: str, sources: list[str]) -> Plan:
     kind, options = _kind(question, len({tuple(s.sources) for s in subqueries}))
     if kind == "choice" and not options:
         options = list(dict.fromkeys(s.source for s in subqueries))
-    return Plan(question, kind, options, subqueries, unknown_sources(question, mentions, sources))
+    plan = Plan(question, kind, options, subqueries, unknown_sources(question, mentions, sources))
+    decided_as(plan)
+    return plan
 
 
 def _about(question: str, prev_end: int, start: int, end: int, next_start: int) -> str:

@@ -91,6 +91,36 @@ def test_stated_options_and_a_choice_between_named_sources():
     assert make_plan("Which company, according to The Verge and TechCrunch, was sued?", SOURCES).kind == "open"
 
 
+def test_a_negated_question_is_decided_in_its_positive_form():
+    def asked(q: str) -> tuple[str, str, str]:
+        plan = make_plan(q, SOURCES)
+        return plan.decide_as, plan.yes_means, plan.no_means
+
+    q = "Between the TechCrunch report and The Verge's coverage, was there inconsistency in the portrayal of FTX?"
+    assert asked(q) == (q.replace("inconsistency", "consistency"), "No", "Yes")
+    q = "Did TechCrunch and then Wired report on Google, resulting in an inconsistent portrayal of its practices?"
+    assert asked(q)[0] == q.replace("an inconsistent", "a consistent")
+    q = "Was there no change in the focus of the Sporting News report after the Fortune article on October 2?"
+    assert asked(q)[0] == q.replace("no change", "a change")
+    q = "Did the 'Sporting News' fail to report on the match before Fortune reported on the bank?"
+    assert asked(q)[0] == q.replace("fail to ", "")
+    q = "Was there a discrepancy in the reporting of Google's practices between TechCrunch and The Verge?"
+    assert asked(q)[0] == q.replace("a discrepancy", "agreement")
+    # a negation inside what was reported is left alone, and so is a question with two negations
+    for q in (
+        "Did The Verge report on Bankman-Fried's knowledge of financial discrepancies, as did TechCrunch?",
+        "Does the FOX News - Health article claim that sugar is not as addictive as drugs, as Fortune does?",
+        "Was there no change in the inconsistent portrayal of Google by TechCrunch and The Verge?",
+        "Who reported no change in the rates, TechCrunch or Fortune?",  # not a yes/no question
+    ):
+        assert asked(q) == ("", "Yes", "No"), q
+    # a choice between a word and its negation is the yes/no question about the word
+    q = "After The Verge and TechCrunch reported on the case, does the reporting remain consistent or inconsistent?"
+    assert asked(q) == (q.replace("consistent or inconsistent", "consistent"), "Consistent", "Inconsistent")
+    q = "Between the Sporting News report and the Wired article, is the tone similar or different?"
+    assert asked(q) == ("", "Yes", "No")  # not a word and its negation: the model chooses
+
+
 def test_a_source_nothing_indexed_is_from_is_unknown_but_people_and_titles_are_not():
     plan = make_plan(
         "Considering an article from The Verge and a Bloomberg report on the Watch Series 9, which feature is new?",
@@ -222,6 +252,30 @@ def test_a_yes_no_question_across_sources_is_answered_yes_first_then_each_source
 def test_the_model_saying_no_gives_no(news):
     answer = news(Scripted("No")).ask(YES_NO_Q)
     assert answer.answer.startswith("No. ") and not answer.refused
+
+
+def test_a_negated_question_gets_the_inverse_of_the_models_verdict_on_its_positive_form(news):
+    q = YES_NO_Q.replace("Does The Verge article say", "Does The Verge article fail to say")
+    gen = Scripted("Yes")
+    answer = news(gen).ask(q)
+    assert answer.answer.startswith("No. The Verge reports: ") and not answer.refused
+    asked = gen.prompts[0].messages[-1]["content"]
+    assert "Does The Verge article say that" in asked and "fail to" not in asked
+    assert "asked as" in answer.method and "it said 'Yes [1]' → No)" in answer.method
+    assert news(Scripted("No")).ask(q).answer.startswith("Yes. ")
+
+
+def test_consistent_or_inconsistent_is_decided_as_a_yes_no_about_consistent(news):
+    q = (
+        "After The Verge reported on Apple's search deal and TechCrunch on the class action suit, is their "
+        "portrayal of Google consistent or inconsistent?"
+    )
+    gen = Scripted("Yes")
+    answer = news(gen).ask(q)
+    assert answer.answer.startswith("Consistent: The Verge reports: ") and "TechCrunch reports: " in answer.answer
+    asked = gen.prompts[0].messages[-1]["content"]
+    assert "Google consistent?" in asked and "Reply with one word: Yes or No" in asked
+    assert news(Scripted("No")).ask(q).answer.startswith("Inconsistent: ")
 
 
 def test_a_choice_between_named_sources_answers_with_the_one_name_and_its_evidence(news):
