@@ -236,7 +236,7 @@ class Budget:
         return [replace(p, n=i + 1) for i, p in enumerate(merged.values())]
 
 
-BM25_FORMAT = 1  # bumped when what is saved changes, so older saved indexes are rebuilt
+BM25_FORMAT = 2  # bumped when what is saved changes, so older saved indexes are rebuilt (2: one Tokenizer vocabulary)
 # from this many chunks on, filtered retrieval filters the unfiltered neighbours and masks the BM25 index of all chunks
 # (see Retriever.dense / sparse); below it, Chroma's filtered query and a BM25 index per filter (exact, and fast there)
 LARGE_STORE = 5000

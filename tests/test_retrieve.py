@@ -259,6 +259,21 @@ def test_bm25_saved_beside_the_store_ranks_exactly_as_a_fresh_build(make_assista
     assert any(loaded.search(q, 20) for q in QUERIES)
 
 
+def test_a_bm25_index_saved_in_an_older_format_is_rebuilt(make_assistant, news_jsonl, monkeypatch):
+    import assistant.retrieve as R
+
+    writer = make_assistant()
+    writer.ingest([news_jsonl])  # saved in the current format
+    monkeypatch.setattr(R, "BM25_FORMAT", R.BM25_FORMAT + 1)  # a later version reads it
+    fresh = make_assistant()
+    built = []
+    real = R.BM25Index.from_store
+    monkeypatch.setattr(R.BM25Index, "from_store", classmethod(lambda cls, *a, **k: built.append(1) or real(*a, **k)))
+    index = fresh.retriever.bm25(None)
+    assert built == [1]  # rebuilt from the store, not loaded
+    assert index.ids and any(index.search(q, 5) for q in QUERIES)
+
+
 def test_saved_bm25_follows_writes_by_another_process(make_assistant, news_jsonl, tmp_path):
     """An ingest or a removal by another process makes a warm retriever and a fresh one both see the new contents,
     also when the chunk count stays the same."""
