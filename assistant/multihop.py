@@ -15,7 +15,7 @@ prompt instead.
 
 A question whose relation is negated ("was there inconsistency ...?", "no change", "fail to report") is asked in its
 positive form and the verdict inverted, and a choice between a word and its negation ("consistent or
-inconsistent?") is asked as the yes/no question about the word (``plan.decided_as``): the local model says "Yes" to
+inconsistent?") is asked as the yes/no question about the word (``Plan.decision``): the local model says "Yes" to
 almost any yes/no question, negated or not.
 """
 
@@ -41,7 +41,7 @@ def annotate(plan: Plan, passages: list[Passage]) -> None:
 
 def options_of(plan: Plan) -> list[str]:
     """What the model is asked to reply with."""
-    return plan.options if plan.kind == "choice" and plan.options and not plan.decide_as else ["Yes", "No"]
+    return plan.options if plan.kind == "choice" and plan.options and not plan.decision.question else ["Yes", "No"]
 
 
 def decision_prompt(prompts_dir: Path, prompt: Prompt, plan: Plan, passages: list[Passage]) -> Prompt:
@@ -49,7 +49,7 @@ def decision_prompt(prompts_dir: Path, prompt: Prompt, plan: Plan, passages: lis
     passages as the model saw them, the question, and the options to reply with."""
     body = "\n\n".join(format_passage(prompts_dir, p, text=prompt.seen.get(p.n)) for p in passages)
     options = options_of(plan)
-    question = plan.decide_as or prompt.question  # a negated question is asked in its positive form
+    question = plan.decision.question or prompt.question  # a negated question is asked in its positive form
     user = load_template(prompts_dir, "decide_user.md").format(
         passages=body, question=question.strip(), options=" or ".join(options)
     )
@@ -70,7 +70,7 @@ def read_verdict(text: str, options: list[str]) -> str:
 
 def decide(generator, prompts_dir: Path, prompt: Prompt, plan: Plan, passages: list[Passage]) -> tuple[str, str]:
     """Ask the model the narrow question; (the option it chose or "", what it said). A question the plan asks in
-    another form (``plan.decide_as``) gets the option its Yes or No stands for."""
+    another form (``Plan.decision``) gets the option its Yes or No stands for."""
     options = options_of(plan)
     said = ""
     for piece in generator.stream(decision_prompt(prompts_dir, prompt, plan, passages)):
@@ -78,8 +78,8 @@ def decide(generator, prompts_dir: Path, prompt: Prompt, plan: Plan, passages: l
         if read_verdict(said, options) and re.search(r"\W", said[-1:] or "x") or len(said) > MAX_DECISION_CHARS:
             break
     verdict = read_verdict(said[:MAX_DECISION_CHARS], options)
-    if plan.decide_as and verdict:
-        verdict = plan.yes_means if verdict == "Yes" else plan.no_means
+    if plan.decision.question and verdict:
+        verdict = plan.decision.yes if verdict == "Yes" else plan.decision.no
     return verdict, said.strip()
 
 
@@ -124,7 +124,7 @@ def compose(verdict: str, said: str, plan: Plan, passages: list[Passage], seen: 
     else:
         text = " ".join([f"{verdict}: {parts[0]}"] + parts[1:]) if parts else f"{verdict}."
     cited = ", ".join(re.findall(r"\[\d+\]", " ".join(parts))) or "none"
-    asked = f"asked as {plan.decide_as!r}; " if plan.decide_as else ""
+    asked = f"asked as {plan.decision.question!r}; " if plan.decision.question else ""
     method = (
         f"decided by a narrow question to the model ({asked}reply with one word: {' or '.join(options_of(plan))}; "
         f"it said {said[:40]!r} → {verdict}); the evidence is each named source's best-matching passage sentence "

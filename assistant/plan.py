@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 MONTHS = {
     m: i + 1
@@ -122,10 +123,6 @@ class Plan:
     options: list[str] = field(default_factory=list)
     subqueries: list[SubQuery] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # names given as sources that no indexed article has
-    # the yes/no question the model decides instead, and what its Yes and No give (see ``decided_as``)
-    decide_as: str = ""
-    yes_means: str = "Yes"
-    no_means: str = "No"
 
     @property
     def sources(self) -> list[str]:
@@ -141,8 +138,13 @@ class Plan:
             "options": self.options,
             "subqueries": [s.to_json() for s in self.subqueries],
             "unknown_sources": self.unknown,
-            **({"decided_as": self.decide_as} if self.decide_as else {}),
+            **({"decided_as": self.decision.question} if self.decision.question else {}),
         }
+
+    @cached_property
+    def decision(self) -> Decision:
+        """What the model decides when it is not the question as it stands (see ``decision_of``)."""
+        return decision_of(self.question, self.kind, self.options)
 
 
 def _norm(text: str) -> str:
@@ -325,25 +327,27 @@ def positive_form(question: str) -> str | None:
     return question[: m.start()] + fix(m) + question[m.end() :]
 
 
-def decided_as(plan: Plan) -> None:
-    """Set what the model decides when the question is not asked as it stands: a negated yes/no question is asked in
-    its positive form (Yes → "No"); a choice between a word and its negation ("consistent or inconsistent?") is the
+class Decision(NamedTuple):
+    question: str = ""  # the yes/no question the model is asked instead ("": the question as it stands)
+    yes: str = "Yes"  # what its "Yes" gives
+    no: str = "No"  # what its "No" gives
+
+
+def decision_of(question: str, kind: str, options: list[str]) -> Decision:
+    """What the model decides when it is not the question as it stands: a negated yes/no question is asked in its
+    positive form (Yes → "No"); a choice between a word and its negation ("consistent or inconsistent?") is the
     yes/no question about the word (Yes → "Consistent")."""
-    if plan.kind == "yes/no":
-        positive = positive_form(plan.question)
+    if kind == "yes/no":
+        positive = positive_form(question)
         if positive:
-            plan.decide_as, plan.yes_means, plan.no_means = positive, "No", "Yes"
-    elif plan.kind == "choice" and len(plan.options) == 2:
-        a, b = plan.options
+            return Decision(positive, "No", "Yes")
+    elif kind == "choice" and len(options) == 2 and (choice := CHOICE.search(question)):  # (else: named sources)
+        a, b = options
         for word, negation in ((a, b), (b, a)):
             m = NEGATED_PAIR.match(negation)
             if m and m.group("rest").lower() == word.lower():
-                choice = CHOICE.search(plan.question)
-                if choice is None:  # the options are the named sources
-                    return
-                plan.decide_as = plan.question[: choice.start()] + word.lower() + plan.question[choice.end() :]
-                plan.yes_means, plan.no_means = word, negation
-                return
+                return Decision(question[: choice.start()] + word.lower() + question[choice.end() :], word, negation)
+    return Decision()
 
 
 def make_plan(question: str, sources: list[str]) -> Plan:
@@ -373,9 +377,7 @@ def make_plan(question: str, sources: list[str]) -> Plan:
     kind, options = _kind(question, len({tuple(s.sources) for s in subqueries}))
     if kind == "choice" and not options:
         options = list(dict.fromkeys(s.source for s in subqueries))
-    plan = Plan(question, kind, options, subqueries, unknown_sources(question, mentions, sources))
-    decided_as(plan)
-    return plan
+    return Plan(question, kind, options, subqueries, unknown_sources(question, mentions, sources))
 
 
 def _about(question: str, prev_end: int, start: int, end: int, next_start: int) -> str:

@@ -93,8 +93,7 @@ def test_stated_options_and_a_choice_between_named_sources():
 
 def test_a_negated_question_is_decided_in_its_positive_form():
     def asked(q: str) -> tuple[str, str, str]:
-        plan = make_plan(q, SOURCES)
-        return plan.decide_as, plan.yes_means, plan.no_means
+        return make_plan(q, SOURCES).decision
 
     q = "Between the TechCrunch report and The Verge's coverage, was there inconsistency in the portrayal of FTX?"
     assert asked(q) == (q.replace("inconsistency", "consistency"), "No", "Yes")
