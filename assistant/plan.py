@@ -320,10 +320,10 @@ def positive_form(question: str) -> str | None:
     say "Yes" whatever the polarity: it said "Yes" to 136 of the 139 questions with a yes/no gold answer that it
     decided in the 300 MultiHop dev questions. So the model is asked the positive form and its verdict is inverted: it
     does not answer "Yes, there was no change" because it missed the "no"."""
-    hits = [(pattern, fix, m) for pattern, fix in NEGATED for m in pattern.finditer(question)]
+    hits = [(fix, m) for pattern, fix in NEGATED for m in pattern.finditer(question)]
     if len(hits) != 1:
         return None
-    _, fix, m = hits[0]
+    fix, m = hits[0]
     return question[: m.start()] + fix(m) + question[m.end() :]
 
 
