@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name):  # lazy: importing the package (and `assistant --help`) loads no model library
     if name == "Assistant":
-        from .pipeline import Assistant
+        from .api import Assistant
 
         return Assistant
     if name == "Settings":
@@ -24,7 +24,7 @@ def __getattr__(name):  # lazy: importing the package (and `assistant --help`) l
 
         return AssistantError
     if name == "Filters":
-        from .retrieve import Filters
+        from .index.retrieve import Filters
 
         return Filters
     raise AttributeError(name)

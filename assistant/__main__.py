@@ -1,6 +1,6 @@
 """`python -m assistant`: the same command line as the `assistant` script."""
 
-from .cli import main
+from .interfaces.cli import main
 
 if __name__ == "__main__":
     main()

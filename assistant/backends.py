@@ -45,7 +45,7 @@ class Backends:
     def embedder(self):
         with self._lock:
             if self._embedder is None:
-                from .embed import make_embedder
+                from .index.embed import make_embedder
 
                 self._embedder = make_embedder(self.settings)
             return self._embedder
@@ -54,7 +54,7 @@ class Backends:
     def generator(self):
         with self._lock:
             if self._generator is None:
-                from .generate import make_generator
+                from .answer.generate import make_generator
 
                 self._generator = make_generator(self.settings, self)
             return self._generator
@@ -65,7 +65,7 @@ class Backends:
         recur answer after answer, so their vectors are kept on disk, by text."""
         with self._lock:
             if self._sentences is None:
-                from .embed import CachedEmbedder
+                from .index.embed import CachedEmbedder
 
                 self._sentences = CachedEmbedder(
                     self.embedder, self.settings.cache_dir / "vectors" / "sentences.sqlite"
@@ -76,7 +76,7 @@ class Backends:
     def verifier(self):
         with self._lock:
             if self._verifier is None:
-                from .verify import Verifier
+                from .answer.verify import Verifier
 
                 self._verifier = Verifier(self.sentence_embedder, self.settings.verify_similarity_floor)
             return self._verifier

@@ -177,7 +177,7 @@ class Answer:
     withheld: bool = False  # refused because no sentence of the model's answer was supported
     # does the answer answer the question (asked.py): the failed check, and how it was acted on
     answer_check: AnswerCheck = field(default_factory=AnswerCheck)
-    # a question across articles: its sources, dates, sub-queries and the passages each brought (assistant/plan.py)
+    # a question across articles: its sources, dates, sub-queries and the passages each brought (answer/plan.py)
     plan: Any = None
     method: str = ""  # how the answer was made when not simply generated: decided in code / by a narrow question
 

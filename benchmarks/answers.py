@@ -69,7 +69,7 @@ def ours_answer(a, q: dict) -> dict:
 
 
 def ours_fresh(data_dir: Path, q: dict) -> float:
-    cmd = [sys.executable, "-m", "assistant.cli", "ask", q["question"], "--json", "--no-log"]
+    cmd = [sys.executable, "-m", "assistant.interfaces.cli", "ask", q["question"], "--json", "--no-log"]
     cmd += ["--data-dir", str(data_dir)]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -91,7 +91,7 @@ def baseline_engine(index_dir: Path, settings):
     from llama_index.llms.llama_cpp import LlamaCPP
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from assistant.models import model_path
+    from assistant.answer.models import model_path
 
     Settings.embed_model = HuggingFaceEmbedding(model_name=str(get_model_path()))
     Settings.llm = LlamaCPP(

@@ -61,9 +61,9 @@ class StandIn:
 # ---- embed: raw throughput, torch vs ONNX, on the same real chunks; then ingest of the documents they came from
 def mode_embed(args) -> dict:
     from assistant import Assistant
-    from assistant.chunk import Chunker
-    from assistant.embed import LocalEmbedder
-    from assistant.load import load_paths
+    from assistant.ingest.chunk import Chunker
+    from assistant.index.embed import LocalEmbedder
+    from assistant.ingest.load import load_paths
     from assistant.settings import load_settings
 
     docs, chunks = [], []
@@ -130,7 +130,7 @@ def mode_cold(args) -> dict:
     helps = [timed(cli + ["--help"]) for _ in range(3)]
     out["help_s (wall, cpu, load)"] = [(w, c, load()) for w, c, _ in helps]
     probe = (
-        "import sys, json; from assistant.cli import app; import typer.main; typer.main.get_command(app); "
+        "import sys, json; from assistant.interfaces.cli import app; import typer.main; typer.main.get_command(app); "
         "print(json.dumps([m for m in ('torch', 'llama_cpp', 'onnxruntime', 'chromadb') if m in sys.modules]))"
     )
     out["help_heavy_imports"] = json.loads(subprocess.run([PY, "-c", probe], capture_output=True, text=True).stdout)
@@ -192,7 +192,7 @@ def synthetic_records(n: int, seed: int = 0, words_per_doc: int = 110):
 def build_store(data_dir: Path, n: int) -> float:
     from assistant import Assistant
     from assistant.backends import Backends
-    from assistant.load import record_document
+    from assistant.ingest.load import record_document
     from assistant.settings import load_settings
 
     settings = load_settings(data_dir=data_dir, llm="extractive")
@@ -278,7 +278,7 @@ def mode_scale(args) -> dict:
 
 
 NO_SAVE = (
-    "import assistant.retrieve as r\n"
+    "import assistant.index.retrieve as r\n"
     "r.BM25Index.load = classmethod(lambda *a, **k: None)\n"
     "r.BM25Index.save = lambda *a, **k: None\n"
 )
@@ -287,11 +287,11 @@ NO_SAVE = (
 # ---- rss: peak memory of the ingest path on big inputs (stand-in embedder)
 INGEST = """
 import sys, json, resource, threading, time
-import assistant.embed as e
+import assistant.index.embed as e
 sys.path.insert(0, sys.argv[3])
 from bench_retrieval import StandIn
 e.EMBEDDERS["local"] = lambda settings: StandIn()
-import assistant.load as load
+import assistant.ingest.load as load
 from assistant import Assistant
 
 # peak RSS per stage: a thread samples /proc/self/statm while wrappers name the stage running

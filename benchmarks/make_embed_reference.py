@@ -17,8 +17,8 @@ def texts() -> list[str]:
     import sys
 
     sys.path.insert(0, str(ROOT))
-    from assistant.chunk import Chunker
-    from assistant.load import load_paths
+    from assistant.ingest.chunk import Chunker
+    from assistant.ingest.load import load_paths
     from assistant.text import split_sentences
 
     docs = load_paths([ROOT / "seeds"]).documents

@@ -45,7 +45,7 @@ def onnx_cache() -> Path:
     """The user's cache dir, holding MiniLM's ONNX export (made once, by the first test run, as on first use)."""
     from platformdirs import user_cache_dir
 
-    from assistant.embed import OnnxExport, packaged_model_dir
+    from assistant.index.embed import OnnxExport, packaged_model_dir
 
     cache = Path(user_cache_dir("assistant"))
     OnnxExport(packaged_model_dir(), cache).ensure()
@@ -55,7 +55,7 @@ def onnx_cache() -> Path:
 @pytest.fixture(scope="session")
 def shared_embedder(onnx_cache):
     """One all-MiniLM-L6-v2 for the whole session (it loads lazily, on the first embed)."""
-    from assistant.embed import LocalEmbedder
+    from assistant.index.embed import LocalEmbedder
 
     # LocalEmbedder reads only these settings; a namespace keeps the user's env/config out of it
     return MemoEmbedder(
@@ -88,7 +88,7 @@ def isolated_env(tmp_path, monkeypatch, request, shared_embedder):
         monkeypatch.setenv(key, "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
 
-    from assistant.embed import EMBEDDERS, LocalEmbedder
+    from assistant.index.embed import EMBEDDERS, LocalEmbedder
 
     def local(settings):
         return shared_embedder if settings.embed_model_name == DEFAULT_EMBED_MODEL else LocalEmbedder(settings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import check_answer, could_answer, parse_question
-from assistant.load import make_document, split_date_stamp
+from assistant.answer.checks import check_answer, could_answer, parse_question
+from assistant.ingest.load import make_document, split_date_stamp
 from assistant.text import strip_citations
 from assistant.types import Passage, SentenceCheck
 
@@ -403,8 +403,8 @@ def test_a_kind_of_person_is_no_answer_to_who():
 
 
 def test_a_date_without_its_year_or_day_is_completed_from_its_evidence_sentence():
-    from assistant.asked import complete_dates, precise_dates
-    from assistant.verify import Verification
+    from assistant.answer.checks import complete_dates, precise_dates
+    from assistant.answer.verify import Verification
 
     evidence = ["The fourth season of The Crown was released by Netflix on 15 November 2020."]
     assert complete_dates("It premieres November 15 [1].", evidence) == "It premieres November 15, 2020 [1]."

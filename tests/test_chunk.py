@@ -8,8 +8,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from assistant.chunk import Chunker, count_tokens
-from assistant.load import load_file
+from assistant.ingest.chunk import Chunker, count_tokens
+from assistant.ingest.load import load_file
 from assistant.types import Document
 
 MINILM_WINDOW = 256  # word pieces MiniLM reads, including [CLS] and [SEP]

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from assistant.chunk import count_tokens
-from assistant.cli import app
+from assistant.ingest.chunk import count_tokens
+from assistant.interfaces.cli import app
 
 from conftest import ROOT, SEEDS, VENV_BIN, write_jsonl
 
@@ -396,7 +396,7 @@ def test_console_script_empty_store_error(tmp_path):
 
 HELP_PROBE = """
 import json, sys
-from assistant.cli import app
+from assistant.interfaces.cli import app
 for args in (["--help"], ["ingest", "--help"], ["ask", "--help"], ["sources", "--help"]):
     try:
         app(args)
@@ -418,6 +418,10 @@ def test_help_loads_no_model_library():
 
 def test_module_help_runs():
     r = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
+        [sys.executable, "-m", "assistant.interfaces.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert r.returncode == 0 and "Usage" in r.stdout and "ingest" in r.stdout

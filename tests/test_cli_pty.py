@@ -27,7 +27,7 @@ def spawn(*args, timeout=180):
     }
     return pexpect.spawn(
         sys.executable,
-        ["-m", "assistant.cli", *map(str, args)],
+        ["-m", "assistant.interfaces.cli", *map(str, args)],
         cwd=str(ROOT),
         env=env,
         encoding="utf-8",

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant import __version__
-from assistant.cli import app
+from assistant.interfaces.cli import app
 
 from conftest import NEWS_RECORDS, SEEDS, write_jsonl
 
@@ -153,7 +153,7 @@ def test_search_prints_passages_without_an_llm(cli_seeded):
 
 
 def test_search_never_builds_a_generator(seeded, monkeypatch, data_dir):
-    import assistant.generate as generate
+    import assistant.answer.generate as generate
 
     monkeypatch.setattr(generate, "make_generator", lambda *a: pytest.fail("search built a generator"))
     r = CliRunner().invoke(app, ["search", "Kursk", "--data-dir", str(data_dir)])

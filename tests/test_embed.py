@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from assistant.embed import LocalEmbedder, OnnxExport, packaged_model_dir
+from assistant.index.embed import LocalEmbedder, OnnxExport, packaged_model_dir
 
 DATA = Path(__file__).parent / "data" / "minilm_reference.json"
 

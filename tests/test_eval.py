@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.settings import datasets_dir
-from assistant.cli import app
+from assistant.interfaces.cli import app
 from assistant.eval.metrics import squash
 
 from conftest import ROOT, SEEDS, write_jsonl

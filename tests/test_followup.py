@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.followup import rewrite
+from assistant.answer.followup import rewrite
 
 from conftest import NEWS_RECORDS, ROOT, write_jsonl
 

@@ -217,7 +217,7 @@ def test_the_loaded_texts_are_released_before_the_bm25_rebuild(assistant, tmp_pa
     """A long file's text (hundreds of MB) must not be held while the BM25 index is rebuilt beside it."""
     import gc
 
-    from assistant.pipeline import Assistant
+    from assistant.api import Assistant
     from assistant.types import Document
 
     article = tmp_path / "council.txt"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.load import load_file
-from assistant.prompt import build_prompt
+from assistant.ingest.load import load_file
+from assistant.answer.prompt import build_prompt
 from assistant.settings import PROJECT_ROOT
 from assistant.types import Passage
 

@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from assistant import kvcache
-from assistant.kvcache import PrefixCache, PrefixStates, common_prefix
+from assistant.answer import kvcache
+from assistant.answer.kvcache import PrefixCache, PrefixStates, common_prefix
 
 
 class FakeLlm:

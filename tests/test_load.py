@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.load import load_file, load_paths
+from assistant.ingest.load import load_file, load_paths
 
 from conftest import write_jsonl
 

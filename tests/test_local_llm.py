@@ -129,7 +129,7 @@ def test_eval_with_the_llm_judge(tmp_path):
     labelled pairs next to the heuristic judge."""
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from assistant.interfaces.cli import app
 
     out = tmp_path / "run"
     r = CliRunner().invoke(
@@ -170,10 +170,10 @@ def test_prefix_kv_state_is_saved_and_restored_by_a_fresh_model(tmp_path, monkey
     process evaluates nothing before its question either."""
     from platformdirs import user_cache_dir
 
-    from assistant.generate import LocalGenerator
-    from assistant.kvcache import question_prefix_tokens
-    from assistant.models import model_path
-    from assistant.prompt import build_prompt
+    from assistant.answer.generate import LocalGenerator
+    from assistant.answer.kvcache import question_prefix_tokens
+    from assistant.answer.models import model_path
+    from assistant.answer.prompt import build_prompt
     from assistant.settings import PROJECT_ROOT, load_settings
     from assistant.types import Passage
 

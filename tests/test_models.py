@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from assistant import models
+from assistant.answer import models
 from assistant.errors import BackendError
 
 PARTS = [b"GGUF" + bytes(range(256)) * 3, b"tail-of-the-model" * 50]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.plan import make_plan
-from assistant.retrieve import Budget
+from assistant.answer.plan import make_plan
+from assistant.index.retrieve import Budget
 from assistant.types import Passage
 
 SOURCES = [
@@ -305,7 +305,7 @@ def test_a_question_about_what_an_unindexed_source_reported_is_refused(news):
 
 
 def test_explain_shows_the_sub_questions_what_each_brought_and_how_the_answer_was_made(news):
-    from assistant.present import explain_text
+    from assistant.interfaces.present import explain_text
 
     text = explain_text(news(Scripted("Yes")).ask(YES_NO_Q))
     assert "Sub-questions" in text and "The Verge:" in text and "brought [" in text
@@ -313,7 +313,7 @@ def test_explain_shows_the_sub_questions_what_each_brought_and_how_the_answer_wa
 
 
 def test_a_person_after_by_is_no_missing_source():
-    from assistant.plan import make_plan
+    from assistant.answer.plan import make_plan
 
     sources = ["The Verge", "TechCrunch"]
     assert make_plan("What is the plan outlined by Zelensky that the strikes are part of?", sources).unknown == []

@@ -82,8 +82,8 @@ def test_wheel_holds_the_package_data_and_metadata(installed):
     assert "assistant/_data/evals/claims.jsonl" in names and "assistant/_data/evals/seed.jsonl" not in names
     assert {
         "assistant/__main__.py",
-        "assistant/server.py",
-        "assistant/mcp_server.py",
+        "assistant/interfaces/server.py",
+        "assistant/interfaces/mcp.py",
         "assistant/resources.py",
     } <= names
     meta = zipfile.ZipFile(wheel).read("newsqa_assistant-0.1.0.dist-info/METADATA").decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import AssistantError, EmptyIndexError
-from assistant.retrieve import BM25Index, Filters
+from assistant.index.retrieve import BM25Index, Filters
 
 from conftest import NEWS_RECORDS, write_jsonl
 
@@ -100,7 +100,7 @@ def test_a_large_store_filters_neighbours_and_masks_bm25_with_the_same_result(ne
     """In a large store, filtered retrieval filters the unfiltered nearest neighbours (asking Chroma's filtered
     query only when too few pass) and masks the BM25 index of all chunks: the chunks found are those the small
     store's way finds."""
-    import assistant.retrieve as retrieve
+    import assistant.index.retrieve as retrieve
 
     exact = [p.chunk_id for p in news.retrieve("harbour ferry", k=10, filters=filters)]
     asked = []
@@ -117,7 +117,7 @@ def test_a_large_store_filters_neighbours_and_masks_bm25_with_the_same_result(ne
 
 
 def test_the_bm25_mask_keeps_only_chunks_that_pass(news, monkeypatch):
-    import assistant.retrieve as retrieve
+    import assistant.index.retrieve as retrieve
 
     monkeypatch.setattr(retrieve, "LARGE_STORE", 1)
     hits = news.retriever.sparse("harbour", 10, Filters(source="Valley Herald").where())
@@ -260,7 +260,7 @@ def test_bm25_saved_beside_the_store_ranks_exactly_as_a_fresh_build(make_assista
 
 
 def test_a_bm25_index_saved_in_an_older_format_is_rebuilt(make_assistant, news_jsonl, monkeypatch):
-    import assistant.retrieve as R
+    import assistant.index.retrieve as R
 
     writer = make_assistant()
     writer.ingest([news_jsonl])  # saved in the current format
@@ -331,7 +331,7 @@ def test_source_filter_sees_a_source_added_later(news, tmp_path):
 def test_a_fresh_process_reads_the_stored_sources_from_disk_until_a_write(news, make_assistant, tmp_path):
     """The distinct sources are saved beside the store: another Assistant on the same data dir (a fresh process)
     resolves a source filter without reading every chunk's metadata, and a write by anyone makes it read them again."""
-    from assistant.retrieve import stored_sources
+    from assistant.index.retrieve import stored_sources
 
     assert stored_sources(news.store) == ["Coastal Times", "Valley Herald"]
     fresh = make_assistant(data_dir=news.settings.data_dir)
@@ -353,7 +353,7 @@ def test_bm25_built_a_page_at_a_time_ranks_as_one_built_from_all_texts(
 ):
     """The rebuild after an ingest reads and tokenises the store a page at a time (never every chunk's text at once)
     and ranks exactly as an index built from all the texts in one go."""
-    import assistant.store as store_module
+    import assistant.index.store as store_module
 
     a = make_assistant()
     a.ingest([news_jsonl, seeds_dir])

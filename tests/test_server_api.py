@@ -17,7 +17,7 @@ from conftest import NEWS_RECORDS, ROOT
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from assistant.server import ChatMessage, ServerConfig, conversation, create_app  # noqa: E402
+from assistant.interfaces.server import ChatMessage, ServerConfig, conversation, create_app  # noqa: E402
 
 from test_cli import ANSWER_SCHEMA  # noqa: E402
 
@@ -189,7 +189,7 @@ def test_ingest_uploaded_files_with_the_cli_rules(api):
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["added"]) == 1 and body["files"] == 1
-    from assistant.load import SUPPORTED
+    from assistant.ingest.load import SUPPORTED
 
     assert body["errors"] == [f"photo.png: unsupported file type '.png'; use {', '.join(sorted(SUPPORTED))}"]
     row = next(d for d in api.get("/v1/sources").json()["documents"] if d["doc_id"] == body["added"][0])
@@ -318,7 +318,7 @@ def test_openapi_schema_lists_every_route(api):
 
 HELP_PROBE = """
 import json, sys
-from assistant.cli import app
+from assistant.interfaces.cli import app
 for args in (["--help"], ["serve", "--help"], ["mcp", "--help"]):
     try:
         app(args)

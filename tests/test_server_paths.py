@@ -195,7 +195,7 @@ def test_unreachable_chroma_cli_prints_one_error_line(tmp_path):
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     """llama-cpp-python's OpenAI-compatible server on the local GGUF; yields (base_url, served model id)."""
-    from assistant.models import model_path
+    from assistant.answer.models import model_path
     from assistant.settings import Settings
 
     gguf = model_path("qwen2.5-coder-1.5b", Settings().cache_dir)

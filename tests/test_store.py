@@ -8,7 +8,7 @@ import pytest
 
 from assistant.errors import AssistantError, ModelMismatchError
 from assistant.settings import load_settings
-from assistant.store import Store
+from assistant.index.store import Store
 from assistant.types import Chunk, Document
 
 DIM = 384
@@ -231,7 +231,7 @@ def test_a_store_written_before_chunk_counts_were_recorded_is_not_taken_for_comp
 
 
 def test_reads_of_many_chunks_go_a_page_at_a_time(store, monkeypatch):
-    import assistant.store as store_module
+    import assistant.index.store as store_module
 
     for d in "abc":
         doc, chunks = make_doc(d, [f"{d} part {i}" for i in range(4)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.terminal import checked_ending, citation_changes
+from assistant.interfaces.terminal import checked_ending, citation_changes
 from assistant.types import Answer, Passage
 
 TROOPS = "Over 10,000 North Korean troops have reportedly joined Russian forces in Kursk"

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from assistant.interfaces.cli import app
 from assistant.errors import AssistantError, BackendError
-from assistant.load import load_file, load_paths
-from assistant.verify import CITATION
+from assistant.ingest.load import load_file, load_paths
+from assistant.answer.verify import CITATION
 
 from conftest import ROOT, write_jsonl
 
@@ -116,7 +116,7 @@ def test_a_long_document_killed_mid_write_is_repaired_by_the_next_ingest(tmp_pat
     assert state["hash"] == doc.content_hash and not state["complete"] and state["n_chunks"] == 0  # count not known
     report = a.ingest([article])
     assert report.repaired == [doc.doc_id] and report.updated == [doc.doc_id] and report.unchanged == []
-    from assistant.chunk import Chunker
+    from assistant.ingest.chunk import Chunker
 
     expected = Chunker(32, a.settings.chunk_overlap).split(doc)
     assert len(expected) > 1000
@@ -132,7 +132,7 @@ def test_a_long_document_is_chunked_embedded_and_written_a_slice_at_a_time(tmp_p
     chunked, not after the whole document; only its last chunk can record the count; progress moves within it."""
     import chromadb.api.models.Collection as C
 
-    import assistant.chunk as chunk
+    import assistant.ingest.chunk as chunk
 
     made = [0]
     chunks = chunk.Chunker.chunks
@@ -151,7 +151,7 @@ def test_a_long_document_is_chunked_embedded_and_written_a_slice_at_a_time(tmp_p
 
     monkeypatch.setattr(chunk.Chunker, "chunks", counted)
     monkeypatch.setattr(C.Collection, "upsert", spied)
-    monkeypatch.setattr("assistant.pipeline.INGEST_BATCH_CHUNKS", 64)
+    monkeypatch.setattr("assistant.api.INGEST_BATCH_CHUNKS", 64)
     article = tmp_path / "ledger.txt"
     article.write_text(long_article(1300))
     embedder = HashEmbedder()
@@ -206,7 +206,7 @@ def test_a_long_update_cut_short_before_its_old_chunks_are_deleted_is_repaired(t
 def test_a_new_document_skips_the_old_chunk_lookup_but_one_given_twice_keeps_only_its_last_version(make_assistant):
     """Ingest looks up old chunks only for documents stored before (it has just read their states), and for those it
     wrote itself in the same call: an id given twice, the second version shorter, leaves no chunk of the first."""
-    from assistant.load import make_document
+    from assistant.ingest.load import make_document
 
     a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
     looked_up: list = []
@@ -229,7 +229,7 @@ class Crash(BaseException):
 def test_an_update_cut_short_is_repaired_not_taken_for_unchanged(tmp_path, make_assistant, monkeypatch):
     import chromadb.api.models.Collection as C
 
-    monkeypatch.setattr("assistant.pipeline.INGEST_BATCH_CHUNKS", 64)  # the document is written in several slices
+    monkeypatch.setattr("assistant.api.INGEST_BATCH_CHUNKS", 64)  # the document is written in several slices
     a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
     feed = write_jsonl(tmp_path / "feed.jsonl", [{"id": "log", "title": "Log", "body": long_article(400)}])
     a.ingest([feed])
@@ -388,7 +388,7 @@ def test_a_question_over_the_limit_is_refused_saying_so(seeded):
 
 
 def test_huge_titles_and_passages_are_bounded_in_the_prompt(assistant, tmp_path):
-    from assistant.prompt import build_prompt
+    from assistant.answer.prompt import build_prompt
 
     big = write_jsonl(
         tmp_path / "big.jsonl",
@@ -467,8 +467,8 @@ def test_a_chroma_server_that_never_answers_times_out_with_one_line(silent_serve
 
 
 def test_an_openai_endpoint_that_never_answers_times_out_with_one_line(silent_server, seeded):
-    from assistant.generate import OpenAIGenerator
-    from assistant.prompt import build_prompt
+    from assistant.answer.generate import OpenAIGenerator
+    from assistant.answer.prompt import build_prompt
 
     settings = seeded.settings.model_copy(
         update={"llm": "openai", "openai_base_url": silent_server + "/v1", "openai_timeout": 1, "openai_max_retries": 0}
@@ -482,7 +482,7 @@ def test_an_openai_endpoint_that_never_answers_times_out_with_one_line(silent_se
 
 
 def test_a_long_text_is_split_in_pieces_with_offsets_into_the_whole(monkeypatch):
-    import assistant.chunk as chunk
+    import assistant.ingest.chunk as chunk
     from assistant.types import Document
 
     text = "\n\n".join(f"Paragraph {i} says the ferry ran {i} times on schedule." for i in range(400))
@@ -575,7 +575,7 @@ def test_legacy_stored_markers_are_defused_for_the_extractive_backend(make_assis
 
 
 def test_titles_and_fake_markers_are_neutralised_in_the_prompt():
-    from assistant.prompt import REDACTED, build_prompt
+    from assistant.answer.prompt import REDACTED, build_prompt
     from assistant.settings import PROJECT_ROOT
     from assistant.types import Passage
 
@@ -697,7 +697,7 @@ def test_an_answer_whose_only_support_is_an_instruction_is_withheld(make_assista
 
 
 def test_an_unforeseen_failure_is_still_one_line(monkeypatch, tmp_path):
-    from assistant.pipeline import Assistant
+    from assistant.api import Assistant
 
     def broken(self):
         raise RuntimeError("disk on fire\nsecond line")
@@ -710,7 +710,7 @@ def test_an_unforeseen_failure_is_still_one_line(monkeypatch, tmp_path):
 
 
 def test_the_removal_notice_copied_by_a_model_is_not_part_of_the_answer(make_assistant):
-    from assistant.prompt import REDACTED
+    from assistant.answer.prompt import REDACTED
     from assistant.types import Passage
 
     class Copier:

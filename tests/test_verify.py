@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.text import cited_numbers, entities_in, is_refusal, split_sentences, strip_citations
-from assistant.verify import Verifier
+from assistant.answer.verify import Verifier
 
 PASSAGES = {
     1: "The Army Tactical Missile System (ATACMS), with a range of approximately 190 miles, represents a potent tool "
@@ -182,7 +182,7 @@ def test_names_the_question_states_are_its_premise(verifier):
 
 
 def test_instructions_in_a_passage_are_removed_from_the_prompt_only():
-    from assistant.prompt import REDACTED, build_prompt
+    from assistant.answer.prompt import REDACTED, build_prompt
     from assistant.settings import PROJECT_ROOT
     from assistant.types import Passage
 
@@ -236,7 +236,7 @@ ANSWERS = [
 def test_sentence_vectors_cached_on_disk_change_no_verdict(shared_embedder, tmp_path):
     """A later process reads the passage sentences' vectors from disk (embedding only what it has not seen) and
     reaches exactly the verdicts, similarities and repairs of an uncached verifier."""
-    from assistant.embed import CachedEmbedder
+    from assistant.index.embed import CachedEmbedder
 
     path = tmp_path / "vectors" / "sentences.sqlite"
     plain = [Verifier(shared_embedder.inner, 0.45).verify(a, PASSAGES) for a in ANSWERS]
@@ -252,7 +252,7 @@ def test_sentence_vectors_cached_on_disk_change_no_verdict(shared_embedder, tmp_
 
 
 def test_sentence_cache_that_cannot_be_written_is_skipped(shared_embedder, tmp_path):
-    from assistant.embed import CachedEmbedder
+    from assistant.index.embed import CachedEmbedder
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

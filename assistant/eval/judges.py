@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from ..errors import AssistantError
-from ..prompt import Prompt, load_template
+from ..answer.prompt import Prompt, load_template
 from ..text import is_refusal, split_sentences, strip_citations
 from .metrics import contains
 

@@ -122,7 +122,7 @@ def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
 
 def corpus_index(assistant, paths: list[Path]):
     """An Assistant over a cached index of the corpus, keyed by its content and the embedding settings."""
-    from ..load import load_paths
+    from ..ingest.load import load_paths
 
     loaded = load_paths(paths)
     if loaded.errors:
@@ -160,7 +160,7 @@ def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
     name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
     index = assistant.derive(data_dir=root, chroma_url="", collection=name)
     if index.store.count() == 0:
-        from ..load import content_hash, split_date_stamp
+        from ..ingest.load import content_hash, split_date_stamp
 
         docs = []
         for i, t in enumerate(dict.fromkeys(texts)):

@@ -16,7 +16,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import Resource as MCPResource
 
-from .errors import AssistantError
+from ..errors import AssistantError
 
 DOC_URI = "assistant://documents/{doc_id}"
 
@@ -42,7 +42,7 @@ def document_text(assistant, doc_id: str) -> str:
 
 
 def create_server(assistant) -> MCPServer:
-    from . import __version__
+    from .. import __version__
 
     lock = threading.RLock()  # tools run in worker threads; one model instance, one index writer
 
@@ -83,7 +83,7 @@ def create_server(assistant) -> MCPServer:
                 raise ToolError(str(err)) from None
 
     def filters(source, since, until):
-        from .retrieve import Filters
+        from ..index.retrieve import Filters
 
         return Filters(source=source, since=since, until=until)
 
@@ -152,7 +152,7 @@ def create_server(assistant) -> MCPServer:
         if paths:
             merge(guarded(assistant.ingest, [Path(p).expanduser() for p in paths]))
         if text and text.strip():
-            from .load import record_document
+            from ..ingest.load import record_document
 
             record = {"title": title, "body": text, "source": source, "published_at": published_at, "url": url}
             doc = guarded(record_document, Path("mcp"), record, "text")

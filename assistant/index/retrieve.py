@@ -11,8 +11,8 @@ from datetime import date
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import AssistantError, NoMatchError
-from .types import Hit, Passage
+from ..errors import AssistantError, NoMatchError
+from ..types import Hit, Passage
 
 
 @dataclass
@@ -200,7 +200,7 @@ class Budget:
         (within k_max), so every named source is in the prompt."""
         if self.tokens <= 0 or len(ranked) <= self.k:
             return ranked[: self.k]
-        from .chunk import count_tokens
+        from ..ingest.chunk import count_tokens
 
         floor = self.k
         groups = {v for p in ranked for v in p.metadata.get("via", []) if v >= 0}

@@ -39,7 +39,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .errors import AssistantError, BackendError, EmptyIndexError, InputError, ModelMismatchError
+from ..errors import AssistantError, BackendError, EmptyIndexError, InputError, ModelMismatchError
 
 log = logging.getLogger("assistant.server")
 
@@ -71,7 +71,7 @@ class FilterFields(BaseModel):
     until: date | None = Field(None, description="Only articles published on or before this day (YYYY-MM-DD).")
 
     def filters(self):
-        from .retrieve import Filters
+        from ..index.retrieve import Filters
 
         return Filters(
             source=self.source,
@@ -235,7 +235,7 @@ class Service:
 
     def warm(self) -> None:
         """Build every backend once, before requests arrive (the lazy properties are not built concurrently)."""
-        from .types import Passage
+        from ..types import Passage
 
         a = self.a
         a.store.count()
@@ -294,7 +294,7 @@ class Service:
         return answer
 
     def ingest_records(self, records: list[Any]):
-        from .load import record_document
+        from ..ingest.load import record_document
 
         docs: list = []
         errors: list = []
@@ -319,7 +319,7 @@ class Service:
         return report, errors, len(docs)
 
     def ingest_files(self, uploads: list[tuple[str, bytes]]):
-        from .load import load_paths
+        from ..ingest.load import load_paths
 
         with tempfile.TemporaryDirectory(prefix="assistant-upload-") as tmp:
             paths = []
@@ -533,7 +533,7 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
     async def stream_chat(question: str, body: ChatRequest, history):
         from sse_starlette.sse import EventSourceResponse
 
-        from .types import Answer
+        from ..types import Answer
 
         started = time.perf_counter()
         passages = await run_in_threadpool(service.passages, question, body, history)
@@ -689,7 +689,7 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from collections.abc import Callable
 
-from .text import (
+from ..text import (
     CITATION,
     NUMBER,
     QUOTED,
@@ -39,7 +39,7 @@ from .text import (
     stopwords,
     strip_citations,
 )
-from .types import SentenceCheck
+from ..types import SentenceCheck
 
 
 @dataclass

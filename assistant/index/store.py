@@ -28,9 +28,9 @@ from typing import Any
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlparse
 
-from .errors import AssistantError, BackendError, ModelMismatchError
-from .settings import Settings
-from .types import Chunk, Document, Hit
+from ..errors import AssistantError, BackendError, ModelMismatchError
+from ..settings import Settings
+from ..types import Chunk, Document, Hit
 
 COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 UPSERT_BATCH = 1000

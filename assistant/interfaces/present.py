@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from .types import Answer
+from ..types import Answer
 
 
 def quote(text: str, width: int = 100, limit: int = 400) -> str:

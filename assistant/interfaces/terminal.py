@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .sanitize import for_terminal
-from .types import Answer
+from ..text.sanitize import for_terminal
+from ..types import Answer
 
 
 class Status:
@@ -51,7 +51,7 @@ def citation_changes(raw: str, answer: Answer) -> list[str]:
     """What the check changed between the model's text and the verified answer, one line each: a citation moved to the
     passage that holds the fact ("[3] → [1]"), a citation of a passage that does not exist dropped. Unsupported
     sentences are listed with the sources (present.sources_text)."""
-    from .text import cited_numbers, split_sentences, strip_citations
+    from ..text import cited_numbers, split_sentences, strip_citations
 
     if answer.refused:
         return []

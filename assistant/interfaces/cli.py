@@ -20,12 +20,12 @@ except ImportError:  # older typer: click itself
 class _Commands(TyperGroup):
     """Every command reports an AssistantError, and a usage error (a bad option value, a missing argument), as one
     `error: ...` line on stderr and exits 1, however the app is invoked (the console script, ``python -m
-    assistant.cli``, or typer's CliRunner in tests)."""
+    assistant.interfaces.cli``, or typer's CliRunner in tests)."""
 
     def invoke(self, ctx):
         import os
 
-        from .errors import AssistantError
+        from ..errors import AssistantError
 
         try:
             return super().invoke(ctx)
@@ -87,7 +87,7 @@ class LlmName(str, Enum):
 
 def _version(value: bool):
     if value:
-        from . import __version__
+        from .. import __version__
 
         typer.echo(f"assistant {__version__}")
         raise typer.Exit()
@@ -144,9 +144,9 @@ NoLog = Annotated[bool, typer.Option("--no-log", help="Do not record this in the
 
 
 def make_assistant(data_dir=None, llm=None, model=None, k=None):
-    from .pipeline import Assistant
-    from .retrieve import Budget
-    from .settings import config_file, unknown_config_keys
+    from ..api import Assistant
+    from ..index.retrieve import Budget
+    from ..settings import config_file, unknown_config_keys
 
     for key, close in unknown_config_keys():
         echo_err(
@@ -159,20 +159,20 @@ def make_assistant(data_dir=None, llm=None, model=None, k=None):
 
 
 def echo_err(message: str) -> None:
-    from .sanitize import for_terminal
+    from ..text.sanitize import for_terminal
 
     typer.echo(for_terminal(message), err=True)
 
 
 def echo(text: str, nl: bool = True) -> None:
     """Print text that may hold article text (titles, passages, answers quoting them): without escape sequences."""
-    from .sanitize import for_terminal
+    from ..text.sanitize import for_terminal
 
     typer.echo(for_terminal(text), nl=nl)
 
 
 def echo_json(text: str) -> None:
-    from .sanitize import for_json_output
+    from ..text.sanitize import for_json_output
 
     typer.echo(for_json_output(text))
 
@@ -204,7 +204,7 @@ def ingest(
     a = make_assistant(data_dir)
     stdin_docs = None
     if Path("-") in paths:
-        from .load import stdin_documents
+        from ..ingest.load import stdin_documents
 
         stdin_docs = stdin_documents(sys.stdin.read())
         paths = [p for p in paths if p != Path("-")]
@@ -293,7 +293,7 @@ def _stderr_console():
 
 
 def _read_question(question: Optional[str]) -> str:
-    from .errors import AssistantError
+    from ..errors import AssistantError
 
     if question in (None, "-"):
         if question is None and sys.stdin.isatty():
@@ -313,7 +313,7 @@ def _say_standalone(a, asked: str, history) -> None:
 
 
 def _log(a, answer, asked: str) -> None:
-    from .errors import AssistantError
+    from ..errors import AssistantError
     from .logs import log_for
 
     try:
@@ -356,8 +356,8 @@ def ask(
     ] = False,
 ):
     """Answer a question from the indexed articles, citing passages as [n]; every citation is checked."""
-    from .errors import AssistantError
-    from .retrieve import Filters
+    from ..errors import AssistantError
+    from ..index.retrieve import Filters
     from .terminal import Status, show_answer
 
     asked = _read_question(question)
@@ -403,8 +403,8 @@ def chat(
     """Interactive questions. A follow-up ("and X?", "what about X?", it/they/he/she) is rewritten into a question
     that stands on its own before it is searched; arrow keys edit and recall earlier questions (kept across sessions).
     Empty line, `exit` or Ctrl-D quits."""
-    from .errors import AssistantError
-    from .retrieve import Filters
+    from ..errors import AssistantError
+    from ..index.retrieve import Filters
     from .terminal import Status, line_editing, show_answer
 
     a = make_assistant(data_dir, llm, model, k)
@@ -454,7 +454,7 @@ def search(
 ):
     """The passages a question would retrieve (dense + BM25), best first — no LLM."""
     from .present import passages_text
-    from .retrieve import Filters
+    from ..index.retrieve import Filters
 
     a = make_assistant(data_dir, k=k)
     filters = Filters(source=source, since=since, until=until)
@@ -483,7 +483,7 @@ def logs(
     """Earlier questions and their checked answers with citations, oldest first (from <data dir>/logs.db)."""
     from .logs import log_for
     from .present import log_text
-    from .settings import load_settings
+    from ..settings import load_settings
 
     rows = log_for(load_settings(data_dir=data_dir)).recent(n)
     typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else log_text(rows))
@@ -504,12 +504,12 @@ def models(
     ] = False,
 ):
     """The generators --llm/--model can name, whether each is installed or configured, and the default (*)."""
-    from .models import models_report
-    from .settings import load_settings
+    from ..answer.models import models_report
+    from ..settings import load_settings
 
     settings = load_settings(llm=llm.value if llm else None, llm_model=model)
     if prepare:
-        from .embed import make_embedder
+        from ..index.embed import make_embedder
 
         embedder = make_embedder(settings)
         path = embedder.prepare() if hasattr(embedder, "prepare") else None
@@ -558,7 +558,7 @@ def remove(
     data_dir: DataDir = None,
 ):
     """Drop documents and their chunks: one by id, those from a path, or all."""
-    from .errors import AssistantError
+    from ..errors import AssistantError
 
     if sum(x is not None and x is not False for x in (doc_id, path, everything or None)) != 1:
         raise AssistantError("give one of: a document id, --path PATH or --all")
@@ -589,7 +589,7 @@ def info(data_dir: DataDir = None, as_json: Json = False):
 
 
 def parse_gates(flag: str, given: list[str] | None) -> dict[str, float]:
-    from .errors import AssistantError
+    from ..errors import AssistantError
 
     gates: dict[str, float] = {}
     for gate in given or []:
@@ -674,8 +674,8 @@ def eval_(
     report.md and report.png. Never touches your own index."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .eval import EvalConfig, run_eval
-    from .eval.metrics import METRICS, format_value
+    from ..eval import EvalConfig, run_eval
+    from ..eval.metrics import METRICS, format_value
 
     mode_name = mode.value if mode else None
     judge_name = judge.value
@@ -784,13 +784,13 @@ def serve(
 @app.command()
 def mcp(data_dir: DataDir = None, llm: Llm = None, model: Model = None):
     """Serve the Model Context Protocol on stdio (tools ask, search, list_sources, ingest; documents as resources)."""
-    from .mcp_server import run
+    from .mcp import run
 
     run(make_assistant(data_dir, llm, model))
 
 
 def main() -> None:
-    from .errors import AssistantError
+    from ..errors import AssistantError
 
     try:
         app()

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BackendError
+from ..errors import BackendError
 
 
 @dataclass(frozen=True)

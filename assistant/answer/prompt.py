@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import AssistantError
-from .text import split_sentences
-from .sanitize import defuse_citations, normalize_text
-from .types import Passage
+from ..errors import AssistantError
+from ..text import split_sentences
+from ..text.sanitize import defuse_citations, normalize_text
+from ..types import Passage
 
 MAX_TITLE_CHARS = 200
 MAX_PASSAGE_CHARS = 2000

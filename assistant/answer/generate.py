@@ -11,9 +11,9 @@ import re
 from typing import TYPE_CHECKING, Any, Protocol
 from collections.abc import Callable, Iterator
 
-from .errors import BackendError
+from ..errors import BackendError
 from .prompt import Prompt
-from .settings import Settings
+from ..settings import Settings
 
 if TYPE_CHECKING:
     from .kvcache import Prepared
@@ -126,7 +126,7 @@ class OpenAIGenerator:
             )
         self.model = settings.llm_model if settings.llm_model not in ("qwen2.5-coder-1.5b", "") else "gpt-4o-mini"
         self.name = f"openai:{self.model}"
-        from .openai_client import openai_client
+        from ..openai_client import openai_client
 
         self.client = openai_client(settings)
 
@@ -163,7 +163,7 @@ class ExtractiveGenerator:
         self.max_sentences = 2
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
-        from .text import content_terms, split_sentences
+        from ..text import content_terms, split_sentences
 
         candidates = [(p.n, s) for p in prompt.passages for s in split_sentences(p.text) if len(s.split()) >= 4]
         if not candidates:

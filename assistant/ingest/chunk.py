@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
-from .types import Chunk, Document
+from ..types import Chunk, Document
 
 PIECE_CHARS = 200_000
 
@@ -68,7 +68,7 @@ class Chunker:
 
         if not 16 <= chunk_tokens <= 250:
             raise ValueError("chunk_tokens must be between 16 and 250 (MiniLM reads 256 word pieces)")
-        from .text import sentence_splitter
+        from ..text import sentence_splitter
 
         self.splitter = SentenceSplitter(
             chunk_size=chunk_tokens,

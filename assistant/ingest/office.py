@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 from .load import dateline_date, make_document
-from .types import Document
+from ..types import Document
 
 
 def _iso(value) -> str:

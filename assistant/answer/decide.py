@@ -27,8 +27,8 @@ from pathlib import Path
 
 from .plan import Plan, SubQuery
 from .prompt import REDACTED, Prompt, format_passage, load_template
-from .text import content_terms, split_sentences
-from .types import Passage
+from ..text import content_terms, split_sentences
+from ..types import Passage
 
 MAX_DECISION_CHARS = 60  # the verdict is in the first words; the rest is not generated
 

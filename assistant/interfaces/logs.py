@@ -8,8 +8,8 @@ import sqlite3
 from datetime import datetime, UTC
 from pathlib import Path
 
-from .errors import AssistantError
-from .types import Answer
+from ..errors import AssistantError
+from ..types import Answer
 
 SCHEMA = """
 create table if not exists answers (

@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator
 
 from .backends import Backends
 from .errors import AssistantError, EmptyIndexError
-from .retrieve import Budget, Filters
+from .index.retrieve import Budget, Filters
 from .settings import Settings, load_settings
 from .types import Answer, AnswerCheck, Citation, Document, Passage
 
 if TYPE_CHECKING:
-    from .plan import Plan, SubQuery
-    from .retrieve import Retriever
-    from .store import Store
+    from .answer.plan import Plan, SubQuery
+    from .index.retrieve import Retriever
+    from .index.store import Store
 
 
 INGEST_BATCH_CHUNKS = 512  # chunks embedded and written together (see add_documents)
@@ -91,7 +91,7 @@ class Assistant:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from .store import Store
+            from .index.store import Store
 
             self._store = Store(self.settings, self.settings.embed_model_name)
         return self._store
@@ -99,7 +99,7 @@ class Assistant:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            from .retrieve import Retriever
+            from .index.retrieve import Retriever
 
             self._retriever = Retriever(self.store, self.embedder, self.settings)
         return self._retriever
@@ -109,7 +109,7 @@ class Assistant:
         """Index files and directories. Bad files and bad records are reported and skipped; nothing already indexed
         is lost: a file with a bad record keeps what it held, and an id that is indexed from another file with
         different content is refused (naming both files), never overwritten."""
-        from .load import load_paths
+        from .ingest.load import load_paths
 
         start = time.perf_counter()
         loaded = load_paths(
@@ -176,7 +176,7 @@ class Assistant:
         share of its text written. Chunks are embedded ``batch_chunks`` at a time: the embedder sorts a batch by
         length, and MultiHop's chunks (20 to 166 word pieces) embed at 71 chunks/s in batches of 64 against 120 in
         batches of 512 (padding)."""
-        from .chunk import Chunker
+        from .ingest.chunk import Chunker
 
         batch_chunks = batch_chunks or INGEST_BATCH_CHUNKS
         report = IngestReport()
@@ -268,7 +268,7 @@ class Assistant:
         return removed
 
     def info(self) -> dict:
-        from .models import KNOWN_MODELS
+        from .answer.models import KNOWN_MODELS
 
         docs = self.sources()
         s = self.settings
@@ -302,7 +302,7 @@ class Assistant:
                 f"nothing is indexed in {self.settings.data_dir}; run `assistant ingest seeds/` (or any files) first"
             )
         if filters is not None and filters.active():
-            from .retrieve import resolve_filters
+            from .index.retrieve import resolve_filters
 
             filters = resolve_filters(self.store, filters)  # the source matched case-insensitively
         return self.retriever.retrieve(question, k or self.settings.k, filters)
@@ -311,14 +311,14 @@ class Assistant:
         """Raise NoMatchError ("the filters (...) matched 0 of N chunks; M of D documents have no date; ...") when the
         filters match nothing indexed (retrieve would find nothing, and ask would refuse)."""
         if filters is not None and filters.active() and self.store.count():
-            from .retrieve import resolve_filters
+            from .index.retrieve import resolve_filters
 
             resolve_filters(self.store, filters, strict=True)
 
     def standalone(self, question: str, history: list[tuple[str, str]] | None) -> str:
         """A follow-up ("and how many Russian troops?", "how far can it fly?") rewritten into a question that stands
         on its own, from the last (question, answer) turn; a standalone question comes back as it is."""
-        from .followup import rewrite
+        from .answer.followup import rewrite
 
         return rewrite(question, *history[-1]) if history else question
 
@@ -370,8 +370,8 @@ class Assistant:
 
     def plan(self, question: str) -> Plan:
         """What the question names (indexed sources, their dates, the part about each; sources nothing indexed is
-        from) and the kind of answer it asks for (see ``assistant/plan.py``)."""
-        from .plan import make_plan
+        from) and the kind of answer it asks for (see ``assistant/answer/plan.py``)."""
+        from .answer.plan import make_plan
 
         return make_plan(question, self.known_sources())
 
@@ -423,14 +423,14 @@ class Assistant:
         started: float | None = None,
         status: Callable[[str], None] | None = None,
     ) -> Iterator[str | Answer]:
-        from .prompt import REDACTED
+        from .answer.prompt import REDACTED
 
         say = status or (lambda stage: None)
         # a follow-up is checked and reported as the question it stands for; the generator, which also sees the
         # earlier turn, reads "and how many Russian troops?" as "How many Russian troops?"
         standalone = self.standalone(question, history)
         if history:
-            from .followup import asked_for_generation
+            from .answer.followup import asked_for_generation
 
             question = asked_for_generation(question, *history[-1])
         t1 = time.perf_counter()
@@ -441,7 +441,7 @@ class Assistant:
         method = ""
         raw = ""
         if plan is not None:
-            from .multihop import annotate
+            from .answer.decide import annotate
 
             annotate(plan, passages)
         if not passages:
@@ -460,7 +460,7 @@ class Assistant:
                 if callable(load):
                     load()
             if plan is not None and not history and plan.across() and plan.kind in ("yes/no", "choice"):
-                from .multihop import compose, decide
+                from .answer.decide import compose, decide
 
                 say("deciding")
                 verdict, said = decide(self.generator, self.settings.prompts_dir, prompt, plan, passages)
@@ -517,7 +517,7 @@ class Assistant:
         )
 
     def _prompt(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None):
-        from .prompt import build_prompt
+        from .answer.prompt import build_prompt
 
         s = self.settings
         return build_prompt(
@@ -539,8 +539,8 @@ class Assistant:
         """The checks of asked.py on a verified answer. When one fails: answer again from the passages that could
         satisfy it (the right answer is often in another passage), else refuse, keeping the failed answer. A "when"
         answer that stands gets its dates completed from its evidence (``precise_dates``)."""
-        from .asked import OTHER_ONE, check_answer, conflict_notes, could_answer, parse_question, precise_dates
-        from .verify import Verification
+        from .answer.checks import OTHER_ONE, check_answer, conflict_notes, could_answer, parse_question, precise_dates
+        from .answer.verify import Verification
 
         asked = parse_question(standalone)
         verdict = check_answer(asked, verification.sentences, passages, prompt.seen)

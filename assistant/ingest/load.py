@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
 
-from .errors import InputError
-from .sanitize import defuse_citations, normalize_text
-from .types import Document
+from ..errors import InputError
+from ..text.sanitize import defuse_citations, normalize_text
+from ..types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -45,7 +45,7 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 
 def _office_loader(name: str) -> Callable[[Path], list[Document]]:
     def load(path: Path) -> list[Document]:
-        from . import load_office  # pypdf / python-docx only when such a file is ingested
+        from . import office as load_office  # pypdf / python-docx only when such a file is ingested
 
         return getattr(load_office, name)(path)
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .text import YES_NO, entities_in, stopwords, entity_occurs, split_sentences, stemmer, strip_citations
-from .types import AnswerCheck, Passage, SentenceCheck
+from ..text import YES_NO, entities_in, stopwords, entity_occurs, split_sentences, stemmer, strip_citations
+from ..types import AnswerCheck, Passage, SentenceCheck
 
 if TYPE_CHECKING:
     from .verify import Verification
@@ -765,7 +765,7 @@ def conflict_notes(question: str, sentences: list[SentenceCheck], seen: dict[int
     """When a passage the answer does not cite gives another figure of the same measure for the same thing (the
     answer says 190 miles [1]; passage [2] says the ATACMS range is 900 miles), a sentence saying so, citing it:
     the reader sees the passages disagree instead of one figure picked silently."""
-    from .text import content_terms
+    from ..text import content_terms
 
     asked_terms = content_terms(question)
     notes: list[SentenceCheck] = []

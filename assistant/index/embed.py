@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Protocol
 from collections.abc import Callable
 
-from .errors import BackendError
-from .settings import Settings
+from ..errors import BackendError
+from ..settings import Settings
 
 DEFAULT_LOCAL_MODEL = "all-MiniLM-L6-v2"
 MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2 (sentence_bert_config.json)
@@ -383,7 +383,7 @@ class OpenAIEmbedder:
     """Any OpenAI-compatible /v1/embeddings endpoint."""
 
     def __init__(self, settings: Settings):
-        from .openai_client import openai_client
+        from ..openai_client import openai_client
 
         self.name = settings.embed_model_name
         self.batch_size = max(settings.embed_batch_size, 64)
