@@ -5,9 +5,8 @@ Backends are built lazily, so listing sources does not load a model and ``ask`` 
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,10 +16,12 @@ from .backends import Backends
 from .errors import AssistantError, EmptyIndexError
 from .index.retrieve import Budget, Filters
 from .settings import Settings, load_settings
-from .types import Answer, AnswerCheck, Citation, Document, Passage
+from .answer.query import Query, check_question_length
+from .types import Answer, Document, Passage
 
 if TYPE_CHECKING:
-    from .answer.plan import Plan, SubQuery
+    from .answer.answerer import Answerer
+    from .answer.plan import Plan
     from .index.retrieve import Retriever
     from .index.store import Store
 
@@ -43,16 +44,6 @@ class IngestReport:
     unsupported: list[str] = field(default_factory=list)  # files of unsupported types found inside directories
 
 
-def check_question_length(question: str, limit: int) -> None:
-    """A question longer than the limit is refused, saying so (it would crowd the passages out of the model's
-    context, or overflow it)."""
-    if len(question) > limit:
-        raise AssistantError(
-            f"the question is {len(question):,} characters; the limit is {limit:,} "
-            "(max_question_chars): shorten it, or raise ASSISTANT_MAX_QUESTION_CHARS"
-        )
-
-
 class Assistant:
     """The pipeline. ``backends`` (models, built on first use) may be passed in and shared; the store and the
     retriever belong to this Assistant's data dir and collection."""
@@ -71,6 +62,7 @@ class Assistant:
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._sources: tuple[tuple[int, int], list[str]] | None = None  # (store stamp, indexed sources)
+        self._answerer: Answerer | None = None
 
     def derive(self, **overrides) -> Assistant:
         """Another Assistant (another data dir, collection or Chroma server) sharing this one's models."""
@@ -315,6 +307,14 @@ class Assistant:
 
             resolve_filters(self.store, filters, strict=True)
 
+    def read(self, question: str | Query, history: list[tuple[str, str]] | None = None) -> Query:
+        """The question read once (``answer/query.py``): its standalone form (a follow-up is rewritten from the last
+        (question, answer) turn), what the generator reads, and its plan across the indexed sources. A Query comes
+        back as it is."""
+        if isinstance(question, Query):
+            return question
+        return Query.read(question, history, self.known_sources() if self.store.count() else None)
+
     def standalone(self, question: str, history: list[tuple[str, str]] | None) -> str:
         """A follow-up ("and how many Russian troops?", "how far can it fly?") rewritten into a question that stands
         on its own, from the last (question, answer) turn; a standalone question comes back as it is."""
@@ -346,12 +346,13 @@ class Assistant:
         started = time.perf_counter()
         if status:
             status("retrieving")
-        passages = self.passages_for(question, k, filters, history)
-        yield from self.answer_stream(question, passages, history, started=started, status=status)
+        query = self.read(question, history)
+        passages = self.passages_for(query, k, filters)
+        yield from self.answerer.stream(query, passages, started=started, status=status)
 
     def passages_for(
         self,
-        question: str,
+        question: str | Query,
         k: int | None = None,
         filters: Filters | None = None,
         history: list[tuple[str, str]] | None = None,
@@ -359,7 +360,7 @@ class Assistant:
         """What goes in the prompt for this question: retrieved (a follow-up as the standalone question it stands
         for; per named source, see ``rank``), then cut to the budget."""
         budget = self.budget(k)
-        return budget.select(self.rank(self.standalone(question, history), budget.k_max, filters))
+        return budget.select(self.rank(self.read(question, history), budget.k_max, filters))
 
     def known_sources(self) -> list[str]:
         """The sources of the indexed documents (what a question's source names are matched against)."""
@@ -375,38 +376,31 @@ class Assistant:
 
         return make_plan(question, self.known_sources())
 
-    def rank(self, question: str, n: int, filters: Filters | None = None) -> list[Passage]:
+    def rank(self, question: str | Query, n: int, filters: Filters | None = None) -> list[Passage]:
         """The top ``n`` passages for a question. One that names its sources ("according to The Verge and
         TechCrunch", "the Sporting News article published on October 2, 2023") is also retrieved per named source,
         as a sub-query filtered to that source (and date, when that finds anything), and the rankings merged
-        (``Budget.merge``) so each named source contributes; explicit filters mean one plain retrieval."""
-        main = self.retrieve(question, n, filters)
-        if (filters is not None and filters.active()) or self.store.count() == 0:
+        (``index/fusion.py``) so each named source contributes; explicit filters mean one plain retrieval."""
+        query = self.read(question)
+        main = self.retrieve(query.standalone, n, filters)
+        if (filters is not None and filters.active()) or query.plan is None or not query.plan.across():
             return main
-        plan = self.plan(question)
-        if not plan.across():
-            return main
-        rankings = []
-        for i, sq in enumerate(plan.subqueries):
-            got = self.retriever.retrieve(sq.query, n, self._filters_for(sq, dated=True))
-            if not got and (sq.since or sq.until):
-                got = self.retriever.retrieve(sq.query, n, self._filters_for(sq, dated=False))
-            rankings.append([replace(p, metadata={**p.metadata, "via": [i]}) for p in got])
-        rankings.append([replace(p, metadata={**p.metadata, "via": [-1]}) for p in main])
-        return Budget.merge(rankings, n)
+        from .index.fusion import per_source
 
-    @staticmethod
-    def _filters_for(sq: SubQuery, dated: bool) -> Filters:
-        return Filters(
-            source=sq.sources[0],
-            since=sq.since if dated else None,
-            until=sq.until if dated else None,
-            source_spellings=sq.sources,
-        )
+        return per_source(self.retriever, main, query.plan.subqueries, n)
+
+    @property
+    def answerer(self) -> Answerer:
+        """Prompt → generate → the steps after it (``answer/answerer.py``), over this Assistant's backends."""
+        if self._answerer is None:
+            from .answer.answerer import Answerer
+
+            self._answerer = Answerer(self.backends, self.settings)
+        return self._answerer
 
     def answer(
         self,
-        question: str,
+        question: str | Query,
         passages: list[Passage],
         history: list[tuple[str, str]] | None = None,
         started: float | None = None,
@@ -417,159 +411,13 @@ class Assistant:
 
     def answer_stream(
         self,
-        question: str,
+        question: str | Query,
         passages: list[Passage],
         history: list[tuple[str, str]] | None = None,
         started: float | None = None,
         status: Callable[[str], None] | None = None,
     ) -> Iterator[str | Answer]:
-        from .answer.prompt import REDACTED
-
-        say = status or (lambda stage: None)
-        # a follow-up is checked and reported as the question it stands for; the generator, which also sees the
-        # earlier turn, reads "and how many Russian troops?" as "How many Russian troops?"
-        standalone = self.standalone(question, history)
-        if history:
-            from .answer.followup import asked_for_generation
-
-            question = asked_for_generation(question, *history[-1])
-        t1 = time.perf_counter()
-        t0 = started if started is not None else t1
-        check_question_length(question, self.settings.max_question_chars)
-        prompt = self._prompt(question, passages, history)
-        plan = self.plan(standalone) if self.store.count() else None
-        method = ""
-        raw = ""
-        if plan is not None:
-            from .answer.decide import annotate
-
-            annotate(plan, passages)
-        if not passages:
-            raw = prompt.refusal
-            yield raw
-        elif plan is not None and plan.unknown:
-            # what a source reported cannot be in passages from other sources
-            names = ", ".join(plan.unknown)
-            method = f"refused: the question asks what {names} reported, and no indexed article is from {names}"
-            raw = prompt.refusal
-            yield raw
-        else:
-            if not self.backends.generator_built:
-                say("loading the language model")
-                load = getattr(self.generator, "llm", None)  # the local backend loads its weights lazily
-                if callable(load):
-                    load()
-            if plan is not None and not history and plan.across() and plan.kind in ("yes/no", "choice"):
-                from .answer.decide import compose, decide
-
-                say("deciding")
-                verdict, said = decide(self.generator, self.settings.prompts_dir, prompt, plan, passages)
-                if verdict:
-                    raw, method = compose(verdict, said, plan, passages, prompt.seen)
-                    yield raw
-                else:
-                    method = (
-                        f"the model gave no {' / '.join(plan.options or ['Yes', 'No'])} ({said!r}): answered as usual"
-                    )
-            if not raw:
-                say("generating")
-                pieces = []
-                for piece in self.generator.stream(prompt):
-                    pieces.append(piece)
-                    yield piece
-                raw = "".join(pieces).strip()
-        t2 = time.perf_counter()
-        # the model may copy the prompt's removal notice (and cite it): that is no part of an answer
-        raw = re.sub(re.escape(REDACTED) + r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*", "", raw).strip()
-        say("checking citations")
-        # checked against the passages as the model saw them: a sentence addressed to the model supports nothing
-        verification = self._verify(raw, prompt, standalone)
-        checked = AnswerCheck()
-        if self.settings.check_answers and passages and not verification.refused:
-            verification, checked = self._answers_the_question(
-                standalone, question, passages, history, prompt, verification, say
-            )
-        by_n = {p.n: p for p in passages}
-        t3 = time.perf_counter()
-        unsupported = verification.unsupported
-        if checked.check and verification.refused and checked.first_answer:
-            unsupported = unsupported or [checked.first_answer]
-        yield Answer(
-            question=standalone,
-            answer=verification.answer,
-            refused=verification.refused,
-            citations=[Citation.from_passage(by_n[n]) for n in sorted(verification.cited)],
-            passages=passages,
-            unsupported=unsupported,
-            model=self.generator.name if passages else "none",
-            timings_ms={
-                "retrieve": (t1 - t0) * 1000,
-                "generate": (t2 - t1) * 1000,
-                "verify": (t3 - t2) * 1000,
-                "total": (t3 - t0) * 1000,
-            },
-            sentences=verification.sentences,
-            dropped=verification.dropped,
-            withheld=verification.withheld,
-            answer_check=checked,
-            plan=plan if plan is not None and (plan.across() or plan.unknown) else None,
-            method=method,
-        )
-
-    def _prompt(self, question: str, passages: list[Passage], history: list[tuple[str, str]] | None):
-        from .answer.prompt import build_prompt
-
-        s = self.settings
-        return build_prompt(
-            s.prompts_dir,
-            question,
-            passages,
-            history,
-            max_title_chars=s.max_title_chars,
-            max_passage_chars=s.max_passage_chars,
-        )
-
-    def _verify(self, raw: str, prompt, standalone: str):
-        """Checked against the passages as the model saw them: a sentence addressed to the model supports nothing."""
-        return self.verifier.verify(
-            raw, prompt.seen, prompt.refusal, question=standalone, withhold_unsupported=self.settings.refuse_unsupported
-        )
-
-    def _answers_the_question(self, standalone, question, passages, history, prompt, verification, say):
-        """The checks of asked.py on a verified answer. When one fails: answer again from the passages that could
-        satisfy it (the right answer is often in another passage), else refuse, keeping the failed answer. A "when"
-        answer that stands gets its dates completed from its evidence (``precise_dates``)."""
-        from .answer.checks import OTHER_ONE, check_answer, conflict_notes, could_answer, parse_question, precise_dates
-        from .answer.verify import Verification
-
-        asked = parse_question(standalone)
-        verdict = check_answer(asked, verification.sentences, passages, prompt.seen)
-        if not verdict.check:
-            notes = conflict_notes(standalone, verification.sentences, prompt.seen)
-            if notes:  # another passage gives another figure for it: say so
-                verification.sentences.extend(notes)
-                verification.answer = " ".join([verification.answer] + [n.text for n in notes])
-            return precise_dates(asked, verification), verdict  # "premieres November 15" → "November 15, 2020"
-        verdict.first_answer = verification.answer
-        candidates = could_answer(asked, passages, prompt.seen)
-        if verdict.check in OTHER_ONE:
-            cited = {n for s in verification.sentences if s.supported for n in s.cited}
-            candidates = [p for p in candidates if p.n not in cited]
-        if candidates and len(candidates) < len(passages):
-            say("answering again")
-            verdict.retried_with = [p.n for p in candidates]
-            again = self._prompt(question, candidates, history)
-            second = self._verify("".join(self.generator.stream(again)).strip(), again, standalone)
-            if second.refused or not check_answer(asked, second.sentences, candidates, again.seen).check:
-                return precise_dates(asked, second), verdict
-        refusal = Verification(
-            answer=prompt.refusal,
-            refused=True,
-            sentences=verification.sentences,
-            dropped=verification.dropped,
-            withheld=True,
-        )
-        return refusal, verdict
+        yield from self.answerer.stream(self.read(question, history), passages, started=started, status=status)
 
 
 def last_answer(items: Iterator[str | Answer]) -> Answer:
