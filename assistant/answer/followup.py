@@ -327,10 +327,13 @@ def _substitute(x: str, previous: str) -> str | None:
     return _sentence(p + ["—"] + xs)
 
 
-def asked_for_generation(question: str, previous_question: str = "", previous_answer: str = "") -> str:
+def asked_for_generation(
+    question: str, previous_question: str = "", previous_answer: str = "", standalone: str | None = None
+) -> str:
     """What the generator reads (after the earlier turn): for "and how many Russian troops?" the fragment as a question
     of its own, "How many Russian troops?" — the full rewrite carries over words that do not apply ("... joined
-    Russian forces in Kursk?") and leads a model back to the first answer; otherwise the standalone rewrite."""
+    Russian forces in Kursk?") and leads a model back to the first answer; otherwise the standalone rewrite
+    (``standalone``, when the caller has it already)."""
     q = " ".join(question.split())
     m = ELLIPSIS.match(q.rstrip("?. ")) if previous_question else None
     if m and _bare(_words(m.group("x"))[0]) in WH:
@@ -340,7 +343,7 @@ def asked_for_generation(question: str, previous_question: str = "", previous_an
             if PRONOUN.search(x)
             else _sentence(_words(x))
         )
-    return rewrite(question, previous_question, previous_answer)
+    return standalone if standalone is not None else rewrite(question, previous_question, previous_answer)
 
 
 def rewrite(question: str, previous_question: str = "", previous_answer: str = "") -> str:

@@ -48,7 +48,7 @@ class Query:
 
         turns = tuple(history or ())
         standalone = rewrite(question, *turns[-1]) if turns else question
-        for_generation = asked_for_generation(question, *turns[-1]) if turns else question
+        for_generation = asked_for_generation(question, *turns[-1], standalone=standalone) if turns else question
         plan = make_plan(standalone, sources) if sources is not None else None
         return cls(question, standalone, for_generation, turns, plan)
 

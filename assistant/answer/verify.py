@@ -142,23 +142,17 @@ def best_sentence(claim: str, passage: str) -> str:
 
 
 class Verifier:
+    """Checks answers against their passages. ``embedder`` embeds claims and passage sentences; give it a cached one
+    (``Backends.sentence_embedder``: vectors kept by text, in the process and on disk), as sentences recur."""
+
     def __init__(self, embedder, floor: float = 0.45):
         self.embedder = embedder
         self.floor = floor
-        self._cache: dict[str, list[float]] = {}
-
-    def _vectors(self, texts: list[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            self._cache.update(zip(missing, self.embedder.embed(missing)))
-        if len(self._cache) > 20000:
-            self._cache = {t: self._cache[t] for t in texts}
-        return [self._cache[t] for t in texts]
 
     def similarity_check(self, claim: str, cited: Cited) -> tuple[str | None, float]:
         """A short claim ("Donald Trump.") embeds poorly: all of its content words occurring is enough."""
         units = [s for p in cited.passages for s in split_sentences(p)] or cited.passages
-        vectors = self._vectors([claim] + units)
+        vectors = self.embedder.embed([claim] + units)
         similarity = max(sum(a * b for a, b in zip(vectors[0], v)) for v in vectors[1:])
         terms = content_terms(claim)
         coverage = len(terms & content_terms(cited.joined)) / len(terms) if terms else 0.0

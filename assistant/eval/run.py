@@ -274,8 +274,9 @@ def answer_questions(assistant, questions: list[EvalQuestion], mode: str, cfg: E
         if idx is None:  # no passages at all for this question
             ranked, answer = [], assistant.answer(q.question, [], started=started)
         else:
-            ranked = idx.rank(q.question, max(10, budget.k_max))
-            answer = idx.answer(q.question, budget.select(ranked), started=started)
+            query = idx.read(q.question)  # read once: the ranking and the answer share its plan
+            ranked = idx.rank(query, max(10, budget.k_max))
+            answer = idx.answer(query, budget.select(ranked), started=started)
         yield {
             "id": q.id,
             "question": q.question,
