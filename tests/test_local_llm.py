@@ -216,3 +216,22 @@ def test_prefix_kv_state_is_saved_and_restored_by_a_fresh_model(tmp_path, monkey
     other = build_prompt(PROJECT_ROOT / "prompts", "How far can the ATACMS fly?", [passage])
     run(fresh, other)
     assert fresh.last_prepared.source == "model" and fresh.last_prepared.evaluated == 0
+
+
+def test_the_model_scores_its_first_token_yes_above_no_for_a_stated_fact_and_below_for_a_contradicted_one(local):
+    from assistant.answer.prompt import build_prompt
+    from assistant.types import Passage
+
+    text = "The Brill ferry now leaves the harbour at 7:40 every morning, the harbour office said on Monday."
+    ps = [Passage(1, "c1", "d1", text, 1.0, {"title": "Ferry timetable"})]
+    gen = local.generator
+
+    def margin(question: str) -> float:
+        s = gen.score(
+            build_prompt(local.settings.prompts_dir, question + " Reply with one word: Yes or No.", ps), ["Yes", "No"]
+        )
+        assert all(v <= 0 for v in s.values())  # log-probabilities
+        return s["Yes"] - s["No"]
+
+    assert margin("Does the Brill ferry leave at 7:40?") > 1.0
+    assert margin("Does the Brill ferry leave at 9:15?") < -0.5

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any, Protocol
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from ..errors import BackendError
 from .prompt import Prompt
@@ -115,6 +115,27 @@ class LocalGenerator:
             text = chunk["choices"][0]["delta"].get("content")
             if text:
                 yield text
+
+
+    def score(self, prompt: Prompt, options: Sequence[str]) -> dict[str, float]:
+        """The log-probability the model gives each option as the first token of its reply to the prompt (its prefix
+        reused from the KV cache, as for generation): what a decision reads instead of sampled text."""
+        import numpy as np
+        import llama_cpp
+
+        from .kvcache import chat_tokens, common_prefix
+
+        if prompt.messages:
+            self.prepare(prompt)
+        llm = self.llm()
+        tokens = chat_tokens(llm, prompt.messages)
+        have = min(common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens), len(tokens) - 1)
+        llm.n_tokens = have  # at least the last token is evaluated again, for its logits
+        llm.eval(tokens[have:])
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+        logits = logits.astype(np.float64)
+        logprobs = logits - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+        return {o: float(logprobs[llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[0]]) for o in options}
 
 
 class OpenAIGenerator:
