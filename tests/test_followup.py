@@ -81,3 +81,33 @@ def test_the_issue_example_gets_the_russian_figure(seeded):
     assert answer.question == "How many Russian troops joined Russian forces in Kursk?"
     lead = answer.answer.split(" [")[0]
     assert "50,000 Russian troops" in lead and "10,000" not in lead
+
+
+PREVIOUS = ("When does the Brill ferry leave the harbour?", "At 7:40 every morning [1].")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many goals did Ortega score in his last season?",  # a possessive of a name in its own clause
+        "What did the council say about its budget?",  # of a noun phrase
+        "Did Fjordbank say that it would close two branches?",  # a pronoun in a later clause
+        "Which airline, after it cut routes, raised its fares?",  # a wh-phrase
+        "What did Mara Lind call her first novel?",  # "her" before a noun is a possessive
+        "Who is the engineer known for his bridge designs?",
+    ],
+)
+def test_a_question_whose_pronouns_are_its_own_stands_alone_after_any_turn(question):
+    assert rewrite(question, *PREVIOUS) == question
+
+
+@pytest.mark.parametrize(
+    "question, standalone",
+    [
+        ("When did she found it?", "When did Anna Berg found the Brill?"),
+        # the subject of its own clause is no antecedent: "her" is not the harbour office
+        ("Did the harbour office allow her to sail?", "Did the harbour office allow Anna Berg to sail?"),
+    ],
+)
+def test_a_pronoun_with_nothing_of_its_own_to_stand_for_is_resolved_from_the_turn_before(question, standalone):
+    assert rewrite(question, "Who founded the Brill ferry company?", "Anna Berg [1].") == standalone

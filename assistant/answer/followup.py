@@ -14,6 +14,9 @@ The rules, in order:
 2. A pronoun (it/its, they/them/their, he/him/his, she/her) is replaced by its referent: he/she → the first person's
    name in the previous question, else in the previous answer; they → the first plural noun phrase or name; it → the
    last name (with its "the") in the previous question.
+   A pronoun that has something to stand for in its own question (a name or noun phrase before it: of its own
+   clause for a possessive, of an earlier clause otherwise) is the question's own: a question that stands alone is
+   never rewritten.
 """
 
 from __future__ import annotations
@@ -248,6 +251,31 @@ def _last_phrase(words: list[str]) -> str:
     return ""
 
 
+DETERMINERS_OF_NOUNS = {"the", "a", "an", "this", "that", "these", "those", "which", "what", "whose"}
+# where a clause begins: a pronoun after one may stand for a name before it ("Did Google say that it would appeal?")
+CLAUSE_START = re.compile(
+    r"[,;:]|\b(?:that|whether|if|after|before|when|while|because|since|although|and|but|or|so)\b", re.I
+)
+
+
+def _antecedent_before(text: str, possessive: bool) -> bool:
+    """Does the question, before a pronoun, give something it can stand for? Then the pronoun is the question's own
+    and the question stands alone, whatever was asked before. A possessive may stand for a name or noun phrase of its
+    own clause ("How many yards did Mahomes gain on his run?", "Which company ... its platform"); another pronoun only
+    for one of an earlier clause
+    ("Did Google say that it would appeal?" — but in "Who authorized Ukraine to use it?" "it" is not Ukraine)."""
+    if not possessive:
+        starts = list(CLAUSE_START.finditer(text))
+        if not starts:
+            return False
+        text = text[: starts[-1].start()]
+    words = _words(text)
+    return bool(_names(words)) or any(
+        _bare(w) in DETERMINERS_OF_NOUNS and i + 1 < len(words) and _bare(words[i + 1]) not in FUNCTION
+        for i, w in enumerate(words)
+    )
+
+
 def _replace_pronouns(question: str, previous: str, answer: str) -> str:
     prev = _strip_q(previous)
     subject = _subject(prev)
@@ -268,7 +296,11 @@ def _replace_pronouns(question: str, previous: str, answer: str) -> str:
         low = word.lower()
         key = {"its": "it", "them": "they", "their": "they", "him": "he", "his": "he", "her": "she"}.get(low, low)
         ref = referents.get(key, "")
-        if not ref:
+        after = re.match(r"\s+([\w’'-]+)", question[m.end() :])
+        possessive = low in {"its", "his", "their"} or (
+            low == "her" and after is not None and _bare(after.group(1)) not in FUNCTION
+        )
+        if not ref or _antecedent_before(question[: m.start()], possessive):
             return word
         if low in {"its", "their", "his"}:  # possessive ("her" is taken as the object: it reads either way)
             return ref + ("’" if ref.endswith("s") else "’s")

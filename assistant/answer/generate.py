@@ -116,7 +116,6 @@ class LocalGenerator:
             if text:
                 yield text
 
-
     def score(self, prompt: Prompt, options: Sequence[str]) -> dict[str, float]:
         """The log-probability the model gives each option as the first token of its reply to the prompt (its prefix
         reused from the KV cache, as for generation): what a decision reads instead of sampled text."""
