@@ -69,7 +69,7 @@ def mode_embed(args) -> dict:
     docs, chunks = [], []
     chunker = Chunker()
     for d in load_paths([CORPUS]).documents:
-        cs = chunker.split(d)
+        cs = list(chunker.chunks(d))
         docs.append(d)
         chunks.extend(c.text for c in cs)
         if len(chunks) >= args.chunks:

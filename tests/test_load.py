@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
+from assistant.ingest.chunk import metadata_of
 from assistant.ingest.load import load_file, load_paths
 
 from conftest import write_jsonl
@@ -147,7 +148,7 @@ def test_jsonl_records_keys_metadata_and_ids(tmp_path):
         "A. Writer",
         "world",
     )
-    meta = first.metadata()
+    meta = metadata_of(first)
     assert meta["source"] == "Wire" and meta["url"] == "https://example.com/1" and meta["published_day"] == 20241118
     assert third.published_at == "2024-11-19"
     # no id: a content-hash id, 16 hex characters, stable, and different for different content

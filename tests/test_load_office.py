@@ -8,7 +8,8 @@ from datetime import datetime
 import pytest
 
 from assistant.errors import InputError
-from assistant.ingest.load import dateline_date, load_file, load_paths
+from assistant.ingest.load import load_file, load_paths
+from assistant.text.dates import dateline_date
 
 BODY = [
     "Over 10,000 North Korean troops have reportedly joined Russian forces in Kursk.",

@@ -118,7 +118,7 @@ def test_a_long_document_killed_mid_write_is_repaired_by_the_next_ingest(tmp_pat
     assert report.repaired == [doc.doc_id] and report.updated == [doc.doc_id] and report.unchanged == []
     from assistant.ingest.chunk import Chunker
 
-    expected = Chunker(32, a.settings.chunk_overlap).split(doc)
+    expected = list(Chunker(32, a.settings.chunk_overlap).chunks(doc))
     assert len(expected) > 1000
     clean = make_assistant(data_dir=tmp_path / "clean", chunk_tokens=32, embedder=HashEmbedder())
     clean.ingest([article])
@@ -487,11 +487,11 @@ def test_a_long_text_is_split_in_pieces_with_offsets_into_the_whole(monkeypatch)
 
     text = "\n\n".join(f"Paragraph {i} says the ferry ran {i} times on schedule." for i in range(400))
     doc = Document(doc_id="d", title="t", text=text, path="", content_hash="h")
-    whole = chunk.Chunker(60, 8).split(doc)
+    whole = list(chunk.Chunker(60, 8).chunks(doc))
     monkeypatch.setattr(chunk, "PIECE_CHARS", 2000)
     cut = list(chunk.pieces(text))
     assert len(cut) > 5 and all(len(p) <= 2000 for _, p in cut) and "".join(p for _, p in cut) == text
-    pieces = chunk.Chunker(60, 8).split(doc)
+    pieces = list(chunk.Chunker(60, 8).chunks(doc))
     assert all(text[c.start_char : c.end_char] == c.text for c in pieces)
     assert [c.metadata["chunk"] for c in pieces] == list(range(len(pieces)))
     assert pieces != whole and abs(len(pieces) - len(whole)) <= len(cut)  # only piece edges differ

@@ -30,16 +30,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..text import YES_NO, entities_in, stopwords, entity_occurs, split_sentences, stemmer, strip_citations
+from ..text.dates import MONTH_WORD as MONTH
 from ..types import AnswerCheck, Passage, SentenceCheck
 
 if TYPE_CHECKING:
     from .verify import Verification
 
 YEAR = re.compile(r"(?<![\w.$€£-])((?:19|20)\d\d)(?![\w%])")
-MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
-    r"nov(?:ember)?|dec(?:ember)?)"
-)
 DATE = re.compile(  # anything that says when: a date, a year, a weekday, a time of day, a season, a relative time
     r"\b" + MONTH + r"\b\.?|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|"
     r"\b(?:yesterday|today|tomorrow|tonight|midnight|noon|midday|morning|afternoon|evening|night|dawn|dusk|weekend|"
@@ -797,7 +794,7 @@ def conflict_notes(question: str, sentences: list[SentenceCheck], seen: dict[int
 def _dates(text: str) -> list[tuple[re.Match, int, int | None, int | None]]:
     """(match, month, day or None, year or None) for each date the text states ("November 15", "15 November 2020",
     "May 2012")."""
-    from .plan import DATE as DATES, MONTHS
+    from ..text.dates import DATE as DATES, MONTHS
 
     out = []
     for m in DATES.finditer(text):

@@ -35,6 +35,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from ..errors import InputError
+from ..text.dates import dateline_date, split_date_stamp
 from ..text.sanitize import defuse_citations, normalize_text
 from ..types import Document
 
@@ -521,59 +522,6 @@ def html_metadata(tree) -> dict[str, str]:
         if node is not None and (node.attributes.get("href") or "").startswith("http"):
             found["url"] = node.attributes["href"].strip()
     return found
-
-
-MONTHS = {
-    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
-}
-_MONTH = (
-    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
-    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-DATELINE = [
-    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b"),
-    re.compile(_MONTH + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    re.compile(r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-]
-
-
-def dateline_date(text: str, window: int = 160, start: int = 0) -> str:
-    """An ISO date from a dateline at the very start of an article (from ``start``: "WASHINGTON, Nov. 18, 2024
-    (Reuters) -", "18 November 2024 —", "2024-11-18:"), else "". Only the first line, up to ``window`` characters,
-    is read: a date further on is about something else."""
-    from datetime import date
-
-    begin = SPACE.match(text, start).end()  # type: ignore[union-attr]  # \s* always matches
-    head = text[begin : begin + window].split("\n", 1)[0]
-    for pattern in DATELINE:
-        m = pattern.search(head)
-        if not m:
-            continue
-        month = int(m["mnum"]) if "mnum" in m.groupdict() and m["mnum"] else MONTHS[m["month"][:3].lower()]
-        try:
-            return date(int(m["year"]), month, int(m["day"])).isoformat()
-        except ValueError:
-            continue
-    return ""
-
-
-STAMP = re.compile(r"^\s*(?P<date>(?:(?!\.\.\.)[^…·|\n]){6,32}?)\s*(?:\.{3}|…|·|\|)\s*")
-
-
-def split_date_stamp(text: str) -> tuple[str, str]:
-    """A date stamp opening a search snippet ("Feb 7, 2021 ... The game was played ...", "2021-02-07 · ...") →
-    (its ISO date, the text after it); ("", text) when the text opens with no such stamp. Only a whole date
-    followed by an ellipsis, "·" or "|" counts: "Feb 7, 2021, the game ..." is a sentence, not a stamp."""
-    m = STAMP.match(text)
-    if not m:
-        return "", text
-    stamp = m["date"].strip().rstrip(",")
-    iso = dateline_date(stamp)
-    for pattern in DATELINE:
-        hit = pattern.fullmatch(stamp)
-        if hit and iso:
-            return iso, text[m.end() :]
-    return "", text
 
 
 def stdin_documents(text: str) -> list[Document]:

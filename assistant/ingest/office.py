@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import InputError
-from .load import dateline_date, make_document
+from ..text.dates import dateline_date
+from .load import make_document
 from ..types import Document
 
 
