@@ -192,7 +192,7 @@ def synthetic_records(n: int, seed: int = 0, words_per_doc: int = 110):
 def build_store(data_dir: Path, n: int) -> float:
     from assistant import Assistant
     from assistant.backends import Backends
-    from assistant.ingest.load import record_document
+    from assistant.ingest.records import record_document
     from assistant.settings import load_settings
 
     settings = load_settings(data_dir=data_dir, llm="extractive")

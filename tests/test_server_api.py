@@ -189,7 +189,7 @@ def test_ingest_uploaded_files_with_the_cli_rules(api):
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["added"]) == 1 and body["files"] == 1
-    from assistant.ingest.load import SUPPORTED
+    from assistant.ingest.readers import SUPPORTED
 
     assert body["errors"] == [f"photo.png: unsupported file type '.png'; use {', '.join(sorted(SUPPORTED))}"]
     row = next(d for d in api.get("/v1/sources").json()["documents"] if d["doc_id"] == body["added"][0])

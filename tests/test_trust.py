@@ -206,7 +206,7 @@ def test_a_long_update_cut_short_before_its_old_chunks_are_deleted_is_repaired(t
 def test_a_new_document_skips_the_old_chunk_lookup_but_one_given_twice_keeps_only_its_last_version(make_assistant):
     """Ingest looks up old chunks only for documents stored before (it has just read their states), and for those it
     wrote itself in the same call: an id given twice, the second version shorter, leaves no chunk of the first."""
-    from assistant.ingest.load import make_document
+    from assistant.ingest.documents import make_document
 
     a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
     looked_up: list = []

@@ -204,7 +204,7 @@ def ingest(
     a = make_assistant(data_dir)
     stdin_docs = None
     if Path("-") in paths:
-        from ..ingest.load import stdin_documents
+        from ..ingest.records import stdin_documents
 
         stdin_docs = stdin_documents(sys.stdin.read())
         paths = [p for p in paths if p != Path("-")]

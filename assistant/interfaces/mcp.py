@@ -152,7 +152,7 @@ def create_server(assistant) -> MCPServer:
         if paths:
             merge(guarded(assistant.ingest, [Path(p).expanduser() for p in paths]))
         if text and text.strip():
-            from ..ingest.load import record_document
+            from ..ingest.records import record_document
 
             record = {"title": title, "body": text, "source": source, "published_at": published_at, "url": url}
             doc = guarded(record_document, Path("mcp"), record, "text")

@@ -294,7 +294,7 @@ class Service:
         return answer
 
     def ingest_records(self, records: list[Any]):
-        from ..ingest.load import record_document
+        from ..ingest.records import record_document
 
         docs: list = []
         errors: list = []
