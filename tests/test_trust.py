@@ -151,7 +151,7 @@ def test_a_long_document_is_chunked_embedded_and_written_a_slice_at_a_time(tmp_p
 
     monkeypatch.setattr(chunk.Chunker, "chunks", counted)
     monkeypatch.setattr(C.Collection, "upsert", spied)
-    monkeypatch.setattr("assistant.api.INGEST_BATCH_CHUNKS", 64)
+    monkeypatch.setattr("assistant.index.writer.INGEST_BATCH_CHUNKS", 64)
     article = tmp_path / "ledger.txt"
     article.write_text(long_article(1300))
     embedder = HashEmbedder()
@@ -229,7 +229,7 @@ class Crash(BaseException):
 def test_an_update_cut_short_is_repaired_not_taken_for_unchanged(tmp_path, make_assistant, monkeypatch):
     import chromadb.api.models.Collection as C
 
-    monkeypatch.setattr("assistant.api.INGEST_BATCH_CHUNKS", 64)  # the document is written in several slices
+    monkeypatch.setattr("assistant.index.writer.INGEST_BATCH_CHUNKS", 64)  # the document is written in several slices
     a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
     feed = write_jsonl(tmp_path / "feed.jsonl", [{"id": "log", "title": "Log", "body": long_article(400)}])
     a.ingest([feed])
