@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from collections.abc import Callable, Iterator
 
 from .backends import Backends
-from .errors import AssistantError, EmptyIndexError
+from .errors import AssistantError, EmptyIndexError, NotFoundError
 from .index.retrieve import Budget, Filters
 from .index.writer import IndexWriter, IngestReport  # IngestReport: what ingest and add_documents return
 from .settings import Settings, load_settings
@@ -119,7 +119,7 @@ class Assistant:
     def remove(self, doc_id: str) -> int:
         removed = self.store.delete_document(doc_id)
         if not removed:
-            raise AssistantError(f"no document with id '{doc_id}'; `assistant sources` lists the ids")
+            raise NotFoundError(f"no document with id '{doc_id}'; `assistant sources` lists the ids")
         return removed
 
     def info(self) -> dict:

@@ -17,7 +17,9 @@ from conftest import NEWS_RECORDS, ROOT
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from assistant.interfaces.server import ChatMessage, ServerConfig, conversation, create_app  # noqa: E402
+from assistant.interfaces.server import ServerConfig, create_app  # noqa: E402
+from assistant.interfaces.server.chat import conversation  # noqa: E402
+from assistant.interfaces.server.shapes import ChatMessage  # noqa: E402
 
 from test_cli import ANSWER_SCHEMA  # noqa: E402
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from assistant.errors import AssistantError, EmptyIndexError, ModelMismatchError
+from assistant.errors import AssistantError, EmptyIndexError, ModelMismatchError, NotFoundError
 from assistant.index.writer import HTTP_FIELDS, MCP_FIELDS, IngestReport, refuse_foreign_ids
 from assistant.types import Document
 
@@ -316,3 +316,8 @@ def test_an_id_stored_from_another_file_for_another_article_is_refused_by_name()
         "own id, or `assistant remove x` first"
     ]
     assert store.asked == [["x", "x", "y"]]  # documents added from Python (no path) are not looked up
+
+
+def test_removing_an_unknown_id_is_a_not_found_error(assistant):
+    with pytest.raises(NotFoundError, match=r"^no document with id 'nope'; `assistant sources` lists the ids$"):
+        assistant.remove("nope")
