@@ -8,14 +8,14 @@ import json
 import unicodedata
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import InputError
 from assistant.ingest.load import load_file
 from assistant.ingest.records import RecordErrors
 from assistant.text.sanitize import defuse_citations, for_terminal, normalize_text
-from assistant.answer.verify import CITATION, cited_numbers, strip_citations
+from assistant.text import CITATION, cited_numbers, strip_citations
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # text with the characters attacks use: brackets and digits, escapes, format and control characters, combining marks
@@ -91,8 +91,7 @@ def test_a_text_file_reads_as_its_stripped_lines_would(text):
     """text_document finds the title and body without a list of the text's lines, with the same result."""
     from assistant.ingest.plain import text_document
 
-    if not text.strip():
-        return
+    assume(text.strip())  # an empty file is refused before its title is looked for
     results = []
     for read in (text_document, whole_text_document):
         try:
@@ -172,8 +171,11 @@ def _is_record(line: str) -> bool:
 @given(TRICKY)
 def test_the_citation_parser_never_crashes(text):
     numbers = cited_numbers(text)
-    assert all(isinstance(n, int) and n >= 0 for n in numbers)
-    assert len(strip_citations(text)) <= len(text)
+    # each number read is read back as itself when written as a marker
+    assert all(cited_numbers(f"x [{n}]") == [n] for n in numbers)
+    # stripping the markers only removes: the text left is the original's characters, in order
+    kept = iter("".join(text.split()))
+    assert all(c in kept for c in "".join(strip_citations(text).split()))
     assert cited_numbers(defuse_citations(text)) == []
 
 

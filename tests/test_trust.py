@@ -5,7 +5,6 @@ Each test attacks one way the tool could lose data, crash, hang or be steered, a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -24,28 +23,9 @@ from assistant.ingest.load import load_file, load_paths
 from assistant.answer.verify import CITATION
 
 from conftest import ROOT, write_jsonl
+from fakes import HashEmbedder
 
 # ---- helpers
-
-
-class HashEmbedder:
-    """Deterministic unit vectors from a text's hash: the store and its completeness checks do not care what the
-    vectors mean, and a 1,300-chunk document embeds in milliseconds instead of minutes."""
-
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self):
-        self.texts = 0  # how many texts it was asked to embed
-
-    def embed(self, texts):
-        self.texts += len(texts)
-        out = []
-        for t in texts:
-            digest = hashlib.sha256(t.encode()).digest() * 12
-            v = [b - 127.5 for b in digest[:384]]
-            norm = sum(x * x for x in v) ** 0.5
-            out.append([x / norm for x in v])
-        return out
 
 
 def long_article(paragraphs: int) -> str:
@@ -68,7 +48,7 @@ sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
 import chromadb.api.models.Collection as C
 from assistant import Assistant
-from test_trust import HashEmbedder
+from fakes import HashEmbedder
 
 original = C.Collection.upsert
 def upsert(self, *args, **kwargs):

@@ -12,6 +12,7 @@ from assistant.index.writer import HTTP_FIELDS, MCP_FIELDS, IngestReport, refuse
 from assistant.types import Document
 
 from conftest import write_jsonl
+from fakes import StoredStates
 
 
 def snapshot(a):
@@ -288,18 +289,6 @@ def test_merging_adds_the_ids_errors_chunks_files_and_seconds():
     assert paths.merge(stdin) is paths
     assert (paths.added, paths.updated, paths.unchanged, paths.removed) == (["a", "c"], ["d"], ["b"], ["e"])
     assert (paths.chunks, paths.files, paths.errors, paths.seconds) == (5, 3, ["x.txt: empty"], 1.5)
-
-
-class StoredStates:
-    """A store that holds the given document states (``document_states``)."""
-
-    def __init__(self, states):
-        self.states = states
-        self.asked: list[list[str]] = []
-
-    def document_states(self, doc_ids):
-        self.asked.append(list(doc_ids))
-        return {d: self.states[d] for d in doc_ids if d in self.states}
 
 
 def doc(doc_id, path, content_hash):
