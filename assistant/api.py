@@ -6,15 +6,14 @@ Backends are built lazily, so listing sources does not load a model and ``ask`` 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 from collections.abc import Callable, Iterator
 
 from .backends import Backends
-from .errors import AssistantError, EmptyIndexError
+from .errors import AssistantError, EmptyIndexError, NotFoundError
 from .index.retrieve import Budget, Filters
+from .index.writer import IndexWriter, IngestReport  # IngestReport: what ingest and add_documents return
 from .settings import Settings, load_settings
 from .answer.query import Query, check_question_length
 from .types import Answer, Document, Passage
@@ -24,24 +23,6 @@ if TYPE_CHECKING:
     from .answer.plan import Plan
     from .index.retrieve import Retriever
     from .index.store import Store
-
-
-INGEST_BATCH_CHUNKS = 512  # chunks embedded and written together (see add_documents)
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)  # doc ids
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # older versions replaced by a changed file
-    chunks: int = 0
-    files: int = 0
-    errors: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    repaired: list[str] = field(default_factory=list)  # doc ids (also in added/updated) found incomplete and rewritten
-    skipped: list[str] = field(default_factory=list)  # one line each: links out of a directory, pipes, devices
-    unsupported: list[str] = field(default_factory=list)  # files of unsupported types found inside directories
 
 
 class Assistant:
@@ -96,64 +77,21 @@ class Assistant:
             self._retriever = Retriever(self.store, self.embedder, self.settings)
         return self._retriever
 
-    # ---- indexing
-    def ingest(self, paths: list[str | Path], progress: Callable[[float, int], None] | None = None) -> IngestReport:
-        """Index files and directories. Bad files and bad records are reported and skipped; nothing already indexed
-        is lost: a file with a bad record keeps what it held, and an id that is indexed from another file with
-        different content is refused (naming both files), never overwritten."""
-        from .ingest.load import load_paths
+    # ---- indexing (index/writer.py: load, chunk, embed, write)
+    def writer(self) -> IndexWriter:
+        """What writes into this Assistant's store, with its embedder (built only when something is written)."""
+        return IndexWriter(self.store, lambda texts: self.embedder.embed(texts), self.settings, self.refresh_index)
 
-        start = time.perf_counter()
-        loaded = load_paths(
-            [Path(p) for p in paths],
-            max_file_mb=self.settings.max_file_mb,
-            follow_external_links=self.settings.follow_external_links,
-        )
-        docs, errors = self._refuse_foreign_ids(loaded.documents)
-        accepted = {id(d) for d in docs}
-        report = self.add_documents(docs, progress=progress, refresh=False)
-        report.errors = loaded.errors + errors
-        report.skipped = loaded.skipped
-        report.unsupported = [str(p) for p in loaded.unsupported]
-        report.files = len(loaded.files)
-        # a changed file replaces its old documents: drop what a file held before and no longer holds (not for a
-        # file with bad records or refused ids: what it held may be what the bad line was meant to update)
-        keep = {str(p) for p in loaded.partial} | {d.path for d in loaded.documents if id(d) not in accepted}
-        fresh: dict[str, set[str]] = {}
-        for path, doc_id in [(d.path, d.doc_id) for d in loaded.documents]:
-            fresh.setdefault(path, set()).add(doc_id)
-        del docs, loaded  # their texts (a long file's is hundreds of MB) are not held beside the BM25 rebuild's
-        for path, ids in fresh.items():
-            if path in keep:
-                continue
-            for old_id in sorted(self.store.doc_ids_for_path(path) - ids):
-                self.store.delete_document(old_id)
-                report.removed.append(old_id)
-        if report.chunks or report.removed:
-            self.refresh_index()
-        report.seconds = time.perf_counter() - start
-        return report
+    def ingest(self, paths: list[str | Path], progress: Callable[[float, int], None] | None = None) -> IngestReport:
+        """Index files and directories (``IndexWriter.ingest``): bad files and records are reported and skipped,
+        nothing already indexed is lost, and an id indexed from another file for another article is refused."""
+        return self.writer().ingest(paths, progress)
 
     def refresh_index(self) -> None:
         """Rebuild the BM25 index of all chunks now and keep it beside the store (after a write), so the next
         question, in this process or a fresh one, does not pay for it."""
         if self.store.count():
             self.retriever.bm25(None)
-
-    def _refuse_foreign_ids(self, docs: list[Document]) -> tuple[list[Document], list[str]]:
-        """Documents whose id is already indexed from another file, with other content, are refused by name."""
-        states = self.store.document_states([d.doc_id for d in docs if d.path])
-        kept, errors = [], []
-        for doc in docs:
-            st = states.get(doc.doc_id)
-            if st and doc.path and st["path"] and st["path"] != doc.path and st["hash"] != doc.content_hash:
-                errors.append(
-                    f"{doc.path}: id '{doc.doc_id}' is already indexed from {st['path']} for a different "
-                    f"article; not replaced: give it its own id, or `assistant remove {doc.doc_id}` first"
-                )
-            else:
-                kept.append(doc)
-        return kept, errors
 
     def add_documents(
         self,
@@ -162,93 +100,9 @@ class Assistant:
         batch_chunks: int | None = None,
         refresh: bool = True,
     ) -> IngestReport:
-        """Chunk, embed and store documents; a document stored whole with the same content is left alone, one
-        stored partly (a write cut short) or in another version is rewritten. Then (``refresh``) the BM25 index
-        is rebuilt and saved. ``progress(done, total)`` counts documents; within a long one, ``done`` moves by the
-        share of its text written. Chunks are embedded ``batch_chunks`` at a time: the embedder sorts a batch by
-        length, and MultiHop's chunks (20 to 166 word pieces) embed at 71 chunks/s in batches of 64 against 120 in
-        batches of 512 (padding)."""
-        from .ingest.chunk import Chunker
-
-        batch_chunks = batch_chunks or INGEST_BATCH_CHUNKS
-        report = IngestReport()
-        chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
-        states = self.store.document_states([d.doc_id for d in docs])
-        todo: list[Document] = []
-        for doc in docs:
-            st = states.get(doc.doc_id)
-            if st and st["hash"] == doc.content_hash:
-                # complete; or written before n_chunks was recorded, with as many chunks as the chunker makes
-                if st["complete"] or (st["n_chunks"] is None and st["chunks"] == sum(1 for _ in chunker.chunks(doc))):
-                    report.unchanged.append(doc.doc_id)
-                    continue
-                report.repaired.append(doc.doc_id)
-            elif st and st["hash"] == "":
-                report.repaired.append(doc.doc_id)
-            todo.append(doc)
-        pending: list[tuple[Document, list]] = []
-        pending_ids: set[str] = set()  # the documents in ``pending``, and their chunks, counted as they are added
-        pending_chunks = 0
-        done = 0
-        if progress:  # the real total from the start, before the first (slow) embedding batch
-            progress(0, len(todo))
-
-        written: set[str] = set()  # ids written by this call (a path can repeat an id): they have chunks now
-
-        def record(doc, n):
-            (report.updated if doc.doc_id in states or doc.doc_id in written else report.added).append(doc.doc_id)
-            written.add(doc.doc_id)
-            report.chunks += n
-
-        def flush():
-            nonlocal done, pending_chunks
-            chunks = [c for _, cs in pending for c in cs]
-            vectors = self.embedder.embed([c.text for c in chunks])
-            items, offset = [], 0
-            for doc, cs in pending:
-                items.append((doc, cs, vectors[offset : offset + len(cs)]))
-                offset += len(cs)
-            # one Chroma write for the batch (its cost is mostly per call); only documents stored before have old chunks
-            self.store.write_documents(items, stored=states.keys() | written)
-            for doc, cs in pending:
-                record(doc, len(cs))
-            done += len(pending)
-            pending.clear()
-            pending_ids.clear()
-            pending_chunks = 0
-            if progress:
-                progress(done, len(todo))
-
-        def slices(doc, chunks):
-            """A long document's chunks with their vectors, ``batch_chunks`` at a time, as the chunker makes them."""
-            while part := list(islice(chunks, batch_chunks)):
-                yield part, self.embedder.embed([c.text for c in part])
-                if progress:
-                    progress(done + min(part[-1].end_char / len(doc.text), 1.0), len(todo))
-
-        for doc in todo:
-            stream = chunker.chunks(doc)
-            head = list(islice(stream, batch_chunks + 1))
-            if len(head) > batch_chunks:  # a long document: embedded and written a slice at a time, never held whole
-                if pending:
-                    flush()
-                record(doc, self.store.write_document(doc, slices(doc, chain(head, stream))))
-                done += 1
-                if progress:
-                    progress(done, len(todo))
-                continue
-            if doc.doc_id in pending_ids:  # one write holds each document once
-                flush()
-            pending.append((doc, head))
-            pending_ids.add(doc.doc_id)
-            pending_chunks += len(head)
-            if pending_chunks >= batch_chunks:
-                flush()
-        if pending:
-            flush()
-        if refresh and report.chunks:
-            self.refresh_index()
-        return report
+        """Chunk, embed and store documents (``IndexWriter.add_documents``); unchanged ones are left alone, then
+        (``refresh``) the BM25 index is rebuilt. ``progress(done, total)`` counts documents."""
+        return self.writer().add_documents(docs, progress, batch_chunks, refresh)
 
     def sources(self) -> list[dict]:
         return self.store.documents()
@@ -256,7 +110,7 @@ class Assistant:
     def remove(self, doc_id: str) -> int:
         removed = self.store.delete_document(doc_id)
         if not removed:
-            raise AssistantError(f"no document with id '{doc_id}'; `assistant sources` lists the ids")
+            raise NotFoundError(f"no document with id '{doc_id}'; `assistant sources` lists the ids")
         return removed
 
     def info(self) -> dict:

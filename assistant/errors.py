@@ -26,3 +26,7 @@ class BackendError(AssistantError):
 
 class NoMatchError(AssistantError):
     """The filters (source, dates) match no indexed chunk."""
+
+
+class NotFoundError(AssistantError):
+    """No document with the id given (the HTTP API answers 404)."""

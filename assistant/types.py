@@ -22,8 +22,8 @@ class Document:
     category: str = ""
 
     def metadata(self) -> dict[str, Any]:
-        """Metadata that travels with every chunk (Chroma accepts str/int/float/bool only)."""
-        meta: dict[str, Any] = {
+        """The document's fields as Chroma metadata; its chunks carry these and their own (``chunk.metadata_of``)."""
+        return {
             "doc_id": self.doc_id,
             "title": self.title,
             "path": self.path,
@@ -34,10 +34,6 @@ class Document:
             "author": self.author,
             "category": self.category,
         }
-        day = date_key(self.published_at)
-        if day is not None:
-            meta["published_day"] = day
-        return meta
 
 
 @dataclass
@@ -199,20 +195,3 @@ class Answer:
             "answer_check": self.answer_check.to_json(),
             **extra,
         }
-
-
-def date_key(value: str) -> int | None:
-    """'2024-11-18T10:00:00+00:00' → 20241118, for range filters; None when there is no usable date."""
-    if not value:
-        return None
-    from datetime import date, datetime
-
-    text = value.strip()
-    try:
-        d = datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-    except ValueError:
-        try:
-            d = date.fromisoformat(text[:10])
-        except ValueError:
-            return None
-    return d.year * 10000 + d.month * 100 + d.day

@@ -69,7 +69,7 @@ def mode_embed(args) -> dict:
     docs, chunks = [], []
     chunker = Chunker()
     for d in load_paths([CORPUS]).documents:
-        cs = chunker.split(d)
+        cs = list(chunker.chunks(d))
         docs.append(d)
         chunks.extend(c.text for c in cs)
         if len(chunks) >= args.chunks:
@@ -192,7 +192,7 @@ def synthetic_records(n: int, seed: int = 0, words_per_doc: int = 110):
 def build_store(data_dir: Path, n: int) -> float:
     from assistant import Assistant
     from assistant.backends import Backends
-    from assistant.ingest.load import record_document
+    from assistant.ingest.records import record_document
     from assistant.settings import load_settings
 
     settings = load_settings(data_dir=data_dir, llm="extractive")
@@ -293,6 +293,7 @@ from bench_retrieval import StandIn
 e.EMBEDDERS["local"] = lambda settings: StandIn()
 import assistant.ingest.load as load
 from assistant import Assistant
+from assistant.index.writer import IndexWriter
 
 # peak RSS per stage: a thread samples /proc/self/statm while wrappers name the stage running
 PAGE = resource.getpagesize()
@@ -315,7 +316,7 @@ def staged(name, fn):
             stage[0] = before
     return run
 load.load_paths = staged("load file", load.load_paths)
-Assistant.add_documents = staged("chunk, embed, write", Assistant.add_documents)
+IndexWriter.add_documents = staged("chunk, embed, write", IndexWriter.add_documents)
 Assistant.refresh_index = staged("BM25 rebuild", Assistant.refresh_index)
 
 a = Assistant(data_dir=sys.argv[1], llm="extractive", max_file_mb=0)

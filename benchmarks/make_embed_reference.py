@@ -22,7 +22,7 @@ def texts() -> list[str]:
     from assistant.text import split_sentences
 
     docs = load_paths([ROOT / "seeds"]).documents
-    chunks = [c.text for d in docs for c in Chunker().split(d)]
+    chunks = [c.text for d in docs for c in Chunker().chunks(d)]
     sentences = [s for c in chunks[:2] for s in split_sentences(c)][:12]
     edge = [
         "",  # nothing

@@ -17,27 +17,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from fakes import MemoEmbedder
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_FILE = next(SEEDS.glob("*.txt"))
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
-
-
-class MemoEmbedder:
-    """The real LocalEmbedder, remembering vectors by text: the tests ingest the same seed article many times and
-    MiniLM is deterministic, so this changes no result, only the time (CPU inference is ~0.2 s per chunk)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.name = inner.name
-        self._memo: dict[str, list[float]] = {}
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            self._memo.update(zip(missing, self.inner.embed(missing)))
-        return [self._memo[t] for t in texts]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.checks import check_answer, could_answer, parse_question
-from assistant.ingest.load import make_document, split_date_stamp
+from assistant.ingest.documents import make_document
+from assistant.text.dates import split_date_stamp
 from assistant.text import strip_citations
 from assistant.types import Passage, SentenceCheck
 

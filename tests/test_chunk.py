@@ -62,7 +62,7 @@ def assert_offsets_exact(doc: Document, chunks):
 
 def test_seed_chunks_fit_minilm_and_map_back(chunker, seed_file):
     doc = load_file(seed_file)[0]
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     assert len(chunks) > 1
     for c in chunks:
         assert 0 < count_tokens(c.text) <= 180
@@ -74,7 +74,7 @@ def test_long_article_never_exceeds_the_window(chunker):
     text = random_article(600, seed=1)
     assert count_tokens(text) > 20 * MINILM_WINDOW
     doc = doc_of(text)
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     assert len(chunks) > 20
     assert max(count_tokens(c.text) for c in chunks) <= 180
     assert_offsets_exact(doc, chunks)
@@ -83,7 +83,7 @@ def test_long_article_never_exceeds_the_window(chunker):
 def test_a_sentence_longer_than_the_window_is_still_cut(chunker):
     text = "Start. " + " ".join(f"word{i}" for i in range(2000)) + " end."  # one giant 'sentence'
     doc = doc_of(text)
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     assert len(chunks) > 5
     assert all(count_tokens(c.text) <= 180 for c in chunks)
     assert_offsets_exact(doc, chunks)
@@ -96,7 +96,7 @@ def test_consecutive_chunks_overlap(chunker):
     places = ["Kursk", "Kyiv", "Odesa", "Lviv", "Kharkiv", "Dnipro"]
     text = " ".join(f"Report {i} came from {rng.choice(places)} at {rng.randint(1, 12)} o'clock." for i in range(300))
     doc = doc_of(text)
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     assert len(chunks) > 3
     for prev, nxt in zip(chunks, chunks[1:]):
         assert nxt.start_char > prev.start_char  # moving forward
@@ -108,13 +108,13 @@ def test_consecutive_chunks_overlap(chunker):
 
 def test_seed_chunks_overlap_somewhere(chunker, seed_file):
     doc = load_file(seed_file)[0]
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     assert any(nxt.start_char < prev.end_char for prev, nxt in zip(chunks, chunks[1:]))
 
 
 def test_chunks_cover_the_whole_text(chunker):
     doc = doc_of(random_article(150, seed=3))
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     covered = bytearray(len(doc.text))
     for c in chunks:
         covered[c.start_char : c.end_char] = b"\x01" * (c.end_char - c.start_char)
@@ -132,7 +132,7 @@ def test_metadata_travels_with_every_chunk(chunker):
         author="R. Reporter",
         category="local",
     )
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     assert len(chunks) > 1
     for i, c in enumerate(chunks):
         assert c.doc_id == "wire-42" and c.chunk_id == f"wire-42:{i}"
@@ -145,7 +145,7 @@ def test_metadata_travels_with_every_chunk(chunker):
 
 def test_short_document_is_one_chunk(chunker):
     doc = doc_of("A short note about the harbour bridge.")
-    chunks = chunker.split(doc)
+    chunks = list(chunker.chunks(doc))
     assert [(c.text, c.start_char, c.end_char) for c in chunks] == [(doc.text, 0, len(doc.text))]
 
 
@@ -165,7 +165,7 @@ def test_property_chunks_cover_text_fit_and_map_back(parts, size):
     if not text:
         return
     doc = doc_of(text)
-    chunks = Chunker(size, 32).split(doc)
+    chunks = list(Chunker(size, 32).chunks(doc))
     assert chunks
     covered = bytearray(len(text))
     for c in chunks:
@@ -199,7 +199,7 @@ def test_a_short_text_is_one_chunk_exactly_as_the_splitter_makes_it(text):
     splitter_only = Chunker(180, 32)
     splitter_only.single_chunk = lambda t: None  # type: ignore[method-assign]
     assert fast.single_chunk(text) is not None
-    assert [vars(c) for c in fast.split(doc)] == [vars(c) for c in splitter_only.split(doc)]
+    assert [vars(c) for c in fast.chunks(doc)] == [vars(c) for c in splitter_only.chunks(doc)]
 
 
 def test_a_text_over_the_chunk_size_goes_to_the_splitter():

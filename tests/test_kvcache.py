@@ -7,30 +7,12 @@ from __future__ import annotations
 import json
 import time
 
-import numpy as np
 import pytest
 
 from assistant.answer import kvcache
 from assistant.answer.kvcache import PrefixCache, PrefixStates, common_prefix
 
-
-class FakeLlm:
-    def __init__(self, n_ctx: int = 256):
-        self.input_ids = np.zeros(n_ctx, dtype=np.intc)
-        self.n_tokens = 0
-        self.evaluated: list[list[int]] = []
-
-    def reset(self):
-        self.n_tokens = 0
-
-    def eval(self, tokens):
-        tokens = list(tokens)
-        self.evaluated.append(tokens)
-        self.input_ids[self.n_tokens : self.n_tokens + len(tokens)] = tokens
-        self.n_tokens += len(tokens)
-
-    def holds(self) -> list[int]:
-        return self.input_ids[: self.n_tokens].tolist()
+from fakes import FakeLlm
 
 
 @pytest.fixture(autouse=True)

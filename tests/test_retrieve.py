@@ -8,6 +8,7 @@ from assistant.errors import AssistantError, EmptyIndexError
 from assistant.index.retrieve import BM25Index, Filters
 
 from conftest import NEWS_RECORDS, write_jsonl
+from fakes import StoredRows
 
 
 @pytest.mark.parametrize(
@@ -138,16 +139,6 @@ def test_bad_date_is_an_assistant_error(news, flag, value):
     assert f"--{flag} '{value}'" in str(err.value) and "YYYY-MM-DD" in str(err.value)
 
 
-class Rows:
-    """What BM25Index reads the hits' text and metadata from (a Store's get_ids)."""
-
-    def __init__(self, ids, texts):
-        self.rows = {i: (t, {}) for i, t in zip(ids, texts)}
-
-    def get_ids(self, ids):
-        return {i: self.rows[i] for i in ids if i in self.rows}
-
-
 def test_bm25_ranks_an_exact_rare_keyword_first():
     texts = [
         "The harbour bridge reopened after repairs to the main span.",
@@ -157,13 +148,13 @@ def test_bm25_ranks_an_exact_rare_keyword_first():
         "The library received an atlas from a local family.",
     ]
     ids = [f"c{i}" for i in range(len(texts))]
-    index = BM25Index(ids, texts, Rows(ids, texts))
+    index = BM25Index(ids, texts, StoredRows(ids, texts))
     hits = index.search("zorbulite", 5)
     assert [h[0] for h in hits] == ["c2"]  # only the chunk with the word scores at all
     hits = index.search("when was the zorbulite shipment at the harbour", 5)
     assert hits[0][0] == "c2" and hits[0][3] > hits[1][3]
     assert index.search("the and of", 5) == []  # stopwords only
-    assert BM25Index([], [], Rows([], [])).search("anything", 3) == []
+    assert BM25Index([], [], StoredRows([], [])).search("anything", 3) == []
 
 
 def test_hybrid_finds_a_rare_keyword_the_embedder_may_miss(news, tmp_path):

@@ -17,7 +17,9 @@ from conftest import NEWS_RECORDS, ROOT
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from assistant.interfaces.server import ChatMessage, ServerConfig, conversation, create_app  # noqa: E402
+from assistant.interfaces.server import ServerConfig, create_app  # noqa: E402
+from assistant.interfaces.server.chat import conversation  # noqa: E402
+from assistant.interfaces.server.shapes import ChatMessage  # noqa: E402
 
 from test_cli import ANSWER_SCHEMA  # noqa: E402
 
@@ -189,7 +191,7 @@ def test_ingest_uploaded_files_with_the_cli_rules(api):
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["added"]) == 1 and body["files"] == 1
-    from assistant.ingest.load import SUPPORTED
+    from assistant.ingest.readers import SUPPORTED
 
     assert body["errors"] == [f"photo.png: unsupported file type '.png'; use {', '.join(sorted(SUPPORTED))}"]
     row = next(d for d in api.get("/v1/sources").json()["documents"] if d["doc_id"] == body["added"][0])

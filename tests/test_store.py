@@ -69,8 +69,8 @@ def test_empty_store_reads_without_creating(store):
 def test_write_list_query_and_delete(store):
     a, a_chunks = make_doc("a", ["alpha one", "alpha two", "alpha three"], source="Wire", published_at="2024-01-02")
     b, b_chunks = make_doc("b", ["beta one"])
-    store.replace_document(a, a_chunks, [vec(0), vec(1), vec(2)])
-    store.replace_document(b, b_chunks, [vec(3)])
+    store.write_documents([(a, a_chunks, [vec(0), vec(1), vec(2)])])
+    store.write_documents([(b, b_chunks, [vec(3)])])
     assert store.count() == 4
     rows = {r["doc_id"]: r for r in store.documents()}
     assert rows["a"]["chunks"] == 3 and rows["b"]["chunks"] == 1
@@ -79,7 +79,10 @@ def test_write_list_query_and_delete(store):
     assert hits[0][0] == "a:2" and hits[0][1] == "alpha three" and hits[0][2]["doc_id"] == "a"
     assert hits[0][3] < hits[1][3]  # cosine distance, nearest first
     assert [h[0] for h in store.query(vec(2), 4, where={"doc_id": "b"})] == ["b:0"]
-    assert store.content_hashes(["a", "b", "zzz"]) == {"a": a.content_hash, "b": b.content_hash}
+    assert {d: st["hash"] for d, st in store.document_states(["a", "b", "zzz"]).items()} == {
+        "a": a.content_hash,
+        "b": b.content_hash,
+    }
     assert store.doc_ids_for_path(a.path) == {"a"}
     assert store.delete_document("a") == 3
     assert store.count() == 1 and [r["doc_id"] for r in store.documents()] == ["b"]
@@ -87,20 +90,20 @@ def test_write_list_query_and_delete(store):
 
 def test_replacing_a_document_drops_its_stale_chunks(store):
     doc, chunks = make_doc("a", ["v1 first", "v1 second", "v1 third"])
-    store.replace_document(doc, chunks, [vec(0), vec(1), vec(2)])
+    store.write_documents([(doc, chunks, [vec(0), vec(1), vec(2)])])
     doc2, chunks2 = make_doc("a", ["v2 only"])
-    store.replace_document(doc2, chunks2, [vec(5)])
+    store.write_documents([(doc2, chunks2, [vec(5)])])
     got = store.get()
     assert got["ids"] == ["a:0"] and got["documents"] == ["v2 only"]
-    assert store.content_hashes(["a"]) == {"a": doc2.content_hash}
+    assert store.document_states(["a"])["a"]["hash"] == doc2.content_hash
 
 
 def test_writing_many_documents_at_once_replaces_each_one(store):
     """write_documents (one Chroma write for a batch of short documents) leaves what one write per document did."""
     old, old_chunks = make_doc("a", ["v1 first", "v1 second", "v1 third"])
-    store.replace_document(old, old_chunks, [vec(0), vec(1), vec(2)])
+    store.write_documents([(old, old_chunks, [vec(0), vec(1), vec(2)])])
     keep, keep_chunks = make_doc("k", ["kept as it was"])
-    store.replace_document(keep, keep_chunks, [vec(7)])
+    store.write_documents([(keep, keep_chunks, [vec(7)])])
     a, a_chunks = make_doc("a", ["v2 only"])
     b, b_chunks = make_doc("b", ["beta one", "beta two"])
     store.write_documents([(a, a_chunks, [vec(5)]), (b, b_chunks, [vec(3), vec(4)])])
@@ -119,14 +122,14 @@ def test_writing_many_documents_at_once_replaces_each_one(store):
 
 def test_the_store_persists_across_clients(settings, store):
     doc, chunks = make_doc("a", ["persisted text"])
-    store.replace_document(doc, chunks, [vec(0)])
+    store.write_documents([(doc, chunks, [vec(0)])])
     again = Store(settings, "all-MiniLM-L6-v2")
     assert again.count() == 1 and again.get()["documents"] == ["persisted text"]
 
 
 def test_model_mismatch_is_refused_with_a_clear_message(settings, store):
     doc, chunks = make_doc("a", ["some text"])
-    store.replace_document(doc, chunks, [vec(0)])
+    store.write_documents([(doc, chunks, [vec(0)])])
     other = Store(settings, "other-model")
     with pytest.raises(ModelMismatchError) as err:
         other.count()
@@ -135,7 +138,7 @@ def test_model_mismatch_is_refused_with_a_clear_message(settings, store):
     assert "ASSISTANT_EMBED_MODEL=all-MiniLM-L6-v2" in msg and "--data-dir" in msg and "\n" not in msg
     # writing with the other model is refused too, and does not relabel the collection
     with pytest.raises(ModelMismatchError):
-        other.replace_document(doc, chunks, [vec(1)])
+        other.write_documents([(doc, chunks, [vec(1)])])
     with pytest.raises(ModelMismatchError):
         Store(settings, "other-model").documents()
     fresh = Store(settings, "all-MiniLM-L6-v2")
@@ -144,7 +147,7 @@ def test_model_mismatch_is_refused_with_a_clear_message(settings, store):
 
 def test_another_collection_in_the_same_dir_is_independent(data_dir, store):
     doc, chunks = make_doc("a", ["text"])
-    store.replace_document(doc, chunks, [vec(0)])
+    store.write_documents([(doc, chunks, [vec(0)])])
     other = Store(load_settings(data_dir=data_dir, collection="archive"), "other-model")
     assert other.count() == 0  # a different collection, so no mismatch
 
@@ -158,7 +161,7 @@ def test_invalid_collection_name(data_dir, name):
 def test_count_is_asked_of_chroma_once_per_contents_and_follows_another_writer(settings, store):
     """count() is read from Chroma again only after a write, by this process or by another one on the data dir."""
     a, a_chunks = make_doc("a", ["alpha one", "alpha two"])
-    store.replace_document(a, a_chunks, [vec(0), vec(1)])
+    store.write_documents([(a, a_chunks, [vec(0), vec(1)])])
     reader = Store(settings, "all-MiniLM-L6-v2")
     assert reader.count() == 2
     col = reader.collection()
@@ -168,7 +171,7 @@ def test_count_is_asked_of_chroma_once_per_contents_and_follows_another_writer(s
     assert [reader.count() for _ in range(5)] == [2] * 5
     assert asked == []  # nothing changed: Chroma is not asked again
     b, b_chunks = make_doc("b", ["beta one"])
-    store.replace_document(b, b_chunks, [vec(3)])  # another writer (its own client)
+    store.write_documents([(b, b_chunks, [vec(3)])])  # another writer (its own client)
     assert reader.count() == 3 and asked == [1]
     reader.delete_document("a")  # this one's own write
     assert reader.count() == 1 and asked == [1, 1]
@@ -181,7 +184,7 @@ def test_the_vector_index_is_saved_often_so_a_fresh_process_replays_little(setti
 
     for d in range(5):
         doc, chunks = make_doc(f"d{d}", [f"text {d} {i}" for i in range(50)])
-        store.replace_document(doc, chunks, [vec(d * 50 + i) for i in range(50)])
+        store.write_documents([(doc, chunks, [vec(d * 50 + i) for i in range(50)])])
     assert store.count() == 250
     db = sqlite3.connect(settings.chroma_path / "chroma.sqlite3")
     logged = db.execute("SELECT MAX(seq_id) FROM embeddings_queue").fetchone()[0]
@@ -235,7 +238,7 @@ def test_reads_of_many_chunks_go_a_page_at_a_time(store, monkeypatch):
 
     for d in "abc":
         doc, chunks = make_doc(d, [f"{d} part {i}" for i in range(4)])
-        store.replace_document(doc, chunks, [vec(i) for i in range(4)])
+        store.write_documents([(doc, chunks, [vec(i) for i in range(4)])])
     whole = (store.document_states(list("abcz")), store.documents(), store.doc_ids_for_path("/corpus/b.txt"))
     monkeypatch.setattr(store_module, "PAGE", 3)
     limits = []

@@ -1,4 +1,5 @@
-"""What the terminal shows after a streamed answer: the checked answer and which citations moved or were dropped."""
+"""What the terminal shows: text printed without escape sequences, and after a streamed answer the checked answer and
+which citations moved or were dropped."""
 
 from __future__ import annotations
 
@@ -50,3 +51,16 @@ def test_nothing_is_added_when_the_stream_was_the_checked_answer():
 def test_a_withheld_answer_ends_with_the_refusal():
     ending = checked_ending(f"{TROOPS} [1].", answer("Insufficient information.", refused=True))
     assert ending.splitlines() == ["", "Checked answer: Insufficient information."]
+
+
+def test_printed_text_loses_escape_sequences_and_json_keeps_its_data(capsys):
+    import json
+
+    from assistant.interfaces.terminal import echo, echo_err, echo_json
+
+    echo("Title\x1b]0;owned\x07 [1]\x1b[2J")
+    echo_err("error: \x9b31mred\u202e")
+    echo_json(json.dumps({"t": "a\x85b"}, ensure_ascii=False))
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "Title [1]" and err == "error: red\n"
+    assert "\x85" not in out and json.loads(out.splitlines()[1]) == {"t": "a\x85b"}

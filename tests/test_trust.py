@@ -5,7 +5,6 @@ Each test attacks one way the tool could lose data, crash, hang or be steered, a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -24,28 +23,9 @@ from assistant.ingest.load import load_file, load_paths
 from assistant.answer.verify import CITATION
 
 from conftest import ROOT, write_jsonl
+from fakes import HashEmbedder
 
 # ---- helpers
-
-
-class HashEmbedder:
-    """Deterministic unit vectors from a text's hash: the store and its completeness checks do not care what the
-    vectors mean, and a 1,300-chunk document embeds in milliseconds instead of minutes."""
-
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self):
-        self.texts = 0  # how many texts it was asked to embed
-
-    def embed(self, texts):
-        self.texts += len(texts)
-        out = []
-        for t in texts:
-            digest = hashlib.sha256(t.encode()).digest() * 12
-            v = [b - 127.5 for b in digest[:384]]
-            norm = sum(x * x for x in v) ** 0.5
-            out.append([x / norm for x in v])
-        return out
 
 
 def long_article(paragraphs: int) -> str:
@@ -68,7 +48,7 @@ sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
 import chromadb.api.models.Collection as C
 from assistant import Assistant
-from test_trust import HashEmbedder
+from fakes import HashEmbedder
 
 original = C.Collection.upsert
 def upsert(self, *args, **kwargs):
@@ -118,7 +98,7 @@ def test_a_long_document_killed_mid_write_is_repaired_by_the_next_ingest(tmp_pat
     assert report.repaired == [doc.doc_id] and report.updated == [doc.doc_id] and report.unchanged == []
     from assistant.ingest.chunk import Chunker
 
-    expected = Chunker(32, a.settings.chunk_overlap).split(doc)
+    expected = list(Chunker(32, a.settings.chunk_overlap).chunks(doc))
     assert len(expected) > 1000
     clean = make_assistant(data_dir=tmp_path / "clean", chunk_tokens=32, embedder=HashEmbedder())
     clean.ingest([article])
@@ -151,7 +131,7 @@ def test_a_long_document_is_chunked_embedded_and_written_a_slice_at_a_time(tmp_p
 
     monkeypatch.setattr(chunk.Chunker, "chunks", counted)
     monkeypatch.setattr(C.Collection, "upsert", spied)
-    monkeypatch.setattr("assistant.api.INGEST_BATCH_CHUNKS", 64)
+    monkeypatch.setattr("assistant.index.writer.INGEST_BATCH_CHUNKS", 64)
     article = tmp_path / "ledger.txt"
     article.write_text(long_article(1300))
     embedder = HashEmbedder()
@@ -206,7 +186,7 @@ def test_a_long_update_cut_short_before_its_old_chunks_are_deleted_is_repaired(t
 def test_a_new_document_skips_the_old_chunk_lookup_but_one_given_twice_keeps_only_its_last_version(make_assistant):
     """Ingest looks up old chunks only for documents stored before (it has just read their states), and for those it
     wrote itself in the same call: an id given twice, the second version shorter, leaves no chunk of the first."""
-    from assistant.ingest.load import make_document
+    from assistant.ingest.documents import make_document
 
     a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
     looked_up: list = []
@@ -229,7 +209,7 @@ class Crash(BaseException):
 def test_an_update_cut_short_is_repaired_not_taken_for_unchanged(tmp_path, make_assistant, monkeypatch):
     import chromadb.api.models.Collection as C
 
-    monkeypatch.setattr("assistant.api.INGEST_BATCH_CHUNKS", 64)  # the document is written in several slices
+    monkeypatch.setattr("assistant.index.writer.INGEST_BATCH_CHUNKS", 64)  # the document is written in several slices
     a = make_assistant(chunk_tokens=32, embedder=HashEmbedder())
     feed = write_jsonl(tmp_path / "feed.jsonl", [{"id": "log", "title": "Log", "body": long_article(400)}])
     a.ingest([feed])
@@ -487,11 +467,11 @@ def test_a_long_text_is_split_in_pieces_with_offsets_into_the_whole(monkeypatch)
 
     text = "\n\n".join(f"Paragraph {i} says the ferry ran {i} times on schedule." for i in range(400))
     doc = Document(doc_id="d", title="t", text=text, path="", content_hash="h")
-    whole = chunk.Chunker(60, 8).split(doc)
+    whole = list(chunk.Chunker(60, 8).chunks(doc))
     monkeypatch.setattr(chunk, "PIECE_CHARS", 2000)
     cut = list(chunk.pieces(text))
     assert len(cut) > 5 and all(len(p) <= 2000 for _, p in cut) and "".join(p for _, p in cut) == text
-    pieces = chunk.Chunker(60, 8).split(doc)
+    pieces = list(chunk.Chunker(60, 8).chunks(doc))
     assert all(text[c.start_char : c.end_char] == c.text for c in pieces)
     assert [c.metadata["chunk"] for c in pieces] == list(range(len(pieces)))
     assert pieces != whole and abs(len(pieces) - len(whole)) <= len(cut)  # only piece edges differ

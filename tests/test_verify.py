@@ -7,6 +7,8 @@ import pytest
 from assistant.text import cited_numbers, entities_in, is_refusal, split_sentences, strip_citations
 from assistant.answer.verify import Verifier
 
+from fakes import CountingEmbedder
+
 PASSAGES = {
     1: "The Army Tactical Missile System (ATACMS), with a range of approximately 190 miles, represents a potent tool "
     "for Ukraine. Nearly 50,000 Russian troops have massed in the Kursk area.",
@@ -215,17 +217,6 @@ def test_yes_no_answers_are_not_withheld(verifier):
     assert wrong.unsupported == ["Yes, ATACMS has a range of approximately 300 miles [1]."]
 
 
-class Counting:
-    """An embedder that counts the texts it is asked to embed."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self.texts = inner, inner.name, 0
-
-    def embed(self, texts):
-        self.texts += len(texts)
-        return self.inner.embed(texts)
-
-
 ANSWERS = [
     "ATACMS has a range of approximately 190 miles [2].",  # repaired to [1]
     "Over 10,000 North Korean troops joined Russian forces in Kursk [2]. Trump doubts aid to Ukraine [2].",
@@ -240,10 +231,10 @@ def test_sentence_vectors_cached_on_disk_change_no_verdict(shared_embedder, tmp_
 
     path = tmp_path / "vectors" / "sentences.sqlite"
     plain = [Verifier(shared_embedder.inner, 0.45).verify(a, PASSAGES) for a in ANSWERS]
-    first = Counting(shared_embedder.inner)
+    first = CountingEmbedder(shared_embedder.inner)
     cold = [Verifier(CachedEmbedder(first, path), 0.45).verify(a, PASSAGES) for a in ANSWERS]
     assert first.texts > 0 and path.is_file()
-    later = Counting(shared_embedder.inner)  # a new process: nothing in memory
+    later = CountingEmbedder(shared_embedder.inner)  # a new process: nothing in memory
     warm = [Verifier(CachedEmbedder(later, path), 0.45).verify(a, PASSAGES) for a in ANSWERS]
     assert later.texts == 0
     assert cold == plain and warm == plain

@@ -18,28 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any, NamedTuple
 
-MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        "january february march april may june july august september october november december".split()
-    )
-}
-MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
-MONTHS["sept"] = 9
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
-    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
-DATE = re.compile(
-    r"(?P<iso>\b\d{4}-\d{2}-\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
-    r"|\b(?P<md_m>" + _MONTH + r")\s+(?P<md_d>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_y>\d{4})\b)?"
-    r"|\b(?P<dm_d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_m>" + _MONTH + r")(?:,?\s+(?P<dm_y>\d{4})\b)?"
-    r"|\b(?P<my_m>" + _MONTH + r")\s+(?P<my_y>\d{4})\b",
-)
+from ..text.dates import DATE, MONTH_NAME as _MONTH, parse_date
+
 BEFORE = re.compile(r"\b(?:before|until|prior to|earlier than|by)\s+(?:the\s+)?$", re.I)
 AFTER = re.compile(r"\b(?:after|since|following|later than)\s+(?:the\s+)?$", re.I)
 
@@ -219,32 +203,6 @@ def unknown_sources(question: str, mentions: list[tuple[int, int, str, list[str]
             if name not in out:
                 out.append(name)
     return out
-
-
-def parse_date(m: re.Match, default_year: int | None) -> tuple[date, date] | None:
-    """The day (or month) a DATE match names, as an inclusive range."""
-    try:
-        if m.group("iso"):
-            d = date.fromisoformat(m.group("iso"))
-            return d, d
-        if m.group("md_m") or m.group("dm_m"):
-            month = MONTHS[(m.group("md_m") or m.group("dm_m")).rstrip(".").lower()]
-            day = int(m.group("md_d") or m.group("dm_d"))
-            year = m.group("md_y") or m.group("dm_y")
-            y = int(year) if year else default_year
-            if y is None:
-                return None
-            d = date(y, month, day)
-            return d, d
-        if m.group("my_m"):
-            month = MONTHS[m.group("my_m").rstrip(".").lower()]
-            y = int(m.group("my_y"))
-            first = date(y, month, 1)
-            last = (date(y + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
-            return first, last
-    except (KeyError, ValueError):
-        return None
-    return None
 
 
 def _dates(question: str) -> list[tuple[int, str, str | None, str | None]]:

@@ -160,7 +160,8 @@ def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
     name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
     index = assistant.derive(data_dir=root, chroma_url="", collection=name)
     if index.store.count() == 0:
-        from ..ingest.load import content_hash, split_date_stamp
+        from ..ingest.documents import content_hash
+        from ..text.dates import split_date_stamp
 
         docs = []
         for i, t in enumerate(dict.fromkeys(texts)):

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field, replace
-from datetime import date
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import AssistantError, NoMatchError
+from ..errors import NoMatchError
+from ..text.dates import day_int
 from ..types import Hit, Passage
 
 
@@ -138,14 +138,6 @@ def stored_sources(store) -> list[str]:
                 pass  # a read-only data dir: kept in this process only
     store._sources = (stamp, saved)
     return saved
-
-
-def day_int(value: str, flag: str) -> int:
-    try:
-        d = date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        raise AssistantError(f"{flag} '{value}' is not a date; use YYYY-MM-DD") from None
-    return d.year * 10000 + d.month * 100 + d.day
 
 
 @dataclass(frozen=True)

@@ -310,12 +310,6 @@ class Store:
         except OSError:
             pass  # Chroma's own write will say what is wrong with the data dir
 
-    def content_hashes(self, doc_ids: list[str]) -> dict[str, str]:
-        if not doc_ids:
-            return {}
-        got = self.get({"doc_id": {"$in": doc_ids}}, include_text=False)
-        return {m["doc_id"]: m.get("content_hash", "") for m in got["metadatas"]}
-
     def document_states(self, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         """doc id → {"hash": the version's content hash, or "" when chunks of several versions are mixed,
         "chunks": stored chunk count, "n_chunks": how many that version has (0 when no stored chunk says so
@@ -381,17 +375,13 @@ class Store:
         return [Hit(*row) for row in zip(ids, texts, metas, res["distances"][0])]
 
     # ---- writes
-    def replace_document(self, doc: Document, chunks: list[Chunk], vectors: list[list[float]]) -> None:
-        """Write a document's chunks, then drop any of its older chunks that the new version no longer has."""
-        self.write_documents([(doc, chunks, vectors)])
-
     @guarded
     def write_documents(
         self, items: list[tuple[Document, list[Chunk], list[list[float]]]], stored: set[str] | None = None
     ) -> None:
-        """replace_document for many (short) documents at once: one lookup of their stored chunks, one upsert, one
-        delete of the chunks their new versions no longer have. Chroma's cost is mostly per call, so ingesting many
-        one-chunk articles this way costs a fraction of a write per document. A crash midway leaves documents that
+        """Write (short) documents' chunks, then drop their older chunks that the new versions no longer have: one
+        lookup of their stored chunks, one upsert, one delete for all. Chroma's cost is mostly per call, so ingesting
+        many one-chunk articles this way costs a fraction of a write per document. A crash midway leaves documents that
         ``document_states`` reports incomplete, as with write_document. ``stored``: the ids among these that may
         have chunks in the store already (the caller has just read them); only those are looked up. None: all."""
         if not items:
@@ -419,12 +409,12 @@ class Store:
 
     @guarded
     def write_document(self, doc: Document, batches: Iterable[tuple[list[Chunk], list[list[float]]]]) -> int:
-        """Like replace_document, with the chunks (numbered from 0 in order) and their vectors arriving in batches: a
-        long document is chunked, embedded and written a slice at a time, in memory bounded by the slice, and its
-        chunk count is known only after the last one. So every chunk records n_chunks 0 ("not known yet") but the
-        last, which records the count (one batch is held back until the next arrives, to know which is last); then
-        the old version's chunks past the new count are deleted. Until both are done, ``document_states`` reports
-        the document incomplete. Returns the number of chunks written."""
+        """Like write_documents for one document, with the chunks (numbered from 0 in order) and their vectors arriving
+        in batches: a long document is chunked, embedded and written a slice at a time, in memory bounded by the
+        slice, and its chunk count is known only after the last one. So every chunk records n_chunks 0 ("not known
+        yet") but the last, which records the count (one batch is held back until the next arrives, to know which is
+        last); then the old version's chunks past the new count are deleted. Until both are done, ``document_states``
+        reports the document incomplete. Returns the number of chunks written."""
         col = self.collection(create=True)
         self._new_write_token()
         n = 0

@@ -15,10 +15,22 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from collections.abc import Callable, Iterator
+from typing import Any
 
+from ..text.dates import date_key
 from ..types import Chunk, Document
 
 PIECE_CHARS = 200_000
+
+
+def metadata_of(doc: Document) -> dict[str, Any]:
+    """What every chunk of the document carries (Chroma accepts str/int/float/bool only): the document's fields, and
+    its day as YYYYMMDD (``published_day``) when it has a date, for range filters."""
+    meta = doc.metadata()
+    day = date_key(doc.published_at)
+    if day is not None:
+        meta["published_day"] = day
+    return meta
 
 
 def pieces(text: str, size: int | None = None) -> Iterator[tuple[int, str]]:
@@ -92,16 +104,12 @@ class Chunker:
         start = text.find(stripped)
         return start, start + len(stripped)
 
-    def split(self, doc: Document) -> list[Chunk]:
-        """All of a document's chunks (``chunks`` holds only one piece's at a time)."""
-        return list(self.chunks(doc))
-
     def chunks(self, doc: Document) -> Iterator[Chunk]:
         """The document's chunks in order, numbered from 0, each piece split only when the previous one's chunks
         have been taken."""
         from llama_index.core.schema import Document as LIDocument
 
-        base = doc.metadata()
+        base = metadata_of(doc)
         whole = self.single_chunk(doc.text)
         if whole is not None:  # what the splitter gives for a text within one chunk, without its per-call overhead
             meta = base | {"chunk": 0, "start_char": whole[0], "end_char": whole[1]}

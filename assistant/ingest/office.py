@@ -1,5 +1,5 @@
 """Load PDF (pypdf) and Word .docx (python-docx) files: their text, and the title, author and date that the file's own
-metadata holds (a PDF's document info, a .docx file's core properties). Registered by suffix in ``load.BINARY_LOADERS``.
+metadata holds (a PDF's document info, a .docx file's core properties). Registered by suffix in ``readers.READERS``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import InputError
-from .load import dateline_date, make_document
+from ..text.dates import dateline_date
+from .documents import make_document
 from ..types import Document
 
 

@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import Resource as MCPResource
 
 from ..errors import AssistantError
+from ..text.dates import source_and_day
 
 DOC_URI = "assistant://documents/{doc_id}"
 
@@ -59,8 +60,7 @@ def create_server(assistant) -> MCPServer:
                     uri=DOC_URI.format(doc_id=r["doc_id"]),
                     name=r["doc_id"],
                     title=r["title"] or None,
-                    description=", ".join(x for x in (r.get("source", ""), (r.get("published_at") or "")[:10]) if x)
-                    or None,
+                    description=source_and_day(r.get("source", ""), r.get("published_at") or "") or None,
                     mime_type="text/plain",
                 )
                 for r in await anyio.to_thread.run_sync(rows)
@@ -133,31 +133,19 @@ def create_server(assistant) -> MCPServer:
         documents are not re-embedded; a bad file is reported in `errors` and skipped, the good ones are indexed."""
         if not paths and not (text and text.strip()):
             raise ToolError("give paths (files or folders) or the text of an article to ingest")
-        out: dict[str, Any] = {
-            "added": [],
-            "updated": [],
-            "unchanged": [],
-            "removed": [],
-            "chunks": 0,
-            "files": 0,
-            "errors": [],
-        }
+        from ..index.writer import MCP_FIELDS, IngestReport
 
-        def merge(report):
-            for key in ("added", "updated", "unchanged", "removed", "errors"):
-                out[key] += getattr(report, key)
-            out["chunks"] += report.chunks
-            out["files"] += report.files
-
+        written = IngestReport()
         if paths:
-            merge(guarded(assistant.ingest, [Path(p).expanduser() for p in paths]))
+            written.merge(guarded(assistant.ingest, [Path(p).expanduser() for p in paths]))
         if text and text.strip():
-            from ..ingest.load import record_document
+            from ..ingest.records import record_document
 
             record = {"title": title, "body": text, "source": source, "published_at": published_at, "url": url}
             doc = guarded(record_document, Path("mcp"), record, "text")
             doc.path = "mcp:text"
-            merge(guarded(assistant.add_documents, [doc]))
+            written.merge(guarded(assistant.add_documents, [doc]))
+        out = written.to_json(MCP_FIELDS)
         if out["errors"] and not (out["added"] or out["updated"] or out["unchanged"]):
             raise ToolError("; ".join(out["errors"]))
         return out

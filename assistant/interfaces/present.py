@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+from ..text.dates import source_and_day
 from ..types import Answer
 
 
@@ -16,7 +17,7 @@ def quote(text: str, width: int = 100, limit: int = 400) -> str:
 
 
 def source_line(n: int, title: str, source: str, published_at: str, url: str) -> str:
-    where = ", ".join(x for x in (source, published_at[:10]) if x)
+    where = source_and_day(source, published_at)
     line = f"[{n}] {title or 'Untitled'}" + (f" — {where}" if where else "")
     return line + (f"\n    {url}" if url else "")
 
@@ -121,7 +122,7 @@ def sources_table(rows: list[dict]) -> str:
         return "No documents indexed."
     lines = []
     for r in rows:
-        where = ", ".join(x for x in (r.get("source", ""), (r.get("published_at") or "")[:10]) if x)
+        where = source_and_day(r.get("source", ""), r.get("published_at") or "")
         lines.append(
             f"{r['doc_id']}  {r['chunks']:>3} chunks  {r.get('title') or 'Untitled'}"
             + (f"  ({where})" if where else "")

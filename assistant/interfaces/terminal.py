@@ -1,13 +1,29 @@
-"""What a person at a terminal sees while an answer is made: stage lines on stderr (a transient spinner, only when
-stderr is a terminal), the streamed text, and then the checked answer with what the check changed."""
+"""What a person at a terminal sees: text printed without escape sequences (``echo``), stage lines on stderr while an
+answer is made (a transient spinner, only when stderr is a terminal), the streamed text, and then the checked answer
+with what the check changed."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
-from ..text.sanitize import for_terminal
+import typer
+
+from ..text.sanitize import for_json_output, for_terminal
 from ..types import Answer
+
+
+def echo(text: str, nl: bool = True) -> None:
+    """Print text that may hold article text (titles, passages, answers quoting them): without escape sequences."""
+    typer.echo(for_terminal(text), nl=nl)
+
+
+def echo_err(message: str) -> None:
+    typer.echo(for_terminal(message), err=True)
+
+
+def echo_json(text: str) -> None:
+    typer.echo(for_json_output(text))
 
 
 class Status:
@@ -97,7 +113,6 @@ def show_answer(
 ) -> Answer:
     """Answer and print: JSON; or the streamed text, then the checked answer (when the check changed anything) and
     the sources; or the checked answer and its sources. Returns the Answer."""
-    from .cli import echo, echo_json
     from .present import answer_json, answer_text, explain_text, sources_text
 
     def more(a: Answer) -> str:

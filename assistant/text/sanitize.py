@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..answer.verify import CITATION
+from . import CITATION
 
 # ECMA-48: CSI (ESC [ or 8-bit 0x9b) params/intermediates final; OSC/DCS/SOS/PM/APC (ESC ] P X ^ _ or 8-bit) ...
 # up to ST (ESC \ or 0x9c) or BEL, or unterminated to the end; two-character ESC sequences (ESC c, ESC 7 ...).

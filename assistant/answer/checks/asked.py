@@ -6,12 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from ...text import stemmer, stopwords, strip_citations
+from ...text.dates import MONTH_WORD as MONTH
 
 YEAR = re.compile(r"(?<![\w.$€£-])((?:19|20)\d\d)(?![\w%])")
-MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
-    r"nov(?:ember)?|dec(?:ember)?)"
-)
 DATE = re.compile(  # anything that says when: a date, a year, a weekday, a time of day, a season, a relative time
     r"\b" + MONTH + r"\b\.?|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|"
     r"\b(?:yesterday|today|tomorrow|tonight|midnight|noon|midday|morning|afternoon|evening|night|dawn|dusk|weekend|"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def _dates(text: str) -> list[tuple[re.Match, int, int | None, int | None]]:
     """(match, month, day or None, year or None) for each date the text states ("November 15", "15 November 2020",
     "May 2012")."""
-    from ..plan import DATE as DATES, MONTHS
+    from ...text.dates import DATE as DATES, MONTHS
 
     out = []
     for m in DATES.finditer(text):

@@ -1,14 +1,13 @@
-"""PDF and Word files, saved HTML pages, and dates found in documents that do not give one in a field."""
+"""PDF (pypdf) and Word .docx (python-docx) files: their text, and the title, author and date their metadata holds."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import pytest
 
 from assistant.errors import InputError
-from assistant.ingest.load import dateline_date, load_file, load_paths
+from assistant.ingest.load import load_file, load_paths
 
 BODY = [
     "Over 10,000 North Korean troops have reportedly joined Russian forces in Kursk.",
@@ -112,67 +111,3 @@ def test_pdf_and_docx_in_a_directory_are_loaded(tmp_path):
     result = load_paths([tmp_path])
     assert sorted(d.title for d in result.documents) == ["A", "B"] and result.errors == []
     assert result.unsupported == [tmp_path / "c.odt"]
-
-
-SAVED_PAGE = """<!doctype html><html><head>
-<meta charset="utf-8"><title>Troops mass in Kursk | The Daily Wire Service</title>
-<meta property="og:title" content="Troops mass in Kursk">
-<meta property="og:site_name" content="The Daily Wire Service">
-<meta property="article:published_time" content="2024-11-18T09:30:00Z">
-<meta name="author" content="A. Reporter">
-<link rel="canonical" href="https://example.com/kursk">
-<script>var tracking = "Do not index this script text";</script><style>p {color: red}</style>
-</head><body><nav><a href="/">Home</a> | <a href="/world">World</a></nav>
-<article><h1>Troops mass in Kursk</h1><p>Over 10,000 North Korean troops have reportedly joined Russian forces in
-Kursk.</p><p>Nearly 50,000 Russian troops have massed in the area.</p></article>
-<footer>Copyright The Daily Wire Service</footer></body></html>"""
-
-
-def test_a_saved_html_page_keeps_the_article_and_its_metadata(tmp_path):
-    p = tmp_path / "Troops mass in Kursk.html"
-    p.write_text(SAVED_PAGE, encoding="utf-8")
-    (doc,) = load_file(p)
-    assert doc.title == "Troops mass in Kursk"
-    assert (doc.source, doc.published_at, doc.author, doc.url) == (
-        "The Daily Wire Service",
-        "2024-11-18T09:30:00Z",
-        "A. Reporter",
-        "https://example.com/kursk",
-    )
-    assert "50,000 Russian troops" in doc.text
-    assert "tracking" not in doc.text and "Home" not in doc.text and "Copyright" not in doc.text
-
-
-def test_html_time_element_gives_the_date(tmp_path):
-    p = tmp_path / "t.html"
-    p.write_text('<title>T</title><article><time datetime="2024-03-02">2 March</time><p>Body text here.</p></article>')
-    assert load_file(p)[0].published_at == "2024-03-02"
-
-
-@pytest.mark.parametrize("key", ["date", "publishedAt", "pubDate"])
-def test_json_date_keys(tmp_path, key):
-    p = tmp_path / "r.jsonl"
-    p.write_text(json.dumps({"title": "T", "body": "Body.", key: "2024-06-15"}) + "\n")
-    assert load_file(p)[0].published_at == "2024-06-15"
-
-
-@pytest.mark.parametrize(
-    "text, iso",
-    [
-        ("WASHINGTON, Nov. 18, 2024 (Reuters) - President Joe Biden ...", "2024-11-18"),
-        ("KYIV, 18 November 2024 — Ukraine said ...", "2024-11-18"),
-        ("2024-03-02: The harbour bridge reopened.", "2024-03-02"),
-        ("LONDON, September 3rd, 2023 - Shares rose.", "2023-09-03"),
-        ("The bridge reopened.\nMarch 2, 2024 was a Saturday.", ""),  # not on the first line: not a dateline
-        ("Talks resume on Feb 30, 2024 in Geneva.", ""),  # no such day
-    ],
-)
-def test_dateline(text, iso):
-    assert dateline_date(text) == iso
-
-
-def test_a_text_file_with_a_dateline_gets_its_date(tmp_path):
-    p = tmp_path / "wire.txt"
-    p.write_text("Troops mass in Kursk\nKYIV, 18 November 2024 — Over 10,000 North Korean troops joined.\n")
-    # the first line is the title; the dateline is the body's first line after it
-    assert load_file(p)[0].published_at == "2024-11-18"

@@ -1,4 +1,5 @@
-"""Ingest through the Assistant API: idempotent, changed files replace their chunks, bad input never costs data."""
+"""Write (index/writer.py), through the Assistant API: idempotent, changed files replace their chunks, bad input never
+costs data, an id indexed from another file for another article is refused; the report of a write."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import json
 
 import pytest
 
-from assistant.errors import AssistantError, EmptyIndexError, ModelMismatchError
+from assistant.errors import AssistantError, EmptyIndexError, ModelMismatchError, NotFoundError
+from assistant.index.writer import HTTP_FIELDS, MCP_FIELDS, IngestReport, refuse_foreign_ids
+from assistant.types import Document
 
 from conftest import write_jsonl
+from fakes import StoredStates
 
 
 def snapshot(a):
@@ -251,3 +255,58 @@ def test_a_document_stored_before_chunk_counts_were_recorded_is_unchanged_when_w
     col.delete(ids=[sorted(got["ids"])[-1]])
     repaired = assistant.ingest([article])
     assert repaired.repaired == added and repaired.chunks == len(got["ids"]) and snapshot(assistant) == before
+
+
+# ---- the report
+
+
+def test_the_report_as_json_keeps_its_field_order_and_the_interfaces_take_a_prefix():
+    report = IngestReport(added=["a"], chunks=3, files=1, errors=["bad"], seconds=0.5, repaired=["a"])
+    data = report.to_json()
+    assert list(data) == [
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "chunks",
+        "files",
+        "errors",
+        "seconds",
+        "repaired",
+        "skipped",
+        "unsupported",
+    ]
+    assert data["added"] == ["a"] and data["repaired"] == ["a"] and json.loads(json.dumps(data)) == data
+    assert report.to_json(HTTP_FIELDS) == {k: data[k] for k in list(data)[:8]}
+    assert list(report.to_json(MCP_FIELDS)) == list(data)[:7]
+    data["added"].append("b")  # a copy: the report is not changed through its JSON
+    assert report.added == ["a"]
+
+
+def test_merging_adds_the_ids_errors_chunks_files_and_seconds():
+    paths = IngestReport(added=["a"], unchanged=["b"], chunks=2, files=2, errors=["x.txt: empty"], seconds=1.0)
+    stdin = IngestReport(added=["c"], updated=["d"], removed=["e"], chunks=3, files=1, seconds=0.5, repaired=["d"])
+    assert paths.merge(stdin) is paths
+    assert (paths.added, paths.updated, paths.unchanged, paths.removed) == (["a", "c"], ["d"], ["b"], ["e"])
+    assert (paths.chunks, paths.files, paths.errors, paths.seconds) == (5, 3, ["x.txt: empty"], 1.5)
+
+
+def doc(doc_id, path, content_hash):
+    return Document(doc_id=doc_id, title="T", text="Body.", path=path, content_hash=content_hash)
+
+
+def test_an_id_stored_from_another_file_for_another_article_is_refused_by_name():
+    store = StoredStates({"x": {"path": "/n/a.jsonl", "hash": "h1"}, "y": {"path": "/n/a.jsonl", "hash": "h1"}})
+    docs = [doc("x", "/n/b.jsonl", "h2"), doc("x", "/n/a.jsonl", "h2"), doc("y", "/n/b.jsonl", "h1"), doc("z", "", "h")]
+    kept, errors = refuse_foreign_ids(store, docs)
+    assert kept == docs[1:]  # the file's own new version, the same article from elsewhere, a new id
+    assert errors == [
+        "/n/b.jsonl: id 'x' is already indexed from /n/a.jsonl for a different article; not replaced: give it its "
+        "own id, or `assistant remove x` first"
+    ]
+    assert store.asked == [["x", "x", "y"]]  # documents added from Python (no path) are not looked up
+
+
+def test_removing_an_unknown_id_is_a_not_found_error(assistant):
+    with pytest.raises(NotFoundError, match=r"^no document with id 'nope'; `assistant sources` lists the ids$"):
+        assistant.remove("nope")

@@ -1,0 +1,105 @@
+"""Saved HTML pages: the article's readable text (markup, and what a reader does not see — hidden elements, comments,
+scripts, styles, templates — dropped), its <title>, and the date, source, author and url its <meta> tags give."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from ..errors import InputError
+from ..types import Document
+from .documents import make_document
+
+HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
+    r"opacity\s*:\s*0(?![.\d]*[1-9])",
+    re.I,
+)
+
+
+def html_document(path: Path, text: str) -> Document:
+    from selectolax.lexbor import LexborHTMLParser  # selectolax>=1.0 removed the old (Modest) HTMLParser
+
+    tree = LexborHTMLParser(text)
+    drop_hidden(tree)
+    title_node = tree.css_first("title") or tree.css_first("h1")
+    title = title_node.text(strip=True) if title_node else path.stem
+    meta = html_metadata(tree)
+    for selector in ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template"):
+        for node in tree.css(selector):
+            node.decompose()
+    root = tree.css_first("article") or tree.body or tree.root
+    if root is None:
+        raise InputError(f"{path}: the HTML page has no readable text; check it is an article page")
+    blocks = [node.text(separator=" ", strip=True) for node in root.css("h1, h2, h3, h4, p, li, blockquote, pre")]
+    body = "\n".join(b for b in blocks if b) or (root.text(separator="\n", strip=True) if root else "")
+    if not body.strip():
+        raise InputError(f"{path}: the HTML page has no readable text; check it is an article page")
+    return make_document(path, meta.pop("title", "") or title, body, meta)
+
+
+def drop_hidden(tree) -> None:
+    """Remove what a browser does not show: comments, hidden elements (``hidden``, ``aria-hidden="true"``, inline
+    ``display:none`` / ``visibility:hidden`` / zero size or opacity), scripts, styles and templates."""
+    for node in tree.css("script, style, template, noscript, [hidden], [aria-hidden]"):
+        if (
+            node.tag in ("script", "style", "template", "noscript")
+            or "hidden" in node.attributes
+            or (node.attributes.get("aria-hidden") or "").strip().lower() == "true"
+        ):
+            node.decompose()
+    for node in tree.css("[style]"):
+        if HIDDEN_STYLE.search(node.attributes.get("style") or ""):
+            node.decompose()
+    root = tree.root
+    if root is not None:
+        comments = [node for node in root.traverse(include_text=False) if node.tag == "_comment"]
+        for node in comments:
+            node.decompose()
+
+
+HTML_META = {  # our key: the <meta> property/name/itemprop values that hold it, first found wins
+    "published_at": (
+        "article:published_time",
+        "og:published_time",
+        "datePublished",
+        "date",
+        "pubdate",
+        "publish-date",
+        "dc.date",
+        "dcterms.created",
+        "sailthru.date",
+        "parsely-pub-date",
+    ),
+    "source": ("og:site_name", "application-name"),
+    "author": ("author", "article:author"),
+    "url": ("og:url",),
+    "title": ("og:title",),
+}
+
+
+def html_metadata(tree) -> dict[str, str]:
+    """Date, source, author, url and title from a saved article page's <meta> tags (Open Graph, schema.org, Dublin
+    Core), a <time datetime> element and the canonical link; only keys that were found."""
+    found: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").strip().lower()
+        content = (attrs.get("content") or "").strip()
+        if key and content:
+            tags.setdefault(key, content)
+    for ours, names in HTML_META.items():
+        value = next((tags[n.lower()] for n in names if n.lower() in tags), "")
+        if value:
+            found[ours] = html.unescape(value)
+    if "published_at" not in found:
+        node = tree.css_first("time[datetime]")
+        if node is not None and (node.attributes.get("datetime") or "").strip():
+            found["published_at"] = node.attributes["datetime"].strip()
+    if "url" not in found:
+        node = tree.css_first('link[rel="canonical"]')
+        if node is not None and (node.attributes.get("href") or "").startswith("http"):
+            found["url"] = node.attributes["href"].strip()
+    return found

@@ -1,0 +1,5 @@
+"""`python -m assistant.interfaces.cli`: the `assistant` command."""
+
+from . import main
+
+main()

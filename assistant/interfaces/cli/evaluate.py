@@ -1,0 +1,148 @@
+"""`assistant eval`: a question set scored against its answers (the harness is ``assistant.eval``)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..terminal import echo_err
+from .app import app
+from .options import K, DataDir, Json, Llm, Model, examples, make_assistant, stderr_console
+
+
+def parse_gates(flag: str, given: list[str] | None) -> dict[str, float]:
+    from ...errors import AssistantError
+
+    gates: dict[str, float] = {}
+    for gate in given or []:
+        name, _, value = gate.partition("=")
+        try:
+            gates[name.strip()] = float(value)
+        except ValueError:
+            raise AssistantError(f"{flag} '{gate}' is not METRIC=NUMBER (e.g. answer_accuracy=0.8)") from None
+    return gates
+
+
+class EvalMode(str, Enum):
+    corpus = "corpus"
+    noise = "noise"
+    rejection = "rejection"
+    counterfactual = "counterfactual"
+
+
+class JudgeName(str, Enum):
+    heuristic = "heuristic"
+    llm = "llm"
+
+
+@app.command(
+    "eval",
+    epilog=examples(
+        "assistant eval evals/seed.jsonl --corpus seeds/ --out runs/seed",
+        "assistant eval ../shared/datasets/rgb_en_fact/questions.dev.jsonl --mode rejection --limit 50",
+        "assistant eval QUESTIONS.jsonl --corpus CORPUS --judge llm --compare runs/previous",
+        "assistant eval evals/seed.jsonl --corpus seeds/ --fail-under answer_accuracy=0.7 "
+        "--fail-over false_refusal_rate=0.05",
+    ),
+)
+def eval_(
+    questions: Annotated[Path, typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}.")],
+    corpus: Annotated[
+        Optional[list[Path]],
+        typer.Option("--corpus", help="Files/dirs to index once for all questions (anything `ingest` accepts)."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Run folder [runs/<questions>-<mode>]; re-running with the same folder resumes."),
+    ] = None,
+    mode: Annotated[
+        Optional[EvalMode], typer.Option("--mode", help="Per-question passages (RGB).", show_default=False)
+    ] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
+    sample: Annotated[
+        Optional[int], typer.Option("--sample", help="N evenly spaced questions (after --limit).", min=1)
+    ] = None,
+    judge: Annotated[
+        JudgeName, typer.Option("--judge", help="Support judge: heuristic (the offline verifier) or llm.")
+    ] = JudgeName.heuristic,
+    compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous run folder: show deltas.")] = None,
+    fail_under: Annotated[
+        Optional[list[str]],
+        typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when the metric is below VALUE (repeatable)."),
+    ] = None,
+    fail_over: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--fail-over",
+            help="METRIC=VALUE: exit 1 when "
+            "the metric is above VALUE, for lower-is-better "
+            "ones such as false_refusal_rate or latency_ms_p50 "
+            "(repeatable).",
+        ),
+    ] = None,
+    judge_pairs: Annotated[
+        Optional[int],
+        typer.Option(
+            "--judge-pairs", help="Measure the judge on at most N labelled pairs [all; 60 with --judge llm].", min=1
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    k: K = None,
+    llm: Llm = None,
+    model: Model = None,
+    as_json: Json = False,
+):
+    """Score answers, citations, refusals and retrieval on a question set; writes summary.json, results.jsonl,
+    report.md and report.png. Never touches your own index."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ...eval import EvalConfig, run_eval
+    from ...eval.metrics import METRICS, format_value
+
+    mode_name = mode.value if mode else None
+    judge_name = judge.value
+    out = out or Path("runs") / f"{questions.stem}-{mode_name or ('corpus' if corpus else 'noise')}"
+    cfg = EvalConfig(
+        questions=questions,
+        out=out,
+        corpus=list(corpus or []),
+        mode=mode_name,
+        limit=limit,
+        sample=sample,
+        judge=judge_name,
+        compare=compare,
+        fail_under=parse_gates("--fail-under", fail_under),
+        fail_over=parse_gates("--fail-over", fail_over),
+        judge_pairs=judge_pairs,
+    )
+    a = make_assistant(data_dir, llm, model, k)
+    with Progress(
+        TextColumn("eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("eval", total=None)
+        result = run_eval(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    summary, previous = result.summary, result.previous
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(f"{summary['n']} questions → {out}/report.md")
+        for m in METRICS:
+            if m.name in summary:
+                delta = ""
+                if previous and isinstance(previous.get(m.name), (int, float)):
+                    delta = f"  ({summary[m.name] - previous[m.name]:+.3f})"
+                typer.echo(f"{m.name:>20}: {format_value(summary[m.name])}{delta}")
+    for line in result.failed_gates:
+        echo_err(f"gate failed: {line}")
+    if result.failed_gates:
+        raise typer.Exit(1)

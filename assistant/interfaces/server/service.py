@@ -1,0 +1,138 @@
+"""The service: one shared Assistant behind gates. Generations go through ``gate`` (one at a time for the local
+model; a request that waits longer than ``queue_timeout`` gets ``Busy``), retrieval runs outside it, ingests are
+serialised among themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException
+from starlette.concurrency import run_in_threadpool
+
+from ...errors import InputError
+from ...ingest.ids import Seen, names_other_article
+from .shapes import Busy, FilterFields, ServerConfig
+
+
+class Service:
+    """The shared Assistant with its gates: generations through ``gate``, ingests one at a time."""
+
+    def __init__(self, assistant, config: ServerConfig):
+        self.a = assistant
+        self.config = config
+        slots = config.generation_slots or (1 if assistant.settings.llm == "local" else 4)
+        self.slots = slots
+        self.gate = asyncio.Semaphore(slots)
+        self.waiting = 0
+        self.ingest_lock = threading.Lock()
+        self.generate_seconds = 1.0  # moving average, for Retry-After
+
+    def warm(self) -> None:
+        """Build every backend once, before requests arrive (the lazy properties are not built concurrently)."""
+        from ...types import Passage
+
+        a = self.a
+        a.store.count()
+        a.embedder.embed(["warm-up"])
+        a.retriever, a.verifier, a.generator  # noqa: B018 - building them is the point
+        passage = Passage(
+            n=1,
+            chunk_id="warm-up",
+            doc_id="warm-up",
+            text="The bridge reopened on Saturday.",
+            score=1.0,
+            metadata={"title": "Warm-up"},
+        )
+        a.answer("When did the bridge reopen?", [passage])  # loads the model and its prompt prefix
+
+    def retry_after(self) -> int:
+        return max(1, min(600, math.ceil(self.generate_seconds * (self.waiting + 1) / self.slots)))
+
+    async def acquire(self) -> None:
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self.gate.acquire(), timeout=self.config.queue_timeout)
+        except TimeoutError:
+            raise Busy(self.retry_after()) from None
+        finally:
+            self.waiting -= 1
+
+    def release(self, seconds: float | None = None) -> None:
+        if seconds is not None:
+            self.generate_seconds = 0.8 * self.generate_seconds + 0.2 * seconds
+        self.gate.release()
+
+    def check_question(self, text: str, what: str = "question") -> str:
+        text = text.strip()
+        if not text:
+            raise HTTPException(422, f"the {what} is empty; ask something")
+        if len(text) > self.config.max_question_chars:
+            raise HTTPException(
+                422, f"the {what} is {len(text)} characters long; the limit is {self.config.max_question_chars}"
+            )
+        return text
+
+    def passages(self, question: str, fields: FilterFields, history: list[tuple[str, str]]):
+        """Retrieval, outside the generation gate: an explicit k means exactly k passages, as on the command line."""
+        return self.a.passages_for(question, fields.k, fields.filters(), history)
+
+    async def answer(self, question: str, fields: FilterFields, history: list[tuple[str, str]]):
+        t0 = time.perf_counter()
+        passages = await run_in_threadpool(self.passages, question, fields, history)
+        await self.acquire()
+        t1 = time.perf_counter()
+        try:
+            answer = await run_in_threadpool(self.a.answer, question, passages, history, t0)
+        finally:
+            self.release(time.perf_counter() - t1)
+        return answer
+
+    def ingest_records(self, records: list[Any]):
+        from ...ingest.records import record_document
+
+        docs: list = []
+        errors: list = []
+        seen: dict[str, Seen] = {}
+        for i, record in enumerate(records):
+            where = f"records[{i}]"
+            try:
+                doc = record_document(Path("api"), record, where)
+            except InputError as err:
+                errors.append(str(err))
+                continue
+            first = seen.get(doc.doc_id)
+            if first is not None:  # as in a .jsonl file: the same article twice is kept once
+                if names_other_article(first, doc.content_hash, where):
+                    errors.append(f"{where}: duplicate id '{doc.doc_id}' (also at {first.where}); ids must be unique")
+                continue
+            seen[doc.doc_id] = Seen(where, doc.content_hash)
+            docs.append(doc)
+        with self.ingest_lock:
+            report = self.a.add_documents(docs) if docs else None
+        return report, errors, len(docs)
+
+    def ingest_files(self, uploads: list[tuple[str, bytes]]):
+        from ...ingest.load import load_paths
+
+        with tempfile.TemporaryDirectory(prefix="assistant-upload-") as tmp:
+            paths = []
+            for i, (name, data) in enumerate(uploads):
+                safe = Path(name or f"upload-{i}").name or f"upload-{i}"
+                folder = Path(tmp) / str(i)  # one folder each: two uploads may share a name
+                folder.mkdir()
+                (folder / safe).write_bytes(data)
+                paths.append(folder / safe)
+            loaded = load_paths(paths)
+            prefix = str(Path(tmp).resolve())
+            errors = [e.replace(prefix + "/", "").split("/", 1)[-1] if prefix in e else e for e in loaded.errors]
+            for doc in loaded.documents:
+                doc.path = f"upload:{Path(doc.path).name}"
+            with self.ingest_lock:
+                report = self.a.add_documents(loaded.documents) if loaded.documents else None
+        return report, errors, len(loaded.files)
