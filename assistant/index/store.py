@@ -101,7 +101,7 @@ class Store:
         if opened is not None and self._collection is not None and self.name not in opened.loaded:
             with self.lock.hold(exclusive=False, wait=LOAD_WAIT) as held:
                 if held is False:
-                    raise lock_error(self.location)
+                    raise lock_error(self.location, LOAD_WAIT)
                 if self.name not in opened.loaded:
                     self._load(opened)
         return self._collection
@@ -171,7 +171,7 @@ class Store:
         Chroma would save this process's stale index over the other's), logged before and after."""
         with self.lock.hold(exclusive=True, wait=WRITE_WAIT) as held:
             if held is False:
-                raise lock_error(self.location)
+                raise lock_error(self.location, WRITE_WAIT)
             opened = self._opened()
             if opened is not None:
                 self._reload(opened)

@@ -115,7 +115,10 @@ class FileLog:
             path = self.folder / "log"
             size = path.stat().st_size if path.exists() else -1
             if size < 0 or size > LOG_ROTATE:
-                n = self._header(path).get("n", -1) + 1 if size >= 0 else 0
+                n = 0
+                if size >= 0:
+                    with open(path, "rb") as f:
+                        n = self._header(f).get("n", -1) + 1
                 tmp = self.folder / f".log-{os.getpid()}"
                 tmp.write_text(json.dumps({"log": uuid.uuid4().hex, "n": n}) + "\n", encoding="utf-8")
                 os.replace(tmp, path)
@@ -132,20 +135,20 @@ class FileLog:
             pass  # Chroma's own write will say what is wrong with the data dir
 
     @staticmethod
-    def _header(path: Path) -> dict:
+    def _header(f) -> dict:
+        """The log's header (its id, its number: 0 for the first log kept) from its open file, and its length."""
         try:
-            with open(path, "rb") as f:
-                line = f.readline()
+            line = f.readline()
             header = json.loads(line)
             return {"log": str(header["log"]), "n": int(header["n"]), "size": len(line)}
         except (OSError, ValueError, KeyError, TypeError):
             return {}
 
     def position(self) -> Position:
-        path = self.folder / "log"
-        header = self._header(path)
         try:
-            return [header["log"], path.stat().st_size] if header else ["", 0]
+            with open(self.folder / "log", "rb") as f:  # one open file: a log started afresh meanwhile is not mixed in
+                header = self._header(f)
+                return [header["log"], os.fstat(f.fileno()).st_size] if header else ["", 0]
         except OSError:
             return ["", 0]
 
@@ -153,20 +156,19 @@ class FileLog:
         """The ids of the documents logged after ``position`` (in order, each once) and the new position; None when
         the log no longer reaches back to it (started afresh since)."""
         log_id, offset = position
-        path = self.folder / "log"
-        header = self._header(path)
-        if not header:
-            return ([], position) if not log_id else None
-        if header["log"] != log_id:
-            if log_id or header["n"] != 0:
-                return None
-            offset = header["size"]  # a view built before the store kept a log: all of the first log
         try:
-            with open(path, "rb") as f:
+            with open(self.folder / "log", "rb") as f:
+                header = self._header(f)
+                if header and header["log"] != log_id:
+                    if log_id or header["n"] != 0:
+                        return None
+                    offset = header["size"]  # a view built before the store kept a log: all of the first log
                 f.seek(offset)
                 data = f.read()
         except OSError:
-            return None
+            header = {}
+        if not header:
+            return ([], position) if not log_id else None
         docs: dict[str, None] = {}
         used = 0
         for line in data.splitlines(keepends=True):
@@ -312,8 +314,8 @@ class LocalViews:
             cls._opened.pop(str(path), None)
 
 
-def lock_error(location: str) -> BackendError:
+def lock_error(location: str, wait: float) -> BackendError:
     return BackendError(
-        f"the store at {location} is being written by another process (its lock was held for {WRITE_WAIT:.0f} s); "
+        f"the store at {location} is being written by another process (its lock was held for {wait:.0f} s); "
         "try again when that ingest is done"
     )
