@@ -166,6 +166,28 @@ def test_a_writer_that_cannot_have_the_lock_says_so_in_one_line(settings, monkey
     assert store.count() == 2
 
 
+def test_clients_replaced_by_reloads_are_stopped_so_memory_stays_bounded(settings, monkeypatch):
+    """A dropped chromadb system is never collected by itself (each kept its vector index and threads: +43 MB per
+    reload at 20k vectors, measured); a reload stops those replaced more than RETIRE_AFTER seconds before."""
+    from chromadb.api import ServerAPI
+
+    from assistant.index.writes import LocalViews
+
+    monkeypatch.setattr(writes, "RETIRE_AFTER", 0.0)
+    reader = Store(settings, MODEL)
+    put(reader, "a", ["alpha"], 0)
+    reader.query(vec(0), 1)
+    replaced = []
+    for _ in range(3):
+        replaced.append(reader.client._system)
+        reader.log.append([])  # the token moves, as another process's write moves it
+        assert [h.chunk_id for h in reader.query(vec(0), 1)] == ["a:0"]  # reloaded, and answering
+    mine = [s for _, s in LocalViews._retired if s in replaced]
+    assert len(mine) == 1 and mine[0] is replaced[-1]  # the last one waits for calls under way; the others stopped
+    stopped = [not hasattr(system.instance(ServerAPI), "bindings") for system in replaced]
+    assert stopped == [True, True, False]
+
+
 # ---- the write log
 def test_the_file_log_names_what_was_written_since_a_position(tmp_path):
     log = FileLog(tmp_path / "w")
@@ -304,18 +326,40 @@ def test_a_write_under_way_while_the_view_read_it_is_read_again_not_rebuilt(stor
     assert [c for c, _ in ranking(view, "zorbulite")] == ["gazette:0"]
 
 
-def test_a_large_delta_is_folded_into_a_rebuilt_base_saved_for_others(store, settings, monkeypatch):
+def test_a_large_delta_is_folded_into_a_base_rebuilt_beside_searches_and_saved(store, settings, monkeypatch):
+    """Past DELTA_CHUNKS a new base is built in a thread, the view searched meanwhile; the next look swaps it in."""
     monkeypatch.setattr(bm25_module, "DELTA_CHUNKS", 2)
     monkeypatch.setattr(bm25_module, "DELTA_SHARE", 0.0)
     view = Lexical(store).current()
     put(store, "gazette", ["The zorbulite cargo."], 30)
     view.current()
-    assert view.rebuilt == 1 and view.delta
-    put(store, "herald", ["A quokka.", "Another quokka."], 40)
+    assert view.rebuilt == 1 and view.delta and view._builder is None
+    put(store, "herald", ["A quokka.", "Another quokka.", "A third quokka."], 40)
     view.current()
-    assert view.rebuilt == 2 and not view.delta
+    assert view._builder is not None  # building; meanwhile the delta answers
+    assert [c for c, _ in ranking(view, "zorbulite")] == ["gazette:0"]
+    view.wait().current()
+    assert view.rebuilt == 2 and not view.delta and view._builder is None
+    assert sorted(view.ids) == sorted(store.get(include_text=False)["ids"])
     fresh = Lexical(Store(settings, MODEL)).current()  # another process: loads what this one saved
     assert fresh.rebuilt == 0 and sorted(fresh.ids) == sorted(view.ids)
+
+
+def test_a_reader_past_the_delta_limit_loads_the_base_a_writer_saved(store, settings, monkeypatch):
+    monkeypatch.setattr(bm25_module, "DELTA_CHUNKS", 2)
+    monkeypatch.setattr(bm25_module, "DELTA_SHARE", 0.0)
+    reader = Lexical(store).current()
+    writer_store = Store(settings, MODEL)
+    writer = Lexical(writer_store).current()
+    put(writer_store, "herald", ["A quokka.", "Another quokka.", "A third quokka."], 40)
+    writer.current()
+    writer.wait().current()  # the writer's rebuild (its first base was loaded from disk), saved
+    assert writer.rebuilt == 1
+    reader.current()
+    reader.wait().current()
+    assert reader.rebuilt == 1 and not reader.delta  # loaded, not scanned
+    assert [c for c, _ in ranking(reader, "quokka")] == [c for c, _ in ranking(writer, "quokka")]
+    assert sorted(reader.ids) == sorted(store.get(include_text=False)["ids"])
 
 
 def test_a_fresh_process_loads_the_saved_base_and_reads_only_what_was_written_since(store, settings):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..types import Hit
+
+log = logging.getLogger("assistant.index")
 
 
 # bumped when what is saved changes, so older saved indexes are rebuilt (2: one Tokenizer vocabulary; 3: the write log
@@ -174,15 +179,14 @@ class Lexical:
     the store, or loaded from disk where a process saved it) stands at a position of the store's write log; the
     documents logged since are read again from the store: their chunks in the base are masked out and their current
     chunks (the "delta") are scored beside it, with the base's term statistics plus their own — a delta chunk scores
-    as it would in an index rebuilt over base and delta. Past DELTA_CHUNKS (or DELTA_SHARE of the base) the base is
-    rebuilt (and saved). A count check keeps it honest (``_check``)."""
+    as it would in an index rebuilt over base and delta. Past DELTA_CHUNKS (or DELTA_SHARE of the base) a new base is
+    built in the background (and saved), searches going on meanwhile. A count check keeps it honest (``_check``)."""
 
     def __init__(self, store):
-        import threading
-
         self.store = store
         self.base: BM25Index | None = None
         self.at = None  # the write log position base + delta stand at
+        self.base_at = None  # the position the base alone stands at
         self.stamp: tuple | None = None  # the store's stamp when last brought up to date
         self.removed = None  # a bool per base chunk: its document was read again since (so it lives in the delta)
         self.delta: dict[str, list[tuple[str, dict[str, int], int]]] = {}  # doc → [(chunk id, term counts, length)]
@@ -192,6 +196,8 @@ class Lexical:
         self._lock = threading.RLock()
         self._last_docs: list[str] = []  # the documents read again last
         self._unsettled: tuple[list[str], float, int] | None = None  # (those documents, when, checks): see _check
+        self._builder: threading.Thread | None = None  # a rebuild under way (see _start_rebuild)
+        self._built: tuple[BM25Index, Any, int] | None = None  # its result: (base, log position, 1 if scanned)
         self.rebuilt = 0  # how many times the base was built from the store (for tests and benchmarks)
 
     # ---- what the view holds
@@ -211,7 +217,9 @@ class Lexical:
         since are read again; rebuilt when it cannot be (no log reaching back), or the delta grew too large."""
         with self._lock:
             stamp = self.store.stamp()
-            if stamp == self.stamp:
+            if self._built is not None:
+                self._swap()
+            elif stamp == self.stamp:
                 if self._unsettled is not None:
                     self._settle()
                 return self
@@ -219,17 +227,64 @@ class Lexical:
                 self._load()
             else:
                 got = self.store.log.since(self.at)
-                if got is None:
-                    self._rebuild()
+                if got is None or len(got[0]) > max(DELTA_CHUNKS, len(self.base.ids) // 2):
+                    self._rebuild()  # no log reaching back, or so much written that reading it again costs as much
                 else:
                     pending = self._unsettled[0] if self._unsettled is not None else []
                     self._apply(list(dict.fromkeys(got[0] + pending)), got[1])
             delta = sum(len(chunks) for chunks in self.delta.values())
-            if delta > max(DELTA_CHUNKS, DELTA_SHARE * self.size()):
-                self._rebuild()
+            if delta > max(DELTA_CHUNKS, DELTA_SHARE * self.size()) and self._builder is None:
+                self._start_rebuild()
             self.stamp = stamp
             self._check()
             return self
+
+    def _start_rebuild(self) -> None:
+        """Build a new base in a thread while searches go on over the old one and its delta; the next ``current``
+        swaps it in. A base another process saved meanwhile (a writer's) is loaded instead of scanning the store. The
+        thread is not a daemon: a process that ends (a CLI ingest) finishes and saves it first."""
+        import threading
+
+        position = self.base_at
+
+        def build() -> None:
+            try:
+                folder = self.store.derived_dir("bm25")
+                loaded = BM25Index.load(folder, self.store) if folder is not None else None
+                if loaded is not None and loaded[1]["at"] != position:
+                    got = self.store.log.since(loaded[1]["at"])
+                    if got is not None and len(got[0]) <= DELTA_CHUNKS:
+                        self._built = (loaded[0], loaded[1]["at"], 0)
+                        return
+                at = self.store.log.position()
+                base = BM25Index.from_store(self.store)
+                self._save(base, at)
+                self._built = (base, at, 1)
+            except Exception as err:  # the view goes on as it is; the next write tries again
+                log.warning("rebuilding the BM25 index failed (%s); searching the one there is", err)
+                self._builder = None
+
+        self._builder = threading.Thread(target=build, name="bm25-rebuild", daemon=False)
+        self._builder.start()
+
+    def _swap(self) -> None:
+        assert self._built is not None
+        base, at, scanned = self._built
+        self._built, self._builder = None, None
+        self._reset(base, at)
+        self.rebuilt += scanned
+        got = self.store.log.since(at)
+        if got is None:
+            self._rebuild()
+        else:
+            self._apply(*got)
+
+    def wait(self) -> Lexical:
+        """Until a rebuild under way is done (then swapped in at the next ``current``)."""
+        builder = self._builder
+        if builder is not None:
+            builder.join()
+        return self
 
     def _check(self) -> None:
         """Compare the chunks held with the store's count. A difference is often a write under way (its chunks
@@ -273,20 +328,23 @@ class Lexical:
         base = BM25Index.from_store(self.store)
         self._reset(base, at)
         self.rebuilt += 1
+        self._save(base, at)
+        got = self.store.log.since(at)
+        if got is not None:
+            self._apply(*got)
+
+    def _save(self, base: BM25Index, at) -> None:
         folder = self.store.derived_dir("bm25")
         if folder is not None:
             try:
                 base.save(folder, {"format": BM25_FORMAT, "at": at, "tokens": base.tokens})
             except OSError:
                 pass  # a read-only data dir: this process keeps it in memory only
-        got = self.store.log.since(at)
-        if got is not None:
-            self._apply(*got)
 
     def _reset(self, base: BM25Index, at) -> None:
         import numpy as np
 
-        self.base, self.at = base, at
+        self.base, self.at, self.base_at = base, at, at
         self.removed = np.zeros(len(base.ids), dtype=bool)
         self.delta, self.delta_df, self._by_doc, self._masks = {}, {}, None, {}
 
@@ -308,10 +366,9 @@ class Lexical:
             self.delta.pop(doc, None)
         for i in range(0, len(docs), 1000):
             for got in self.store.pages({"doc_id": {"$in": docs[i : i + 1000]}}, include_meta=False):
-                vocab: dict[int, str] = {}
-                for chunk_id, ids in zip(got["ids"], tokenizer.streaming_tokenize(got["documents"])):
-                    if len(vocab) != len(tokenizer.get_vocab_dict()):
-                        vocab = {j: t for t, j in tokenizer.get_vocab_dict().items()}
+                tokens = list(tokenizer.streaming_tokenize(got["documents"]))
+                vocab = {j: t for t, j in tokenizer.get_vocab_dict().items()}
+                for chunk_id, ids in zip(got["ids"], tokens):
                     counts: dict[str, int] = {}
                     for j in ids:
                         counts[vocab[j]] = counts.get(vocab[j], 0) + 1

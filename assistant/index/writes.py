@@ -40,6 +40,7 @@ RELOAD_WAIT = 2.0  # seconds a reader waits to reload it after another's write; 
 LOG_ROTATE = 4 * 1024 * 1024  # bytes: a longer log file is started afresh (readers behind it rebuild their views)
 LOG_COLLECTION = "assistant-writes"  # on a Chroma server: the write logs of every collection
 LOG_KEEP = 7 * 24 * 3600.0  # seconds a server log entry is kept; a reader further behind rebuilds its views
+RETIRE_AFTER = 30.0  # seconds a client replaced by a reopen is kept for calls under way on it, then stopped
 LOG_WINDOW = 120.0  # seconds a reader looks back for entries of writers whose clocks lag (several writers)
 
 
@@ -284,6 +285,7 @@ class LocalViews:
     calls under way on the old client finish on it (it is dropped, not stopped)."""
 
     _opened: dict[str, _Opened] = {}
+    _retired: list[tuple[float, Any]] = []  # (when, a chromadb system replaced by a reopen)
     _guard = threading.Lock()
 
     @classmethod
@@ -297,14 +299,25 @@ class LocalViews:
 
     @classmethod
     def reopen(cls, path: Path, make) -> _Opened:
+        """A fresh client for the path. chromadb caches one system per path: it is forgotten, not stopped (calls on
+        it may be under way in other threads), and stopped at a later reopen, RETIRE_AFTER seconds on (its vector
+        indexes and threads are freed then: a dropped system is never collected by itself)."""
         from chromadb.api.shared_system_client import SharedSystemClient
 
         key = str(path)
         with cls._guard:
             old = cls._opened.get(key)
-            # chromadb caches the system per path: forget it (without stopping it: other threads may be reading)
-            SharedSystemClient._identifier_to_system.pop(key, None)
+            now = time.monotonic()
+            for retired in [r for r in cls._retired if now - r[0] > RETIRE_AFTER]:
+                cls._retired.remove(retired)
+                try:
+                    retired[1].stop()
+                except Exception:
+                    pass
+            system = SharedSystemClient._identifier_to_system.pop(key, None)
             SharedSystemClient._identifier_to_refcount.pop(key, None)
+            if system is not None:
+                cls._retired.append((now, system))
             fresh = cls._opened[key] = _Opened(make(), (old.epoch if old else 0) + 1)
             return fresh
 
