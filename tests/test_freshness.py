@@ -345,6 +345,28 @@ def test_a_large_delta_is_folded_into_a_base_rebuilt_beside_searches_and_saved(s
     assert fresh.rebuilt == 0 and sorted(fresh.ids) == sorted(view.ids)
 
 
+def test_a_write_past_twice_the_delta_limit_is_not_read_again_but_rebuilt_at_once(store, monkeypatch):
+    """A long document or a bulk ingest: reading its chunks again would cost about a scan and hold more."""
+    monkeypatch.setattr(bm25_module, "DELTA_CHUNKS", 1)
+    monkeypatch.setattr(bm25_module, "DELTA_SHARE", 0.0)
+    view = Lexical(store).current()
+    put(store, "herald", ["A quokka.", "Another quokka.", "A third quokka."], 40)
+    view.current()
+    assert view.rebuilt == 2 and not view.delta and view._builder is None
+    assert [c for c, _ in ranking(view, "third quokka")][0] == "herald:2"
+
+
+def test_removals_count_toward_the_rebuild_too(store, monkeypatch):
+    monkeypatch.setattr(bm25_module, "DELTA_CHUNKS", 1)
+    monkeypatch.setattr(bm25_module, "DELTA_SHARE", 0.0)
+    view = Lexical(store).current()
+    store.delete_document("harbour")  # two chunks masked, nothing read again
+    view.current()
+    view.wait().current()
+    assert view.rebuilt == 2 and not view.removed.any()
+    assert sorted(view.ids) == sorted(store.get(include_text=False)["ids"]) == ["library:0", "orchard:0"]
+
+
 def test_a_reader_past_the_delta_limit_loads_the_base_a_writer_saved(store, settings, monkeypatch):
     monkeypatch.setattr(bm25_module, "DELTA_CHUNKS", 2)
     monkeypatch.setattr(bm25_module, "DELTA_SHARE", 0.0)

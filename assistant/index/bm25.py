@@ -179,8 +179,9 @@ class Lexical:
     the store, or loaded from disk where a process saved it) stands at a position of the store's write log; the
     documents logged since are read again from the store: their chunks in the base are masked out and their current
     chunks (the "delta") are scored beside it, with the base's term statistics plus their own — a delta chunk scores
-    as it would in an index rebuilt over base and delta. Past DELTA_CHUNKS (or DELTA_SHARE of the base) a new base is
-    built in the background (and saved), searches going on meanwhile. A count check keeps it honest (``_check``)."""
+    as it would in an index rebuilt over base and delta. When the chunks read again and masked pass DELTA_CHUNKS (or
+    DELTA_SHARE of the view), a new base is built in the background (and saved), searches going on meanwhile; past
+    twice that, at once. A count check keeps it honest (``_check``)."""
 
     def __init__(self, store):
         self.store = store
@@ -227,13 +228,14 @@ class Lexical:
                 self._load()
             else:
                 got = self.store.log.since(self.at)
-                if got is None or len(got[0]) > max(DELTA_CHUNKS, len(self.base.ids) // 2):
-                    self._rebuild()  # no log reaching back, or so much written that reading it again costs as much
+                if got is None:
+                    self._rebuild()  # the log does not reach back to this view
                 else:
                     pending = self._unsettled[0] if self._unsettled is not None else []
                     self._apply(list(dict.fromkeys(got[0] + pending)), got[1])
-            delta = sum(len(chunks) for chunks in self.delta.values())
-            if delta > max(DELTA_CHUNKS, DELTA_SHARE * self.size()) and self._builder is None:
+            assert self.removed is not None
+            changed = sum(len(chunks) for chunks in self.delta.values()) + int(self.removed.sum())
+            if changed > max(DELTA_CHUNKS, DELTA_SHARE * self.size()) and self._builder is None:
                 self._start_rebuild()
             self.stamp = stamp
             self._check()
@@ -331,7 +333,7 @@ class Lexical:
         self._save(base, at)
         got = self.store.log.since(at)
         if got is not None:
-            self._apply(*got)
+            self._apply(got[0], got[1], rebuild_if_large=False)
 
     def _save(self, base: BM25Index, at) -> None:
         folder = self.store.derived_dir("bm25")
@@ -348,8 +350,10 @@ class Lexical:
         self.removed = np.zeros(len(base.ids), dtype=bool)
         self.delta, self.delta_df, self._by_doc, self._masks = {}, {}, None, {}
 
-    def _apply(self, docs: list[str], at) -> None:
-        """Read these documents' chunks again: masked out of the base, their current chunks into the delta."""
+    def _apply(self, docs: list[str], at, rebuild_if_large: bool = True) -> None:
+        """Read these documents' chunks again: masked out of the base, their current chunks into the delta. Past
+        twice the delta limit (a long document written, a bulk ingest) reading on costs about what a scan does, and
+        holds more: the base is rebuilt at once instead."""
         self.at = at
         self._last_docs = docs
         if not docs:
@@ -364,8 +368,14 @@ class Lexical:
         for doc in docs:
             self.removed[self._by_doc.get(doc, [])] = True
             self.delta.pop(doc, None)
+        limit = 2 * max(DELTA_CHUNKS, DELTA_SHARE * len(base.ids))
+        held = sum(len(chunks) for chunks in self.delta.values())
         for i in range(0, len(docs), 1000):
             for got in self.store.pages({"doc_id": {"$in": docs[i : i + 1000]}}, include_meta=False):
+                held += len(got["ids"])
+                if rebuild_if_large and held > limit:
+                    self._rebuild()
+                    return
                 tokens = list(tokenizer.streaming_tokenize(got["documents"]))
                 vocab = {j: t for t, j in tokenizer.get_vocab_dict().items()}
                 for chunk_id, ids in zip(got["ids"], tokens):
