@@ -42,7 +42,7 @@ class Assistant:
         self.backends = backends or Backends(settings)
         self._store: Store | None = None
         self._retriever: Retriever | None = None
-        self._sources: tuple[tuple[int, int], list[str]] | None = None  # (store stamp, indexed sources)
+        self._sources: tuple[tuple, list[str]] | None = None  # (store stamp, indexed sources)
         self._answerer: Answerer | None = None
 
     def derive(self, **overrides) -> Assistant:
@@ -218,7 +218,7 @@ class Assistant:
 
     def known_sources(self) -> list[str]:
         """The sources of the indexed documents (what a question's source names are matched against)."""
-        stamp = (self.store.count(), getattr(self.store, "generation", 0))
+        stamp = self.store.stamp()  # changes with any write, by this process or another
         if self._sources is None or self._sources[0] != stamp:
             self._sources = (stamp, sorted({str(d.get("source") or "") for d in self.sources()} - {""}))
         return self._sources[1]

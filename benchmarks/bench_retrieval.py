@@ -174,7 +174,7 @@ def words() -> list[str]:
 def synthetic_records(n: int, seed: int = 0, words_per_doc: int = 110):
     """One-chunk news records of Zipf-ish random words, with sources and dates (for filters)."""
     rng = random.Random(seed)
-    vocab = words()
+    vocab = list(words())  # a copy: shuffling the shared list made each call's records differ
     weights = [1 / (i + 1) for i in range(len(vocab))]
     rng.shuffle(vocab)
     sources = ["Wire A", "Wire B", "Wire C", "Wire D"]

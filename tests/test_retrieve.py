@@ -251,7 +251,7 @@ def test_bm25_saved_beside_the_store_ranks_exactly_as_a_fresh_build(make_assista
 
 
 def test_a_bm25_index_saved_in_an_older_format_is_rebuilt(make_assistant, news_jsonl, monkeypatch):
-    import assistant.index.retrieve as R
+    import assistant.index.bm25 as R
 
     writer = make_assistant()
     writer.ingest([news_jsonl])  # saved in the current format

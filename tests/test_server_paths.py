@@ -148,13 +148,18 @@ def test_chroma_remove(on_server, chroma_server, tmp_path):
         a.remove(added.added[0])
 
 
-def test_chroma_server_mode_writes_nothing_locally(on_server, chroma_server, chroma_home):
+def test_chroma_server_mode_keeps_no_store_locally_only_derived_caches(on_server, chroma_server, chroma_home):
+    """The store lives in the server; what this process keeps under its data dir is derived from it (its BM25 base
+    and the sources list, under servers/<host_port>/, tied to the server's write token) and may be deleted."""
     a, _ = on_server
-    _, server_path = chroma_server
+    url, server_path = chroma_server
     a.ask(RANGE_Q)
     assert a.settings.chroma_path == chroma_home / "data" / "chroma"
     assert not a.settings.chroma_path.exists()
-    assert files_under(chroma_home / "data") == []
+    host = url.split("://")[1].replace(":", "_")
+    kept = [p.relative_to(chroma_home / "data") for p in files_under(chroma_home / "data") if p.is_file()]
+    assert kept and {p.parts[:3] for p in kept} == {("servers", host, "bm25")}
+    assert not any(p.name == "chroma.sqlite3" for p in kept)
     assert (server_path / "chroma.sqlite3").is_file()  # the server persisted it instead
 
 

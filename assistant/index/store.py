@@ -13,133 +13,32 @@ by the next ingest, never taken for "unchanged".
 Reads that can cover a whole document or the whole store (document states, the BM25 rebuild, the sources list) go
 through ``Store.pages``, ``PAGE`` chunks at a time, so their memory does not grow with the store.
 
+Several processes may use one store: every write is logged, and a reader brings its views up to date before a query
+(``writes.py``: the write token and log, the lock, reopening the embedded client after another process's write).
+
 Every Chroma failure (a data dir that is a file or unwritable, a damaged ``chroma.sqlite3``, a read-only store, a
 server that does not answer within ``chroma_timeout``) becomes one BackendError line naming the store.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from collections.abc import Iterable, Iterator
-from urllib.parse import urlparse
 
 from ..errors import AssistantError, BackendError, ModelMismatchError
 from ..settings import Settings
 from ..types import Chunk, Document, Hit
+from .clients import chroma_client, guarded
+from .search import create_collection
+from .writes import LOAD_WAIT, RELOAD_WAIT, WRITE_WAIT, ChromaLog, FileLog, LocalViews, StoreLock, lock_error
 
 COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 UPSERT_BATCH = 1000
 PAGE = 1000  # chunks per read of ``Store.pages``: Chroma keeps much of what a read of 5000 allocated (+75 MB a page)
-
-
-def store_error(location: str, err: BaseException) -> BackendError:
-    """One line for a Chroma failure: what happened to which store, and what to do."""
-    text = (str(err).strip().splitlines() or [type(err).__name__])[0]
-    low = text.lower()
-    if "not a database" in low or "malformed" in low or "corrupt" in low:
-        return BackendError(f"the store at {location} is damaged ({text}); move {location} away and ingest again")
-    if "readonly" in low or "read-only" in low or "read only" in low:
-        return BackendError(
-            f"the store at {location} is read-only and Chroma must write to it even to read it "
-            f"({text}); make it writable, or copy it somewhere writable and use that --data-dir"
-        )
-    if "timed out" in low or "timeout" in low:
-        return BackendError(
-            f"the Chroma server at {location} did not answer in time ({text}); check the server, or "
-            "raise ASSISTANT_CHROMA_TIMEOUT"
-        )
-    if isinstance(err, PermissionError):
-        return BackendError(f"the store at {location} cannot be written ({text}); use a writable --data-dir")
-    return BackendError(f"Chroma store at {location} failed: {text}")
-
-
-def guarded(method):
-    """Store methods raise BackendError (one line), never Chroma's or SQLite's own exceptions."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except AssistantError:
-            raise
-        except Exception as err:
-            raise store_error(self.location, err) from None
-
-    return wrapper
-
-
-def _local_dir(path: Path) -> None:
-    """The on-disk store's folder, created if needed; a one-line error when it cannot be."""
-    for parent in (path.parent, path):
-        if parent.exists() and not parent.is_dir():
-            raise BackendError(
-                f"--data-dir {path.parent} is not a directory (it is a file); give a directory, "
-                "e.g. --data-dir ~/news-index"
-            )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise BackendError(
-            f"cannot create the store at {path} ({err.strerror or err}); choose a writable --data-dir"
-        ) from None
-
-
-def chroma_client(settings: Settings):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
-        try:
-            return http_client(chromadb, url, chroma_settings, settings.chroma_timeout)
-        except Exception as err:  # chromadb raises plain ValueError/ConnectError when the server is absent
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise BackendError(
-                f"cannot reach the Chroma server at {settings.chroma_url} ({first}); "
-                "start it with `chroma run --path DIR` or unset ASSISTANT_CHROMA_URL"
-            ) from None
-    _local_dir(settings.chroma_path)
-    try:
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
-    except Exception as err:
-        # chromadb caches a half-built system per path; forget it, so a retry in this process opens afresh
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
-        SharedSystemClient._identifier_to_refcount.pop(str(settings.chroma_path), None)
-        raise store_error(str(settings.chroma_path), err) from None
-
-
-def http_client(chromadb, url, chroma_settings, timeout: float):
-    """chromadb.HttpClient whose requests give up after ``timeout`` seconds. chromadb 1.x builds its httpx client
-    with ``timeout=None`` (wait forever on a server that accepts and never replies) and has no setting for it, so
-    while the client is built, its module sees an httpx whose Client defaults to our timeout."""
-    import chromadb.api.fastapi as fastapi_module
-    import httpx
-
-    class TimedHttpx:
-        def __getattr__(self, name):
-            return getattr(httpx, name)
-
-        @staticmethod
-        def Client(*args, **kwargs):  # noqa: N802 (httpx's name)
-            if kwargs.get("timeout") is None:
-                kwargs["timeout"] = httpx.Timeout(timeout)
-            return httpx.Client(*args, **kwargs)
-
-    fastapi_module.httpx = TimedHttpx()  # type: ignore[assignment]
-    try:
-        return chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
-        )
-    finally:
-        fastapi_module.httpx = httpx
 
 
 def upsert(col, chunks: list[Chunk], vectors: list[list[float]]) -> Iterator[list[Chunk]]:
@@ -156,6 +55,9 @@ def upsert(col, chunks: list[Chunk], vectors: list[list[float]]) -> Iterator[lis
 
 
 class Store:
+    """One collection. ``log`` is its write log (``writes.FileLog`` beside an on-disk store, ``writes.ChromaLog`` in
+    a Chroma server): every write goes through ``writing``, which records it there."""
+
     def __init__(self, settings: Settings, embed_model: str):
         if not COLLECTION_NAME.match(settings.collection):
             raise AssistantError(
@@ -164,61 +66,140 @@ class Store:
             )
         self.settings = settings
         self.embed_model = embed_model
-        self.client = chroma_client(settings)
         self.name = settings.collection
+        self.local = not settings.chroma_url
+        self._client = None if self.local else chroma_client(settings)
+        if self.local:
+            LocalViews.get(settings.chroma_path, self._connect)  # opened now: a bad data dir says so at once
+        folder = settings.data_dir / "writes" / self.name
+        self.log: FileLog | ChromaLog = FileLog(folder) if self.local else ChromaLog(self._client, self.name)
+        self.lock = StoreLock(folder if self.local else None)
         self._collection = None
+        self._epoch = 0  # the LocalViews epoch _collection belongs to
         self.generation = 0  # bumped on every write, so caches over the contents (BM25) know to rebuild
         self._count: tuple[tuple[str, int], int] | None = None  # ((write token, generation), count)
+
+    def _connect(self):
+        return chroma_client(self.settings)
+
+    @property
+    def client(self):
+        return LocalViews.get(self.settings.chroma_path, self._connect).client if self.local else self._client
 
     @property
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.chroma_path)
 
     def collection(self, create: bool = False):
-        """The collection, created on first write; None when it does not exist yet and create is False."""
+        """The collection, created on first write; None when it does not exist yet and create is False. On disk, its
+        vector index is loaded (under the store's lock) the first time this process's client uses it."""
+        opened = self._opened()
+        if opened is not None and self._epoch != opened.epoch:
+            self._collection, self._epoch = None, opened.epoch
         if self._collection is None:
-            try:
-                if create:
-                    self._collection = self.client.get_or_create_collection(
-                        self.name,
-                        embedding_function=None,
-                        # the HNSW index is saved every 100 writes (Chroma's default: 1000), so a fresh process
-                        # replays at most 99 logged vectors before its first query (measured: ~1.1-1.5 s → ~0.5-0.6 s
-                        # at 10k and 30k chunks; building took no longer)
-                        metadata={
-                            "hnsw:space": "cosine",
-                            "hnsw:batch_size": 100,
-                            "hnsw:sync_threshold": 100,
-                            "embed_model": self.embed_model,
-                        },
-                    )
-                else:
-                    existing = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
-                    if self.name not in existing:
-                        return None
-                    self._collection = self.client.get_collection(self.name, embedding_function=None)
-            except AssistantError:
-                raise
-            except Exception as err:
-                raise BackendError(f"Chroma store at {self.location} failed: {str(err).splitlines()[0]}") from None
-            assert self._collection is not None
-            built_with = (self._collection.metadata or {}).get("embed_model")
-            if built_with and built_with != self.embed_model:
-                self._collection = None
-                raise ModelMismatchError(
-                    f"this index was built with the embedding model '{built_with}', not '{self.embed_model}'; "
-                    f"set ASSISTANT_EMBED_MODEL={built_with} (and its backend) or use another --data-dir"
-                )
+            self._collection = self._open(create)
+        if opened is not None and self._collection is not None and self.name not in opened.loaded:
+            with self.lock.hold(exclusive=False, wait=LOAD_WAIT) as held:
+                if held is False:
+                    raise lock_error(self.location, LOAD_WAIT)
+                if self.name not in opened.loaded:
+                    self._load(opened)
         return self._collection
+
+    def _opened(self):
+        return LocalViews.get(self.settings.chroma_path, self._connect) if self.local else None
+
+    def _load(self, opened) -> None:
+        """Make Chroma load the vector index now (its first call on a collection does, replaying the writes it has
+        not saved yet), remembering the token it was loaded at. The caller holds the lock."""
+        token = self.log.token()
+        assert self._collection is not None
+        self._collection.count()
+        opened.loaded[self.name] = token
+
+    def fresh(self) -> None:
+        """Before a query of an on-disk store: when another process wrote since this one's vector index was loaded,
+        reopen the client, so the index is loaded again from disk. A reader that cannot have the lock within
+        RELOAD_WAIT (a write is under way) answers from the index it has, and reloads at its next query."""
+        opened = self._opened()
+        if opened is None or opened.loaded.get(self.name, "") == self.log.token():
+            return
+        with opened.guard, self.lock.hold(exclusive=False, wait=RELOAD_WAIT) as held:
+            if held is not False:
+                self._reload(opened)
+
+    def _reload(self, opened) -> None:
+        """Reopen if the token moved since the index was loaded (the caller holds the lock)."""
+        if self.name not in opened.loaded or opened.loaded[self.name] == self.log.token():
+            return
+        current = self._opened()
+        if current is opened:
+            current = LocalViews.reopen(self.settings.chroma_path, self._connect)
+        self._collection, self._epoch = self._open(create=False), current.epoch
+        if self._collection is not None and self.name not in current.loaded:
+            self._load(current)
+
+    def _open(self, create: bool):
+        try:
+            existing = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+            if create and self.name not in existing:
+                # the HNSW index is saved every 100 writes (Chroma's default: 1000), so a fresh process replays at
+                # most 99 logged vectors before its first query (measured: ~1.1-1.5 s → ~0.5-0.6 s at 10k and 30k
+                # chunks; building took no longer); a sparse BM25 index too where Chroma offers one (search.py)
+                hnsw = {"hnsw:space": "cosine", "hnsw:batch_size": 100, "hnsw:sync_threshold": 100}
+                col = create_collection(self.client, self.location, self.name, {"embed_model": self.embed_model}, hnsw)
+            elif self.name in existing:
+                col = self.client.get_collection(self.name, embedding_function=None)
+            else:
+                return None
+        except AssistantError:
+            raise
+        except Exception as err:
+            raise BackendError(f"Chroma store at {self.location} failed: {str(err).splitlines()[0]}") from None
+        built_with = (col.metadata or {}).get("embed_model")
+        if built_with and built_with != self.embed_model:
+            raise ModelMismatchError(
+                f"this index was built with the embedding model '{built_with}', not '{self.embed_model}'; "
+                f"set ASSISTANT_EMBED_MODEL={built_with} (and its backend) or use another --data-dir"
+            )
+        return col
+
+    @contextmanager
+    def writing(self, doc_ids: list[str]) -> Iterator[Any]:
+        """Yields the collection to write these documents' chunks to: under the store's exclusive lock, with a
+        vector index that holds every earlier write (reloaded if another process wrote since it was loaded: else
+        Chroma would save this process's stale index over the other's), logged before and after."""
+        with self.lock.hold(exclusive=True, wait=WRITE_WAIT) as held:
+            if held is False:
+                raise lock_error(self.location, WRITE_WAIT)
+            opened = self._opened()
+            if opened is not None:
+                self._reload(opened)
+                opened = self._opened()
+                if self._epoch != opened.epoch:
+                    self._collection, self._epoch = None, opened.epoch
+            if self._collection is None:
+                self._collection = self._open(create=True)
+            if opened is not None and self.name not in opened.loaded:
+                self._load(opened)
+            self.log.append(doc_ids)
+            try:
+                yield self._collection
+            finally:
+                self.generation += 1
+                self.log.append(doc_ids)
+                if opened is not None:
+                    opened.loaded[self.name] = self.log.token()
 
     # ---- reads
     @guarded
-    def count(self) -> int:
+    def count(self, token: str | None = None, cached: bool = True) -> int:
         """How many chunks are stored. Asked of Chroma once per contents (a question asks it several times, ~3 ms
-        each at 10k chunks): kept while the write token and this process's writes say nothing changed."""
-        token = self.write_token()
+        each at 10k chunks): kept while the write token (``token``, if just read) and this process's writes say
+        nothing changed; ``cached=False`` asks anyway."""
+        token = self.write_token() if token is None else token
         stamp = (token, self.generation)
-        if token and self._count is not None and self._count[0] == stamp:
+        if cached and token and self._count is not None and self._count[0] == stamp:
             return self._count[1]
         col = self.collection()
         n = col.count() if col is not None else 0
@@ -271,44 +252,27 @@ class Store:
         got = col.get(ids=ids, include=["documents", "metadatas"])
         return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
-    # ---- files derived from the contents (the BM25 index), kept beside an on-disk store
+    # ---- files derived from the contents (the BM25 index, the sources), kept on this machine
     def derived_dir(self, kind: str) -> Path | None:
-        """``<data_dir>/<kind>/<collection>``; None for a Chroma server (others may write to it unseen)."""
-        if self.settings.chroma_url:
-            return None
-        return self.settings.data_dir / kind / self.name
+        """``<data_dir>/<kind>/<collection>`` for an on-disk store; ``<data_dir>/servers/<host_port>/<kind>/
+        <collection>`` for a Chroma server (tied to the server's write token, so another server later at the same
+        address never matches)."""
+        if self.local:
+            return self.settings.data_dir / kind / self.name
+        host = re.sub(r"[^A-Za-z0-9.-]+", "_", self.settings.chroma_url.split("://")[-1]).strip("_") or "server"
+        return self.settings.data_dir / "servers" / host / kind / self.name
 
+    @guarded
     def write_token(self) -> str:
-        """A token that every write to the collection, by any process on this data dir, changes ("" when there is
-        none: a Chroma server, or a store not written since tokens were kept)."""
-        folder = self.derived_dir("writes")
-        if folder is None:
-            return ""
-        try:
-            return (folder / "token").read_text(encoding="utf-8").strip()
-        except OSError:
-            return ""
+        """A token that every write to the collection, by any process, changes ("" when there is none: a store not
+        written since tokens were kept). On disk, a file read; on a Chroma server, one small read."""
+        return self.log.token()
 
     def stamp(self) -> tuple[int, int, str]:
         """(chunk count, this process's write generation, write token): what caches over the contents (BM25, the
         sources, filter masks) compare to know the store is unchanged."""
-        return (self.count(), self.generation, self.write_token())
-
-    def _new_write_token(self) -> None:
-        """Called before and after each write: an index built from contents that a write then changes (or that a
-        crash left half-written, then repaired) never matches the token again."""
-        folder = self.derived_dir("writes")
-        if folder is None:
-            return
-        import uuid
-
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".token-{os.getpid()}"
-            tmp.write_text(uuid.uuid4().hex, encoding="utf-8")
-            os.replace(tmp, folder / "token")
-        except OSError:
-            pass  # Chroma's own write will say what is wrong with the data dir
+        token = self.write_token()
+        return (self.count(token), self.generation, token)
 
     def document_states(self, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         """doc id → {"hash": the version's content hash, or "" when chunks of several versions are mixed,
@@ -365,6 +329,7 @@ class Store:
     def query(self, vector: list[float], n: int, where: dict | None = None, text: bool = True) -> list[Hit]:
         """The n nearest chunks (that pass ``where``), nearest first; without ``text``, ids and distances only (texts
         and metadata empty: ``get_ids`` reads them for the few kept)."""
+        self.fresh()
         col = self.collection()
         if col is None or n <= 0:
             return []
@@ -386,26 +351,22 @@ class Store:
         have chunks in the store already (the caller has just read them); only those are looked up. None: all."""
         if not items:
             return
-        col = self.collection(create=True)
-        doc_ids = list(dict.fromkeys(doc.doc_id for doc, _, _ in items))
-        if stored is not None:
-            doc_ids = [d for d in doc_ids if d in stored]
-        old: set[str] = set()
-        for i in range(0, len(doc_ids), 5000):
-            old.update(col.get(where={"doc_id": {"$in": doc_ids[i : i + 5000]}}, include=[])["ids"])
+        all_ids = list(dict.fromkeys(doc.doc_id for doc, _, _ in items))
+        doc_ids = [d for d in all_ids if d in stored] if stored is not None else all_ids
         for _, cs, _ in items:
             for c in cs:
                 c.metadata["n_chunks"] = len(cs)
         chunks = [c for _, cs, _ in items for c in cs]
         vectors = [v for _, _, vs in items for v in vs]
-        self._new_write_token()
-        for _ in upsert(col, chunks, vectors):
-            self.generation += 1
-        stale = old - {c.chunk_id for c in chunks}
-        if stale:
-            col.delete(ids=sorted(stale))
-        self.generation += 1
-        self._new_write_token()
+        with self.writing(all_ids) as col:
+            old: set[str] = set()
+            for i in range(0, len(doc_ids), 5000):
+                old.update(col.get(where={"doc_id": {"$in": doc_ids[i : i + 5000]}}, include=[])["ids"])
+            for _ in upsert(col, chunks, vectors):
+                self.generation += 1
+            stale = old - {c.chunk_id for c in chunks}
+            if stale:
+                col.delete(ids=sorted(stale))
 
     @guarded
     def write_document(self, doc: Document, batches: Iterable[tuple[list[Chunk], list[list[float]]]]) -> int:
@@ -414,39 +375,36 @@ class Store:
         slice, and its chunk count is known only after the last one. So every chunk records n_chunks 0 ("not known
         yet") but the last, which records the count (one batch is held back until the next arrives, to know which is
         last); then the old version's chunks past the new count are deleted. Until both are done, ``document_states``
-        reports the document incomplete. Returns the number of chunks written."""
-        col = self.collection(create=True)
-        self._new_write_token()
+        reports the document incomplete. Returns the number of chunks written. Each slice is written under the store's
+        lock, taken for that write only (not while the next slice is embedded)."""
         n = 0
         held: tuple[list[Chunk], list[list[float]]] | None = None
         for chunks, vectors in batches:
             if not chunks:
                 continue
             if held is not None:
-                for _ in upsert(col, *held):
-                    self.generation += 1
+                with self.writing([doc.doc_id]) as col:
+                    for _ in upsert(col, *held):
+                        self.generation += 1
             for c in chunks:
                 c.metadata["n_chunks"] = 0
             held, n = (chunks, vectors), n + len(chunks)
         if held is not None:
             held[0][-1].metadata["n_chunks"] = n
-            for _ in upsert(col, *held):
-                self.generation += 1
-            # chunk i's id is "<doc_id>:i": the new version overwrote the old one's first n; the rest are stale
-            col.delete(where={"$and": [{"doc_id": doc.doc_id}, {"chunk": {"$gte": n}}]})
-        self.generation += 1
-        self._new_write_token()
+            with self.writing([doc.doc_id]) as col:
+                for _ in upsert(col, *held):
+                    self.generation += 1
+                # chunk i's id is "<doc_id>:i": the new version overwrote the old one's first n; the rest are stale
+                col.delete(where={"$and": [{"doc_id": doc.doc_id}, {"chunk": {"$gte": n}}]})
         return n
 
     @guarded
     def delete_document(self, doc_id: str) -> int:
         col = self.collection()
-        if col is None:
+        if col is None or not col.get(where={"doc_id": doc_id}, include=[], limit=1)["ids"]:
             return 0
-        ids = col.get(where={"doc_id": doc_id}, include=[])["ids"]
-        if ids:
-            self._new_write_token()
-            col.delete(ids=ids)
-            self.generation += 1
-            self._new_write_token()
+        with self.writing([doc_id]) as col:
+            ids = col.get(where={"doc_id": doc_id}, include=[])["ids"]
+            if ids:
+                col.delete(ids=ids)
         return len(ids)
