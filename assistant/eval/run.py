@@ -41,6 +41,9 @@ class EvalConfig:
     fail_under: dict[str, float] = field(default_factory=dict)  # exit 1 when a metric is below
     fail_over: dict[str, float] = field(default_factory=dict)  # exit 1 when a metric is above (lower is better)
     judge_pairs: int | None = None  # cap on judge-calibration pairs (evenly spaced); default all, 60 for --judge llm
+    folds: Path | None = None  # a fold file: every metric in fold (seen) and out of fold (held out)
+    seen: list[int] | None = None  # the seen folds [the fold file's own]
+    only_folds: list[int] | None = None  # run only the questions of these folds
 
 
 @dataclass
@@ -62,7 +65,16 @@ def default_paths() -> tuple[Path, Path]:
 
 
 def select_questions(cfg: EvalConfig) -> list[EvalQuestion]:
-    questions = load_questions(cfg.questions, cfg.limit)
+    if (cfg.seen or cfg.only_folds) and not cfg.folds:
+        raise AssistantError("--seen and --only-folds need --folds FILE (evals/folds/*.json)")
+    questions = load_questions(cfg.questions, None if cfg.folds and cfg.only_folds else cfg.limit)
+    if cfg.folds:
+        from .folds import check_covers, load_folds, only
+
+        folds = load_folds(cfg.folds, cfg.seen)
+        check_covers(questions, folds)
+        if cfg.only_folds:
+            questions = only(questions, folds, cfg.only_folds)[: cfg.limit]
     if cfg.sample and cfg.sample < len(questions):
         questions = [questions[i * len(questions) // cfg.sample] for i in range(cfg.sample)]
     return questions
@@ -356,6 +368,15 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
         "limit": cfg.limit,
         "calibration_pairs": pairs,
     }
+    if cfg.folds:
+        from .folds import fold_summary, load_folds, previous_fold_summary
+
+        folds = load_folds(cfg.folds, cfg.seen)
+        summary["folds"] = fold_summary(rows, folds)
+        summary["settings"]["only_folds"] = cfg.only_folds
+        earlier = previous_fold_summary(cfg.compare, previous, folds)
+        if earlier:
+            summary["folds_previous"] = {s: earlier[s] for s in ("seen", "held_out")}
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
     write_report(cfg.out, summary, rows, previous)
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))
