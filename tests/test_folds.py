@@ -275,3 +275,77 @@ def test_make_folds_bad_input(tmp_path, capsys):
     (tmp_path / "links.json").write_text(json.dumps({"x": ["s1", "nope"]}))
     with pytest.raises(SystemExit, match="unknown question id nope"):
         mf.main([str(tmp_path / "q.jsonl"), str(tmp_path / "out.json"), "--links", str(tmp_path / "links.json")])
+
+
+# ------------------------------------------------------------------------------------------- follow-up sets
+
+FOLLOWUPS = [
+    {"id": "r1", "kind": "pronoun", "previous": "Who donated the atlas to the city library?",
+     "previous_answer": "The Quenby family [1].", "followup": "when will it be shown?",
+     "standalone": "When will the atlas be shown?", "must_contain": ["atlas"]},
+    {"id": "r2", "kind": "ellipsis", "previous": "How many cables were replaced on the harbour bridge?",
+     "previous_answer": "312 steel cables [1].", "followup": "and how long did the repair take?",
+     "standalone": "How long did the repair of the harbour bridge take?", "must_contain": ["harbour bridge"]},
+    {"id": "r3", "kind": "standalone", "previous": "How often will the harbour ferry run?",
+     "previous_answer": "Every twenty minutes [1].", "followup": "When do night crossings of the ferry end?",
+     "standalone": "When do night crossings of the ferry end?"},
+    {"id": "r4", "kind": "standalone", "previous": "Which valley had a record apple harvest?",
+     "previous_answer": "The Tamsworth valley [1].", "followup": "Did its growers credit the mild spring?",
+     "standalone": "Did its growers credit the mild spring?"},
+]  # fmt: skip
+
+
+class Rewriter:
+    """An assistant whose rewrites are given: the scoring is what is tested."""
+
+    settings = type("S", (), {"llm": "stub"})()
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers = answers
+        self.calls: list[tuple[str, list]] = []
+
+    def standalone(self, question: str, history):
+        self.calls.append((question, history))
+        return self.answers[question]
+
+
+def test_followup_set_scores_rewrites_and_what_stands_alone(tmp_path):
+    from assistant.eval import EvalConfig, run_eval
+
+    path = write_jsonl(tmp_path / "fu.jsonl", FOLLOWUPS)
+    rewriter = Rewriter(
+        {
+            "when will it be shown?": "When will the atlas be shown?",  # exact
+            "and how long did the repair take?": "How long did the repair of the harbour bridge take?",  # exact
+            "When do night crossings of the ferry end?": "When do night crossings of the ferry end?",  # kept
+            "Did its growers credit the mild spring?": "Did Tamsworth valley's growers credit the mild spring?",
+        }
+    )
+    folds = tmp_path / "folds.json"
+    folds.write_text(json.dumps({"k": 2, "seen": [0], "folds": {"r1": 0, "r3": 0, "r2": 1, "r4": 1}}))
+    result = run_eval(rewriter, EvalConfig(questions=path, out=tmp_path / "run", folds=folds))
+    s = result.summary
+    assert rewriter.calls[0] == ("when will it be shown?", [(FOLLOWUPS[0]["previous"], "The Quenby family [1].")])
+    assert s["n"] == 4
+    assert s["rewrite_exact"] == 0.75 and s["rewrite_resolved"] == 1.0 and s["standalone_kept"] == 0.5
+    assert s["by_type"]["standalone"]["standalone_kept"] == 0.5
+    assert s["folds"]["seen"]["standalone_kept"] == 1.0 and s["folds"]["held_out"]["standalone_kept"] == 0.0
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert "- **r4** (standalone)" in report and "got: Did Tamsworth valley's growers" in report
+    assert "## In fold (seen) and out of fold (held out)" in report
+
+    # a rewrite that keeps the follow-up as typed, or loses the referent, is not resolved
+    again = Rewriter({f["followup"]: f["followup"] for f in FOLLOWUPS} | {"when will it be shown?": "When is it?"})
+    s = run_eval(again, EvalConfig(questions=path, out=tmp_path / "run2")).summary
+    assert s["rewrite_resolved"] == 0.0 and s["standalone_kept"] == 1.0 and s["rewrite_exact"] == 0.5
+
+
+def test_followup_set_through_the_cli_with_the_real_rewriter(tmp_path):
+    path = write_jsonl(tmp_path / "fu.jsonl", FOLLOWUPS[2:3])
+    out = tmp_path / "run"
+    result = ok(path, "--out", out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n"] == 1 and summary["standalone_kept"] == 1.0  # no pronoun, no ellipsis: left as it is
+    assert "standalone_kept: 1.000" in result.stdout
+    broken = write_jsonl(tmp_path / "bad.jsonl", [{"id": "x", "followup": "and then?", "standalone": ""}])
+    one_line_error(run(broken, "--out", tmp_path / "bad"), r"needs non-empty 'previous', 'followup' and 'standalone'")

@@ -109,8 +109,9 @@ def words_of(text: str) -> str:
 
 
 def question_type(record: dict) -> str:
-    if record.get("question_type") or record.get("type"):
-        return str(record.get("question_type") or record.get("type")).removesuffix("_query")
+    given = record.get("question_type") or record.get("type") or record.get("kind")
+    if given:
+        return str(given).removesuffix("_query")
     first = (TOKEN.findall(record.get("question", "")) or ["other"])[0].lower()
     return first if first in {"who", "what", "when", "which", "how", "where"} else "other"
 
@@ -314,7 +315,7 @@ def make_folds(
 ) -> dict:
     questions = load(path, links)
     cap = max(1, math.ceil(slack * len(questions) / k))
-    broad = max(3, len(questions) // (2 * k))
+    broad = max(3, cap // 2)
     group_of, refused = group(questions, cap, broad)
     fold = seen_first(questions, deal(questions, group_of, k), k, n_seen)
     sizes = Counter(fold.values())

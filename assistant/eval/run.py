@@ -338,7 +338,10 @@ def load_previous(compare: Path | None) -> dict | None:
 def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
     from .judges import make_judge
     from .report import write_report
+    from .rewrites import is_followup_set
 
+    if is_followup_set(cfg.questions):
+        return run_rewrites(assistant, cfg, progress)
     questions = select_questions(cfg)
     mode = resolve_mode(cfg, questions)
     check_gate_names(cfg)
@@ -368,15 +371,57 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
         "limit": cfg.limit,
         "calibration_pairs": pairs,
     }
-    if cfg.folds:
-        from .folds import fold_summary, load_folds, previous_fold_summary
-
-        folds = load_folds(cfg.folds, cfg.seen)
-        summary["folds"] = fold_summary(rows, folds)
-        summary["settings"]["only_folds"] = cfg.only_folds
-        earlier = previous_fold_summary(cfg.compare, previous, folds)
-        if earlier:
-            summary["folds_previous"] = {s: earlier[s] for s in ("seen", "held_out")}
+    add_folds(summary, rows, cfg, previous)
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
     write_report(cfg.out, summary, rows, previous)
+    return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))
+
+
+def add_folds(summary: dict, rows: list[dict], cfg: EvalConfig, previous: dict | None) -> None:
+    """summary["folds"]: every metric in fold (seen), out of fold (held out) and per fold; "folds_previous": the
+    --compare run split the same way."""
+    if not cfg.folds:
+        return
+    from .folds import fold_summary, load_folds, previous_fold_summary
+
+    folds = load_folds(cfg.folds, cfg.seen)
+    summary["folds"] = fold_summary(rows, folds)
+    summary["settings"]["only_folds"] = cfg.only_folds
+    earlier = previous_fold_summary(cfg.compare, previous, folds)
+    if earlier:
+        summary["folds_previous"] = {s: earlier[s] for s in ("seen", "held_out")}
+
+
+def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
+    """A follow-up set: each follow-up rewritten by ``Assistant.standalone`` after its earlier turn, and scored
+    (``rewrites``); the same run folder, resume, folds, --compare and gates as a question set."""
+    from .rewrites import load_followups, rewrite_rows, write_rewrite_report
+
+    if (cfg.seen or cfg.only_folds) and not cfg.folds:
+        raise AssistantError("--seen and --only-folds need --folds FILE (evals/folds/*.json)")
+    check_gate_names(cfg)
+    followups = load_followups(cfg.questions, None if cfg.only_folds else cfg.limit)
+    if cfg.folds:
+        from .folds import check_covers, load_folds, only
+
+        folds = load_folds(cfg.folds, cfg.seen)
+        check_covers(followups, folds)
+        if cfg.only_folds:
+            followups = only(followups, folds, cfg.only_folds)[: cfg.limit]
+    if cfg.sample and cfg.sample < len(followups):
+        followups = [followups[i * len(followups) // cfg.sample] for i in range(cfg.sample)]
+    previous = load_previous(cfg.compare)
+    s = assistant.settings
+    fingerprint = {"questions": str(cfg.questions.resolve()), "mode": "rewrite", "llm": s.llm}
+    log = ResultsLog(cfg.out, fingerprint)
+    todo = [f for f in followups if f.id not in log.done]
+    if progress:
+        progress(len(followups) - len(todo), len(followups))
+    log.append(rewrite_rows(assistant, todo))
+    rows = [log.done[f.id] for f in followups if f.id in log.done]
+    summary = summarize(rows)
+    summary["settings"] = fingerprint | {"limit": cfg.limit}
+    add_folds(summary, rows, cfg, previous)
+    (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_rewrite_report(cfg.out, summary, rows)
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))
