@@ -100,8 +100,9 @@ def names(text: str, stop: set[str]) -> set[str]:
 
 
 def is_source(name: str, sources: set[str]) -> bool:
-    """A news source's name, or the start of one ("BBC" of "BBC News - Entertainment"), is not a topic."""
-    return any(s == name or s.startswith(name + " ") for s in sources)
+    """A news source's name, or words of one ("BBC" or "Life and Style" of "The Independent - Life and Style"),
+    is not a topic."""
+    return any(f" {name} " in f" {s} " for s in sources)
 
 
 def words_of(text: str) -> str:
@@ -116,10 +117,12 @@ def question_type(record: dict) -> str:
     return first if first in {"who", "what", "when", "which", "how", "where"} else "other"
 
 
-def load(path: Path, links: list[list[str]]) -> list[Question]:
+def load(path: Path, links: list[list[str]], corpus: Path | None = None) -> list[Question]:
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     stop = {str(e.get("source", "")) for r in records for e in r.get("evidence") or [] if isinstance(e, dict)}
     stop |= {str(s) for r in records for s in r.get("sources", [])}
+    if corpus:  # the news sources of the corpus the questions are asked over
+        stop |= {str(json.loads(x).get("source") or "") for x in corpus.read_text(encoding="utf-8").splitlines() if x}
     stop = {" ".join(TOKEN.findall(s)).lower().removeprefix("the ") for s in stop} - {""}
     questions = []
     for r in records:
@@ -311,9 +314,16 @@ def spanning(questions: list[Question], fold: dict[str, int]) -> dict[str, dict]
 
 
 def make_folds(
-    path: Path, k: int, n_seen: int, links: list[list[str]], name: str, slack: float = 1.15, made_by: str = ""
+    path: Path,
+    k: int,
+    n_seen: int,
+    links: list[list[str]],
+    name: str,
+    slack: float = 1.15,
+    made_by: str = "",
+    corpus: Path | None = None,
 ) -> dict:
-    questions = load(path, links)
+    questions = load(path, links, corpus)
     cap = max(1, math.ceil(slack * len(questions) / k))
     broad = max(3, cap // 2)
     group_of, refused = group(questions, cap, broad)
@@ -352,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--links", type=Path, help="JSON list of id lists: topics the automatic keys miss")
     ap.add_argument("--slack", type=float, default=1.15, help="largest group, as a multiple of n / k")
+    ap.add_argument("--sources-from", type=Path, help="a corpus .jsonl whose 'source' names are not topics")
     ap.add_argument("--name", help="the set's name in the output [the file's folder/stem]")
     args = ap.parse_args(argv)
     if not args.questions.is_file():
@@ -366,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.seen < args.k:
         print("--seen: give a number of folds between 1 and k-1", file=sys.stderr)
         return 2
-    result = make_folds(args.questions, args.k, args.seen, links, name, args.slack, " ".join(shown))
+    result = make_folds(args.questions, args.k, args.seen, links, name, args.slack, " ".join(shown), args.sources_from)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     summary = {k: v for k, v in result.items() if k != "folds"}
