@@ -56,7 +56,7 @@ def is_followup_set(path: Path) -> bool:
     return False
 
 
-def load_followups(path: Path, limit: int | None = None) -> list[FollowUp]:
+def load_followups(path: Path) -> list[FollowUp]:
     out: list[FollowUp] = []
     seen: set[str] = set()
     for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -85,8 +85,6 @@ def load_followups(path: Path, limit: int | None = None) -> list[FollowUp]:
                 [str(m) for m in r.get("must_contain") or []],
             )
         )
-        if limit and len(out) >= limit:
-            break
     if not out:
         raise InputError(f"{path}: no follow-ups in the file")
     return out

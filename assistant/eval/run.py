@@ -65,19 +65,25 @@ def default_paths() -> tuple[Path, Path]:
 
 
 def select_questions(cfg: EvalConfig) -> list[EvalQuestion]:
+    return narrow(load_questions(cfg.questions), cfg)
+
+
+def narrow(items: list, cfg: EvalConfig) -> list:
+    """The questions (or follow-ups) to run: those of ``--only-folds``, then the first ``--limit``, then ``--sample``
+    evenly spaced ones."""
     if (cfg.seen or cfg.only_folds) and not cfg.folds:
         raise AssistantError("--seen and --only-folds need --folds FILE (evals/folds/*.json)")
-    questions = load_questions(cfg.questions, None if cfg.folds and cfg.only_folds else cfg.limit)
     if cfg.folds:
         from .folds import check_covers, load_folds, only
 
         folds = load_folds(cfg.folds, cfg.seen)
-        check_covers(questions, folds)
+        check_covers(items, folds)
         if cfg.only_folds:
-            questions = only(questions, folds, cfg.only_folds)[: cfg.limit]
-    if cfg.sample and cfg.sample < len(questions):
-        questions = [questions[i * len(questions) // cfg.sample] for i in range(cfg.sample)]
-    return questions
+            items = only(items, folds, cfg.only_folds)
+    items = items[: cfg.limit] if cfg.limit else items
+    if cfg.sample and cfg.sample < len(items):
+        items = [items[i * len(items) // cfg.sample] for i in range(cfg.sample)]
+    return items
 
 
 def resolve_mode(cfg: EvalConfig, questions: list[EvalQuestion]) -> str:
@@ -397,19 +403,8 @@ def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -
     (``rewrites``); the same run folder, resume, folds, --compare and gates as a question set."""
     from .rewrites import load_followups, rewrite_rows, write_rewrite_report
 
-    if (cfg.seen or cfg.only_folds) and not cfg.folds:
-        raise AssistantError("--seen and --only-folds need --folds FILE (evals/folds/*.json)")
     check_gate_names(cfg)
-    followups = load_followups(cfg.questions, None if cfg.only_folds else cfg.limit)
-    if cfg.folds:
-        from .folds import check_covers, load_folds, only
-
-        folds = load_folds(cfg.folds, cfg.seen)
-        check_covers(followups, folds)
-        if cfg.only_folds:
-            followups = only(followups, folds, cfg.only_folds)[: cfg.limit]
-    if cfg.sample and cfg.sample < len(followups):
-        followups = [followups[i * len(followups) // cfg.sample] for i in range(cfg.sample)]
+    followups = narrow(load_followups(cfg.questions), cfg)
     previous = load_previous(cfg.compare)
     s = assistant.settings
     fingerprint = {"questions": str(cfg.questions.resolve()), "mode": "rewrite", "llm": s.llm}
