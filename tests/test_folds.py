@@ -349,3 +349,11 @@ def test_followup_set_through_the_cli_with_the_real_rewriter(tmp_path):
     assert "standalone_kept: 1.000" in result.stdout
     broken = write_jsonl(tmp_path / "bad.jsonl", [{"id": "x", "followup": "and then?", "standalone": ""}])
     one_line_error(run(broken, "--out", tmp_path / "bad"), r"needs non-empty 'previous', 'followup' and 'standalone'")
+
+
+def test_the_seen_folds_are_numbered_first_and_look_like_the_whole_set():
+    qs = [mf.Question(f"q{i}", "", t) for i, t in enumerate("xxxx" + "xxyy" + "yyyy")]
+    dealt = {q.id: i // 4 for i, q in enumerate(qs)}  # fold 0: all x, fold 1: half and half, fold 2: all y
+    fold = mf.seen_first(qs, dealt, 3, 1)
+    assert {fold[f"q{i}"] for i in range(4, 8)} == {0}  # the mixed fold is the one to look at
+    assert {fold[f"q{i}"] for i in range(4)} == {1} and {fold[f"q{i}"] for i in range(8, 12)} == {2}
