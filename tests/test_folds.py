@@ -171,6 +171,24 @@ def test_only_folds_runs_those_questions_and_compare_gives_both_deltas(tmp_path,
     report = (new / "report.md").read_text(encoding="utf-8")
     assert "Δ seen | Δ held out |" in report
 
+    # a run of some folds compares with the same questions of the earlier run, not all of them
+    ok(
+        questions,
+        "--corpus",
+        corpus,
+        "--out",
+        tmp_path / "some",
+        "--folds",
+        folds,
+        "--only-folds",
+        "2",
+        "--compare",
+        plain,
+    )
+    some = json.loads((tmp_path / "some" / "summary.json").read_text())
+    assert some["folds"]["held_out"]["n"] == some["folds_previous"]["held_out"]["n"] == 3
+    assert some["folds_previous"]["seen"]["n"] == 0
+
 
 def test_fold_options_bad_input_is_one_line(tmp_path, news_set):
     questions, corpus, folds = news_set

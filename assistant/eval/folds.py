@@ -124,9 +124,12 @@ def fold_summary(rows: list[dict], folds: Folds) -> dict:
     }
 
 
-def previous_fold_summary(compare: Path | None, previous: dict | None, folds: Folds) -> dict | None:
-    """The --compare run split by the same folds: from its results.jsonl (so any earlier run compares, with or
-    without folds), else from its summary when that was split the same way."""
+def previous_fold_summary(
+    compare: Path | None, previous: dict | None, folds: Folds, ids: set[str] | None = None
+) -> dict | None:
+    """The --compare run split by the same folds, over the same questions (``ids``: this run's): from its
+    results.jsonl (so any earlier run compares, with or without folds), else from its summary when that was split
+    the same way."""
     if compare is None:
         return None
     results = (compare if compare.is_dir() else compare.parent) / "results.jsonl"
@@ -137,7 +140,8 @@ def previous_fold_summary(compare: Path | None, previous: dict | None, folds: Fo
                 rows.append(json.loads(line))
             except json.JSONDecodeError:
                 continue  # a line cut short by an interruption
-        return fold_summary([r for r in rows if "metrics" in r and "gold" in r], folds)
+        rows = [r for r in rows if "metrics" in r and "gold" in r and (ids is None or r.get("id") in ids)]
+        return fold_summary(rows, folds)
     earlier = (previous or {}).get("folds")
     if earlier and earlier.get("seen_folds") == list(folds.seen):
         return earlier

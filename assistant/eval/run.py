@@ -393,7 +393,7 @@ def add_folds(summary: dict, rows: list[dict], cfg: EvalConfig, previous: dict |
     folds = load_folds(cfg.folds, cfg.seen)
     summary["folds"] = fold_summary(rows, folds)
     summary["settings"]["only_folds"] = cfg.only_folds
-    earlier = previous_fold_summary(cfg.compare, previous, folds)
+    earlier = previous_fold_summary(cfg.compare, previous, folds, {r["id"] for r in rows})
     if earlier:
         summary["folds_previous"] = {s: earlier[s] for s in ("seen", "held_out")}
 
