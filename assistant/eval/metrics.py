@@ -357,6 +357,33 @@ METRICS: tuple[Metric, ...] = (
         "conflict_flagged",
     ),
     Metric(
+        "rewrite_exact",
+        "follow-up sets: the rewrite is the expected standalone question (normalised words)",
+        "follow-ups",
+        "rewrite_exact",
+        by_type=True,
+    ),
+    Metric(
+        "rewrite_resolved",
+        "follow-up sets: a follow-up that needs it was rewritten and names its referent (every must_contain phrase)",
+        "follow-ups that need rewriting",
+        "rewrite_resolved",
+        by_type=True,
+    ),
+    Metric(
+        "standalone_kept",
+        "follow-up sets: a question that already stands alone came back unchanged",
+        "follow-ups that stand alone",
+        "standalone_kept",
+        by_type=True,
+    ),
+    Metric(
+        "rewrite_token_f1",
+        "follow-up sets: token F1 of the rewrite against the expected standalone question",
+        "follow-ups",
+        "rewrite_token_f1",
+    ),
+    Metric(
         "latency_ms_p50",
         "median time per question (retrieve + generate + verify), ms",
         "all questions",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .folds import report_lines as fold_lines
 from .metrics import BY_NAME, METRICS, format_value
 
 fmt = format_value  # the name the CLI uses
@@ -69,6 +70,7 @@ def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | No
             delta = summary[m.name] - prev if isinstance(prev, (int, float)) and summary[m.name] is not None else None
             row += f"{fmt(prev)} | {'' if delta is None else f'{delta:+.3f}'} | "
         lines.append(row + f"{m.definition} | {m.population} |")
+    lines += fold_lines(summary)
     if summary.get("by_type"):
         cols = [m.name for m in METRICS if m.by_type and any(m.name in v for v in summary["by_type"].values())]
         lines += [

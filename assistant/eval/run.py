@@ -41,6 +41,9 @@ class EvalConfig:
     fail_under: dict[str, float] = field(default_factory=dict)  # exit 1 when a metric is below
     fail_over: dict[str, float] = field(default_factory=dict)  # exit 1 when a metric is above (lower is better)
     judge_pairs: int | None = None  # cap on judge-calibration pairs (evenly spaced); default all, 60 for --judge llm
+    folds: Path | None = None  # a fold file: every metric in fold (seen) and out of fold (held out)
+    seen: list[int] | None = None  # the seen folds [the fold file's own]
+    only_folds: list[int] | None = None  # run only the questions of these folds
 
 
 @dataclass
@@ -62,10 +65,25 @@ def default_paths() -> tuple[Path, Path]:
 
 
 def select_questions(cfg: EvalConfig) -> list[EvalQuestion]:
-    questions = load_questions(cfg.questions, cfg.limit)
-    if cfg.sample and cfg.sample < len(questions):
-        questions = [questions[i * len(questions) // cfg.sample] for i in range(cfg.sample)]
-    return questions
+    return narrow(load_questions(cfg.questions), cfg)
+
+
+def narrow(items: list, cfg: EvalConfig) -> list:
+    """The questions (or follow-ups) to run: those of ``--only-folds``, then the first ``--limit``, then ``--sample``
+    evenly spaced ones."""
+    if (cfg.seen or cfg.only_folds) and not cfg.folds:
+        raise AssistantError("--seen and --only-folds need --folds FILE (evals/folds/*.json)")
+    if cfg.folds:
+        from .folds import check_covers, load_folds, only
+
+        folds = load_folds(cfg.folds, cfg.seen)
+        check_covers(items, folds)
+        if cfg.only_folds:
+            items = only(items, folds, cfg.only_folds)
+    items = items[: cfg.limit] if cfg.limit else items
+    if cfg.sample and cfg.sample < len(items):
+        items = [items[i * len(items) // cfg.sample] for i in range(cfg.sample)]
+    return items
 
 
 def resolve_mode(cfg: EvalConfig, questions: list[EvalQuestion]) -> str:
@@ -328,7 +346,10 @@ def load_previous(compare: Path | None) -> dict | None:
 def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
     from .judges import make_judge
     from .report import write_report
+    from .rewrites import is_followup_set
 
+    if is_followup_set(cfg.questions):
+        return run_rewrites(assistant, cfg, progress)
     questions = select_questions(cfg)
     mode = resolve_mode(cfg, questions)
     check_gate_names(cfg)
@@ -358,6 +379,46 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
         "limit": cfg.limit,
         "calibration_pairs": pairs,
     }
+    add_folds(summary, rows, cfg, previous)
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
     write_report(cfg.out, summary, rows, previous)
+    return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))
+
+
+def add_folds(summary: dict, rows: list[dict], cfg: EvalConfig, previous: dict | None) -> None:
+    """summary["folds"]: every metric in fold (seen), out of fold (held out) and per fold; "folds_previous": the
+    --compare run split the same way."""
+    if not cfg.folds:
+        return
+    from .folds import fold_summary, load_folds, previous_fold_summary
+
+    folds = load_folds(cfg.folds, cfg.seen)
+    summary["folds"] = fold_summary(rows, folds)
+    summary["settings"]["only_folds"] = cfg.only_folds
+    earlier = previous_fold_summary(cfg.compare, previous, folds, {r["id"] for r in rows})
+    if earlier:
+        summary["folds_previous"] = {s: earlier[s] for s in ("seen", "held_out")}
+
+
+def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
+    """A follow-up set: each follow-up rewritten by ``Assistant.standalone`` after its earlier turn, and scored
+    (``rewrites``); the same run folder, resume, folds, --compare and gates as a question set."""
+    from .rewrites import load_followups, rewrite_rows, write_rewrite_report
+
+    check_gate_names(cfg)
+    followups = narrow(load_followups(cfg.questions), cfg)
+    previous = load_previous(cfg.compare)
+    s = assistant.settings
+    fingerprint = {"questions": str(cfg.questions.resolve()), "mode": "rewrite", "llm": s.llm}
+    log = ResultsLog(cfg.out, fingerprint)
+    todo = [f for f in followups if f.id not in log.done]
+    if progress:
+        progress(len(followups) - len(todo), len(followups))
+    log.append(rewrite_rows(assistant, todo))
+    rows = [log.done[f.id] for f in followups if f.id in log.done]
+    summary = summarize(rows)
+    summary["settings"] = fingerprint | {"limit": cfg.limit}
+    add_folds(summary, rows, cfg, previous)
+    (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_rewrite_report(cfg.out, summary, rows)
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))

@@ -47,6 +47,7 @@ class JudgeName(str, Enum):
         "assistant eval QUESTIONS.jsonl --corpus CORPUS --judge llm --compare runs/previous",
         "assistant eval evals/seed.jsonl --corpus seeds/ --fail-under answer_accuracy=0.7 "
         "--fail-over false_refusal_rate=0.05",
+        "assistant eval evals/seed.jsonl --corpus seeds/ --folds evals/folds/seed.json --compare runs/before",
     ),
 )
 def eval_(
@@ -90,6 +91,16 @@ def eval_(
             "--judge-pairs", help="Measure the judge on at most N labelled pairs [all; 60 with --judge llm].", min=1
         ),
     ] = None,
+    folds: Annotated[
+        Optional[Path],
+        typer.Option("--folds", help="Fold file (evals/folds/*.json): every metric in fold (seen) and held out."),
+    ] = None,
+    seen: Annotated[
+        Optional[str], typer.Option("--seen", help="The seen folds, e.g. 0,1 [the fold file's].", show_default=False)
+    ] = None,
+    only_folds: Annotated[
+        Optional[str], typer.Option("--only-folds", help="Run only these folds, e.g. 2-4.", show_default=False)
+    ] = None,
     data_dir: DataDir = None,
     k: K = None,
     llm: Llm = None,
@@ -101,6 +112,7 @@ def eval_(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ...eval import EvalConfig, run_eval
+    from ...eval.folds import console_lines, parse_fold_list
     from ...eval.metrics import METRICS, format_value
 
     mode_name = mode.value if mode else None
@@ -118,6 +130,9 @@ def eval_(
         fail_under=parse_gates("--fail-under", fail_under),
         fail_over=parse_gates("--fail-over", fail_over),
         judge_pairs=judge_pairs,
+        folds=folds,
+        seen=parse_fold_list(seen, "--seen"),
+        only_folds=parse_fold_list(only_folds, "--only-folds"),
     )
     a = make_assistant(data_dir, llm, model, k)
     with Progress(
@@ -142,6 +157,8 @@ def eval_(
                 if previous and isinstance(previous.get(m.name), (int, float)):
                     delta = f"  ({summary[m.name] - previous[m.name]:+.3f})"
                 typer.echo(f"{m.name:>20}: {format_value(summary[m.name])}{delta}")
+        for line in console_lines(summary):
+            typer.echo(line)
     for line in result.failed_gates:
         echo_err(f"gate failed: {line}")
     if result.failed_gates:
