@@ -498,8 +498,8 @@ def models(
         bool,
         typer.Option(
             "--prepare",
-            help="Make the embedding model's ONNX form in the cache now (done once, on first use otherwise; needs "
-            "torch then).",
+            help="Make the embedding model's ONNX form in the cache now (a few seconds, done once; on first use "
+            "otherwise).",
         ),
     ] = False,
 ):
