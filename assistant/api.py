@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from .backends import Backends
 from .errors import AssistantError, EmptyIndexError
 from .index.retrieve import Budget, Filters
-from .settings import Settings, load_settings
+from .settings import Settings, check_setting_names, load_settings
 from .types import Answer, AnswerCheck, Citation, Document, Passage
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ class Assistant:
         if settings is None:
             settings = load_settings(**overrides)
         elif overrides:
+            check_setting_names(overrides)
             settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         self.settings = settings
         if backends is not None and backends.compatible(settings):
@@ -74,6 +75,7 @@ class Assistant:
 
     def derive(self, **overrides) -> Assistant:
         """Another Assistant (another data dir, collection or Chroma server) sharing this one's models."""
+        check_setting_names(overrides)
         return Assistant(self.settings.model_copy(update=overrides), backends=self.backends)
 
     @property

@@ -26,3 +26,7 @@ class BackendError(AssistantError):
 
 class NoMatchError(AssistantError):
     """The filters (source, dates) match no indexed chunk."""
+
+
+class UnknownSettingError(AssistantError, TypeError):
+    """A keyword that is no setting (``Assistant(lmm=...)``): a TypeError too, as for any unknown keyword argument."""

