@@ -454,12 +454,14 @@ def search(
 ):
     """The passages a question would retrieve (dense + BM25), best first — no LLM."""
     from .present import passages_text
+    from .terminal import waiting
     from ..index.retrieve import Filters
 
     a = make_assistant(data_dir, k=k)
     filters = Filters(source=source, since=since, until=until)
-    a.check_filters(filters)
-    passages = a.retrieve(query, k or a.settings.k, filters)
+    with waiting("searching"):
+        a.check_filters(filters)
+        passages = a.retrieve(query, k or a.settings.k, filters)
     if as_json:
         typer.echo(
             json.dumps(
@@ -510,9 +512,11 @@ def models(
     settings = load_settings(llm=llm.value if llm else None, llm_model=model)
     if prepare:
         from ..index.embed import make_embedder
+        from .terminal import waiting
 
         embedder = make_embedder(settings)
-        path = embedder.prepare() if hasattr(embedder, "prepare") else None
+        with waiting("writing the embedding model's ONNX form (once)"):
+            path = embedder.prepare() if hasattr(embedder, "prepare") else None
         if path is not None:
             typer.echo(f"embedding model ready: {path}", err=True)
     rows = models_report(settings)
@@ -535,8 +539,10 @@ def sources(
 ):
     """List what is indexed: document id, title, source, date, chunks."""
     from .present import sources_table
+    from .terminal import waiting
 
-    rows = make_assistant(data_dir).sources()
+    with waiting("reading the index"):
+        rows = make_assistant(data_dir).sources()
     if as_json:
         echo_json(json.dumps(rows, ensure_ascii=False))
     else:
