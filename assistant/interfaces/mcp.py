@@ -96,35 +96,54 @@ def create_server(assistant, lock: Any = None, loading: threading.Event | None =
 
     async def waiting(ctx: Context, stage: str, fn: Callable[[Callable[[str], None]], Any]) -> Any:
         """``fn(status)`` in a worker thread, under the lock; meanwhile the client is told (progress notifications)
-        what the call waits for: the start-up load, then each stage ``fn`` reports through ``status``."""
+        what the call waits for: the start-up load or the call before it, then each stage ``fn`` reports through
+        ``status``, each in turn, the current one again every HEARTBEAT_S."""
         import anyio
 
-        now = [LOADING if loading is not None and not loading.is_set() else stage]
+        said: list[str] = [LOADING if loading is not None and not loading.is_set() else stage]  # appended by work()
+        sent: dict[str, float] = {"count": 0, "told": 0, "at": 0.0}  # notifications, messages of `said` told, when
         outcome: list[Any] = []
 
-        def status(said: str) -> None:
-            now[0] = said
+        def status(message: str) -> None:
+            if said[-1] != message:
+                said.append(message)
 
         def work() -> None:
+            if not lock.acquire(blocking=False):  # the start-up load, or the call before this one
+                if said[-1] != LOADING:
+                    status("waiting for the call before this one")
+                lock.acquire()
             try:
+                status(stage)
                 outcome.append((True, guarded(fn, status)))
             except Exception as err:  # raised below, outside the task group (which would group it)
                 outcome.append((False, err))
+            finally:
+                lock.release()
 
-        async def tell() -> None:
-            sent, said, at = 0, "", 0.0
+        async def send(message: str) -> None:
+            sent["count"] += 1
+            sent["at"] = time.monotonic()
+            await ctx.report_progress(sent["count"], None, message)
+
+        async def tell(repeat: bool) -> None:
+            """The messages not told yet, in order; with none, the current one again once HEARTBEAT_S has passed."""
+            while sent["told"] < len(said):
+                sent["told"] += 1
+                await send(said[int(sent["told"]) - 1])
+            if repeat and time.monotonic() - sent["at"] >= HEARTBEAT_S:
+                await send(said[-1])
+
+        async def keep_telling() -> None:
             while True:
-                if now[0] == LOADING and loading is not None and loading.is_set():
-                    now[0] = stage
-                if now[0] != said or time.monotonic() - at >= HEARTBEAT_S:
-                    sent, said, at = sent + 1, now[0], time.monotonic()
-                    await ctx.report_progress(sent, None, said)
+                await tell(repeat=True)
                 await anyio.sleep(0.1)
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(tell)
+            tg.start_soon(keep_telling)
             await anyio.to_thread.run_sync(work)
             tg.cancel_scope.cancel()
+        await tell(repeat=False)  # the stages the work went through since the last look
         ok, value = outcome[0]
         if not ok:
             raise value
