@@ -111,3 +111,25 @@ def test_ingest_and_answer_import_no_torch(onnx_cache, tmp_path, seeds_dir):
     assert result["heavy"] == []
     assert "190" in result["answer"] or "300" in result["answer"]
     assert result["cited"]
+
+
+def test_another_local_model_without_the_torch_extra_says_how_to_get_it(tmp_path):
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None; sys.modules['sentence_transformers'] = None  # not installed\n"
+        "from types import SimpleNamespace\n"
+        "from assistant.errors import BackendError\n"
+        "from assistant.index.embed import LocalEmbedder\n"
+        "e = LocalEmbedder(SimpleNamespace(embed_model_name='my-models/mpnet', embed_batch_size=4, n_threads=1, "
+        f"cache_dir={str(tmp_path)!r}))\n"
+        "try:\n"
+        "    e.embed(['a text'])\n"
+        "except BackendError as err:\n"
+        "    print(err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        "embedding model 'my-models/mpnet' runs on sentence-transformers, which is not installed: "
+        "pip install 'newsqa-assistant[torch]', or use the default all-MiniLM-L6-v2\n"
+    )
