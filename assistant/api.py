@@ -14,7 +14,7 @@ from .backends import Backends
 from .errors import AssistantError, EmptyIndexError, NotFoundError
 from .index.retrieve import Budget, Filters
 from .index.writer import IndexWriter, IngestReport  # IngestReport: what ingest and add_documents return
-from .settings import Settings, load_settings
+from .settings import Settings, check_setting_names, load_settings
 from .answer.query import Query, check_question_length
 from .types import Answer, Document, Passage
 
@@ -33,6 +33,7 @@ class Assistant:
         if settings is None:
             settings = load_settings(**overrides)
         elif overrides:
+            check_setting_names(overrides)
             settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         self.settings = settings
         if backends is not None and backends.compatible(settings):
@@ -47,6 +48,7 @@ class Assistant:
 
     def derive(self, **overrides) -> Assistant:
         """Another Assistant (another data dir, collection or Chroma server) sharing this one's models."""
+        check_setting_names(overrides)
         return Assistant(self.settings.model_copy(update=overrides), backends=self.backends)
 
     @property

@@ -30,3 +30,7 @@ class NoMatchError(AssistantError):
 
 class NotFoundError(AssistantError):
     """No document with the id given (the HTTP API answers 404)."""
+
+
+class UnknownSettingError(AssistantError, TypeError):
+    """A keyword that is no setting (``Assistant(lmm=...)``): a TypeError too, as for any unknown keyword argument."""

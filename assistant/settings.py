@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     # for "who won") is answered again from the passages that could answer, else refused
     check_answers: bool = True
 
+    def __init__(self, **values: Any) -> None:
+        # a keyword that is no setting is refused, not ignored (the file and ASSISTANT_* variables stay lenient:
+        # unknown_config_keys warns about the file's)
+        check_setting_names(k for k in values if not k.startswith("_"))
+        super().__init__(**values)
+
     @classmethod
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
@@ -139,8 +145,23 @@ def unknown_config_keys() -> list[tuple[str, str | None]]:
     return [(k, next(iter(difflib.get_close_matches(k, known, n=1)), None)) for k in keys if k not in known]
 
 
+def check_setting_names(names) -> None:
+    """Refuse a keyword that is no setting (pydantic would ignore it), naming the closest one and all of them."""
+    import difflib
+
+    from .errors import UnknownSettingError
+
+    known = list(Settings.model_fields)
+    for name in names:
+        if name not in Settings.model_fields:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UnknownSettingError(f"unknown setting '{name}'{hint}; the settings are: {', '.join(known)}")
+
+
 def load_settings(**overrides) -> Settings:
-    """Settings with explicit overrides; ``None`` values mean 'not given' and fall through."""
+    """Settings with explicit overrides; ``None`` values mean 'not given' and fall through. A keyword that is no
+    setting is refused (UnknownSettingError, one line naming the settings)."""
     import tomllib
 
     from pydantic import ValidationError

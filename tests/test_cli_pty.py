@@ -1,5 +1,6 @@
 """The command line in a real terminal (a pty, via pexpect): the ingest bar with its total from the start, status
-lines while answering, a streamed answer, a chat whose follow-up is rewritten, readline history kept in a file."""
+lines while answering, a streamed answer, a chat whose follow-up is rewritten, readline history kept in a file, and
+the other waits named while they last."""
 
 from __future__ import annotations
 
@@ -79,3 +80,23 @@ def test_chat_follow_up_and_readline_history(make_assistant, news_jsonl, data_di
         "When do its night crossings end?",
         "How often will the harbour ferry run?",
     ]
+
+
+def test_commands_that_wait_say_what_for(tmp_path, monkeypatch, make_assistant, news_jsonl):
+    """On a terminal, a wait is named on stderr while it lasts: the first `models --prepare` writes MiniLM's ONNX
+    form (seconds); `search` and `sources` load the index and the embedder."""
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "fresh-cache"))  # spawn() passes os.environ on
+    p = spawn("models", "--prepare")
+    p.expect("writing the embedding model's ONNX form \\(once\\)…")
+    p.expect("embedding model ready: ")
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0 and (tmp_path / "fresh-cache" / "onnx" / "all-MiniLM-L6-v2" / "model.onnx").is_file()
+
+    make_assistant().ingest([news_jsonl])
+    p = spawn("search", "harbour bridge")
+    p.expect("searching…")
+    p.expect(r"\[1\] ")
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0

@@ -1,5 +1,6 @@
 """The default embedder: all-MiniLM-L6-v2 on onnxruntime gives the vectors sentence-transformers gave (the ones every
-existing index holds), without torch; its ONNX export is tied to the weights it was made from."""
+existing index holds), without torch; its ONNX form is written by onnx (no torch) and tied to the weights it came
+from."""
 
 from __future__ import annotations
 
@@ -34,6 +35,31 @@ def test_onnx_vectors_match_sentence_transformers(onnx_cache):
         assert cosines.min() > 1 - 1e-4, texts[int(cosines.argmin())]
         assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     assert embedder(onnx_cache).embed([]) == []
+
+
+def test_export_is_written_by_onnx_without_torch(tmp_path):
+    """The ONNX form is written from the safetensors weights by ``onnx`` alone (bert_onnx.py): in a process where
+    torch, transformers and sentence-transformers cannot be imported, a fresh export gives sentence-transformers'
+    vectors."""
+    code = (
+        "import sys, json\n"
+        "for m in ('torch', 'transformers', 'sentence_transformers'): sys.modules[m] = None  # import → ImportError\n"
+        "from types import SimpleNamespace\n"
+        "from assistant.index.embed import LocalEmbedder\n"
+        f"e = LocalEmbedder(SimpleNamespace(embed_model_name='all-MiniLM-L6-v2', embed_batch_size=4, n_threads=2, "
+        f"cache_dir=__import__('pathlib').Path({str(tmp_path)!r})))\n"
+        f"texts = [r['text'] for r in json.load(open({str(DATA)!r}))]\n"
+        "print(json.dumps(e.embed(texts)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    got = np.array(json.loads(out.stdout))
+    expected = np.array([r["vector"] for r in json.loads(DATA.read_text(encoding="utf-8"))])
+    assert got.shape == expected.shape
+    assert ((got * expected).sum(axis=1) / np.linalg.norm(expected, axis=1)).min() > 1 - 1e-5
+    record = json.loads((tmp_path / "onnx" / "all-MiniLM-L6-v2" / "source.json").read_text())
+    assert "onnx" in record and "torch" not in record
+    assert OnnxExport(packaged_model_dir(), tmp_path).current()
 
 
 def test_export_is_used_while_the_weights_are_the_same(onnx_cache, tmp_path):
@@ -85,3 +111,25 @@ def test_ingest_and_answer_import_no_torch(onnx_cache, tmp_path, seeds_dir):
     assert result["heavy"] == []
     assert "190" in result["answer"] or "300" in result["answer"]
     assert result["cited"]
+
+
+def test_another_local_model_without_the_torch_extra_says_how_to_get_it(tmp_path):
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None; sys.modules['sentence_transformers'] = None  # not installed\n"
+        "from types import SimpleNamespace\n"
+        "from assistant.errors import BackendError\n"
+        "from assistant.index.embed import LocalEmbedder\n"
+        "e = LocalEmbedder(SimpleNamespace(embed_model_name='my-models/mpnet', embed_batch_size=4, n_threads=1, "
+        f"cache_dir={str(tmp_path)!r}))\n"
+        "try:\n"
+        "    e.embed(['a text'])\n"
+        "except BackendError as err:\n"
+        "    print(err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        "embedding model 'my-models/mpnet' runs on sentence-transformers, which is not installed: "
+        "pip install 'newsqa-assistant[torch]', or use the default all-MiniLM-L6-v2\n"
+    )

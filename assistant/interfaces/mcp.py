@@ -4,15 +4,23 @@ Tools: ``ask`` (question → verified answer with citations), ``search`` (query 
 ``list_sources``, ``ingest`` (paths, or one article's text). Every indexed document is a resource,
 ``assistant://documents/{doc_id}``, listed as the index changes. stdout carries the protocol only: everything else
 goes to stderr. A tool that fails returns one line (an MCP tool error), never a traceback.
+
+The models load at start, in a thread (interfaces/warm.py), while the server already answers the handshake; a tool
+called before they are loaded waits for them. A tool call that waits says what it waits for, as MCP progress
+notifications (when the client asked for progress): "loading the models", then each stage of the answer
+("retrieving", "generating", "checking citations"), repeated every 2 s while a stage lasts.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import Resource as MCPResource
 
@@ -20,6 +28,8 @@ from ..errors import AssistantError
 from ..text.dates import source_and_day
 
 DOC_URI = "assistant://documents/{doc_id}"
+LOADING = "loading the models (once, at start)"
+HEARTBEAT_S = 2.0  # a stage that lasts is reported again this often
 
 
 def document_text(assistant, doc_id: str) -> str:
@@ -42,10 +52,12 @@ def document_text(assistant, doc_id: str) -> str:
     return "\n".join(head) + "\n\n" + text.strip()
 
 
-def create_server(assistant) -> MCPServer:
+def create_server(assistant, lock: Any = None, loading: threading.Event | None = None) -> MCPServer:
+    """The server. ``lock`` (tools run in worker threads: one model instance, one index writer) is the one the start-up
+    load holds while it runs; ``loading`` is set when that load is over (None: nothing is loading)."""
     from .. import __version__
 
-    lock = threading.RLock()  # tools run in worker threads; one model instance, one index writer
+    lock = lock or threading.RLock()
 
     class AssistantMCP(MCPServer):
         async def list_resources(self) -> list[MCPResource]:
@@ -82,14 +94,70 @@ def create_server(assistant) -> MCPServer:
             except AssistantError as err:
                 raise ToolError(str(err)) from None
 
+    async def waiting(ctx: Context, stage: str, fn: Callable[[Callable[[str], None]], Any]) -> Any:
+        """``fn(status)`` in a worker thread, under the lock; meanwhile the client is told (progress notifications)
+        what the call waits for: the start-up load or the call before it, then each stage ``fn`` reports through
+        ``status``, each in turn, the current one again every HEARTBEAT_S."""
+        import anyio
+
+        said: list[str] = [LOADING if loading is not None and not loading.is_set() else stage]  # appended by work()
+        sent: dict[str, float] = {"count": 0, "told": 0, "at": 0.0}  # notifications, messages of `said` told, when
+        outcome: list[Any] = []
+
+        def status(message: str) -> None:
+            if said[-1] != message:
+                said.append(message)
+
+        def work() -> None:
+            if not lock.acquire(blocking=False):  # the start-up load, or the call before this one
+                if said[-1] != LOADING:
+                    status("waiting for the call before this one")
+                lock.acquire()
+            try:
+                status(stage)
+                outcome.append((True, guarded(fn, status)))
+            except Exception as err:  # raised below, outside the task group (which would group it)
+                outcome.append((False, err))
+            finally:
+                lock.release()
+
+        async def send(message: str) -> None:
+            sent["count"] += 1
+            sent["at"] = time.monotonic()
+            await ctx.report_progress(sent["count"], None, message)
+
+        async def tell(repeat: bool) -> None:
+            """The messages not told yet, in order; with none, the current one again once HEARTBEAT_S has passed."""
+            while sent["told"] < len(said):
+                sent["told"] += 1
+                await send(said[int(sent["told"]) - 1])
+            if repeat and time.monotonic() - sent["at"] >= HEARTBEAT_S:
+                await send(said[-1])
+
+        async def keep_telling() -> None:
+            while True:
+                await tell(repeat=True)
+                await anyio.sleep(0.1)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(keep_telling)
+            await anyio.to_thread.run_sync(work)
+            tg.cancel_scope.cancel()
+        await tell(repeat=False)  # the stages the work went through since the last look
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
     def filters(source, since, until):
         from ..index.retrieve import Filters
 
         return Filters(source=source, since=since, until=until)
 
     @server.tool()
-    def ask(
+    async def ask(
         question: str,
+        ctx: Context,
         k: int | None = None,
         source: str | None = None,
         since: str | None = None,
@@ -98,29 +166,42 @@ def create_server(assistant) -> MCPServer:
         """Answer a question from the indexed news articles. The answer cites passages as [n]; every citation was
         verified against the passage text. `refused` is true when the passages do not hold an answer; `unsupported`
         lists sentences no passage supports. Optional: k passages exactly, a source, a date range (YYYY-MM-DD)."""
-        answer = guarded(assistant.ask, question, k, filters(source, since, until)).to_json()
+        got = await waiting(
+            ctx,
+            "retrieving",
+            lambda status: assistant.ask(question, k, filters(source, since, until), status=status),
+        )
+        answer = got.to_json()
         answer.pop("passages")  # the cited ones are in citations; the rest would only fill the context
         return answer
 
     @server.tool()
-    def search(
-        query: str, k: int = 5, source: str | None = None, since: str | None = None, until: str | None = None
+    async def search(
+        query: str,
+        ctx: Context,
+        k: int = 5,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> dict[str, Any]:
         """Retrieve the passages that best match a query (hybrid dense + BM25), with doc ids, titles, sources and
         dates. No LLM: use it to read the evidence yourself."""
-        passages = guarded(assistant.retrieve, query, max(1, min(k, 50)), filters(source, since, until))
+        passages = await waiting(
+            ctx, "searching", lambda _: assistant.retrieve(query, max(1, min(k, 50)), filters(source, since, until))
+        )
         return {
             "query": query,
             "passages": [p.to_search_json() for p in passages],
         }
 
     @server.tool()
-    def list_sources() -> dict[str, Any]:
+    async def list_sources(ctx: Context) -> dict[str, Any]:
         """The indexed documents: doc id, title, source, date, url, chunks."""
-        return {"documents": guarded(assistant.sources)}
+        return {"documents": await waiting(ctx, "listing", lambda _: assistant.sources())}
 
     @server.tool()
-    def ingest(
+    async def ingest(
+        ctx: Context,
         paths: list[str] | None = None,
         text: str | None = None,
         title: str | None = None,
@@ -137,14 +218,16 @@ def create_server(assistant) -> MCPServer:
 
         written = IngestReport()
         if paths:
-            written.merge(guarded(assistant.ingest, [Path(p).expanduser() for p in paths]))
+            written.merge(
+                await waiting(ctx, "indexing", lambda _: assistant.ingest([Path(p).expanduser() for p in paths]))
+            )
         if text and text.strip():
             from ..ingest.records import record_document
 
             record = {"title": title, "body": text, "source": source, "published_at": published_at, "url": url}
             doc = guarded(record_document, Path("mcp"), record, "text")
             doc.path = "mcp:text"
-            written.merge(guarded(assistant.add_documents, [doc]))
+            written.merge(await waiting(ctx, "indexing", lambda _: assistant.add_documents([doc])))
         out = written.to_json(MCP_FIELDS)
         if out["errors"] and not (out["added"] or out["updated"] or out["unchanged"]):
             raise ToolError("; ".join(out["errors"]))
@@ -164,4 +247,12 @@ def create_server(assistant) -> MCPServer:
 
 
 def run(assistant) -> None:
-    create_server(assistant).run("stdio")
+    """Serve on stdio; the models load at start, in a thread, while the handshake is answered (stderr says so)."""
+    from .warm import Warmup
+
+    def say(line: str) -> None:
+        print(f"assistant mcp: {line}", file=sys.stderr, flush=True)
+
+    lock = threading.RLock()
+    warm = Warmup(assistant, lock, say).start()
+    create_server(assistant, lock, warm.done).run("stdio")

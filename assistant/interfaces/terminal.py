@@ -5,6 +5,7 @@ with what the check changed."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import typer
@@ -61,6 +62,30 @@ class Status:
         sys.stdout.write(piece)
         sys.stdout.flush()
         self.streaming = True
+
+
+class waiting:
+    """``with waiting("searching"):`` — a spinner on stderr naming what a command waits for (loading the index or a
+    model), shown only when stderr is a terminal and only once the wait has lasted ``after`` seconds (a quick command
+    draws nothing); it is gone when the block ends, before the command prints its result."""
+
+    def __init__(self, message: str, after: float = 0.3, enabled: bool | None = None):
+        self.message, self.after = message, after
+        self.status = Status(enabled)
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> waiting:
+        if self.status.enabled:
+            self._timer = threading.Timer(self.after, self.status, args=(self.message,))
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer.join()  # a spinner being drawn right now is drawn, then stopped
+        self.status.stop()
 
 
 def citation_changes(raw: str, answer: Answer) -> list[str]:

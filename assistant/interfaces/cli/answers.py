@@ -189,12 +189,14 @@ def search(
 ):
     """The passages a question would retrieve (dense + BM25), best first — no LLM."""
     from ..present import passages_text
+    from ..terminal import waiting
     from ...index.retrieve import Filters
 
     a = make_assistant(data_dir, k=k)
     filters = Filters(source=source, since=since, until=until)
-    a.check_filters(filters)
-    passages = a.retrieve(query, k or a.settings.k, filters)
+    with waiting("searching"):
+        a.check_filters(filters)
+        passages = a.retrieve(query, k or a.settings.k, filters)
     if as_json:
         typer.echo(
             json.dumps(
@@ -233,8 +235,8 @@ def models(
         bool,
         typer.Option(
             "--prepare",
-            help="Make the embedding model's ONNX form in the cache now (done once, on first use otherwise; needs "
-            "torch then).",
+            help="Make the embedding model's ONNX form in the cache now (a few seconds, done once; on first use "
+            "otherwise).",
         ),
     ] = False,
 ):
@@ -245,9 +247,11 @@ def models(
     settings = load_settings(llm=llm.value if llm else None, llm_model=model)
     if prepare:
         from ...index.embed import make_embedder
+        from ..terminal import waiting
 
         embedder = make_embedder(settings)
-        path = embedder.prepare() if hasattr(embedder, "prepare") else None
+        with waiting("writing the embedding model's ONNX form (once)"):
+            path = embedder.prepare() if hasattr(embedder, "prepare") else None
         if path is not None:
             typer.echo(f"embedding model ready: {path}", err=True)
     rows = models_report(settings)

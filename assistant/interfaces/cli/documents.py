@@ -99,8 +99,10 @@ def sources(
 ):
     """List what is indexed: document id, title, source, date, chunks."""
     from ..present import sources_table
+    from ..terminal import waiting
 
-    rows = make_assistant(data_dir).sources()
+    with waiting("reading the index"):
+        rows = make_assistant(data_dir).sources()
     if as_json:
         echo_json(json.dumps(rows, ensure_ascii=False))
     else:

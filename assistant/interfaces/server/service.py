@@ -35,21 +35,9 @@ class Service:
 
     def warm(self) -> None:
         """Build every backend once, before requests arrive (the lazy properties are not built concurrently)."""
-        from ...types import Passage
+        from ..warm import warm_up
 
-        a = self.a
-        a.store.count()
-        a.embedder.embed(["warm-up"])
-        a.retriever, a.verifier, a.generator  # noqa: B018 - building them is the point
-        passage = Passage(
-            n=1,
-            chunk_id="warm-up",
-            doc_id="warm-up",
-            text="The bridge reopened on Saturday.",
-            score=1.0,
-            metadata={"title": "Warm-up"},
-        )
-        a.answer("When did the bridge reopen?", [passage])  # loads the model and its prompt prefix
+        warm_up(self.a)
 
     def retry_after(self) -> int:
         return max(1, min(600, math.ceil(self.generate_seconds * (self.waiting + 1) / self.slots)))
