@@ -186,13 +186,16 @@ def _examples(*lines: str) -> str:
         "assistant ingest seeds/ more-news/ feed.jsonl",
         "assistant ingest report.pdf notes.docx saved-page.html",
         "cat records.jsonl | assistant ingest -",
+        "assistant ingest https://example.org/news/rss.xml https://example.org/news/some-article",
     )
 )
 def ingest(
-    paths: Annotated[
-        list[Path],
+    args: Annotated[
+        list[str],
         typer.Argument(
-            help="Files or directories (.txt .md .html .json .jsonl .pdf .docx); - reads JSONL records from stdin."
+            help="Files or directories (.txt .md .html .json .jsonl .pdf .docx); - reads JSONL records from stdin; "
+            "http(s) URLs of RSS/Atom feeds or article pages.",
+            metavar="PATHS...",
         ),
     ],
     data_dir: DataDir = None,
@@ -201,6 +204,11 @@ def ingest(
     """Index articles. Re-ingesting unchanged files changes nothing; a changed file replaces its old chunks."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from ..ingest.fetch import is_url
+
+    if any(is_url(arg) for arg in args):  # feeds and pages: assistant/interfaces/watch.py
+        return ingest_urls_command(args, data_dir, as_json)
+    paths = [Path(arg) for arg in args]
     a = make_assistant(data_dir)
     stdin_docs = None
     if Path("-") in paths:
@@ -787,6 +795,13 @@ def mcp(data_dir: DataDir = None, llm: Llm = None, model: Model = None):
     from .mcp import run
 
     run(make_assistant(data_dir, llm, model))
+
+
+from .watch import ingest_urls_command, watch  # noqa: E402  (feeds and pages in: assistant/interfaces/watch.py)
+
+app.command(epilog=_examples("assistant watch https://example.org/rss.xml --every 10m", "assistant watch FEED --once"))(
+    watch
+)
 
 
 def main() -> None:
