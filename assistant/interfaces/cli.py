@@ -195,7 +195,7 @@ def ingest(
         typer.Argument(
             help="Files or directories (.txt .md .html .json .jsonl .pdf .docx); - reads JSONL records from stdin; "
             "http(s) URLs of RSS/Atom feeds or article pages.",
-            metavar="PATHS...",
+            metavar="paths",
         ),
     ],
     data_dir: DataDir = None,
