@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     # input limits (untrusted files)
     max_file_mb: float = Field(default=100.0, ge=0)  # a bigger file is refused with one line; 0 = no limit
     follow_external_links: bool = False  # `ingest DIR` follows file links that point outside DIR
+    # fetching feeds and pages (`ingest URL`, `watch`): per attempt, the whole response within fetch_timeout seconds
+    # and fetch_max_mb (decoded); fetch_retries more attempts after a timeout, a lost connection, 408/429/5xx,
+    # waiting fetch_backoff seconds, doubled each time; at most fetch_max_redirects redirects
+    fetch_timeout: float = Field(default=20.0, gt=0)
+    fetch_max_mb: float = Field(default=10.0, gt=0)
+    fetch_retries: int = Field(default=2, ge=0, le=10)
+    fetch_backoff: float = Field(default=1.0, ge=0)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=30)
 
     # embeddings
     embed_backend: Literal["local", "openai"] = "local"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,13 @@ def test_known_keywords_and_none_still_work(tmp_path):
     assert a.settings.llm == "extractive" and a.settings.data_dir == tmp_path
     assert a.derive(collection="other").settings.collection == "other"
     assert load_settings(llm=None, k=3).k == 3
+
+
+def test_every_package_of_the_source_tree_is_in_the_wheel_list():
+    """A folder added under assistant/ but missing from pyproject's list installs as nothing (the wheel lacks it)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "assistant").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

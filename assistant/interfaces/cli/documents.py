@@ -19,13 +19,16 @@ from .options import DataDir, Json, examples, make_assistant, stderr_console
         "assistant ingest seeds/ more-news/ feed.jsonl",
         "assistant ingest report.pdf notes.docx saved-page.html",
         "cat records.jsonl | assistant ingest -",
+        "assistant ingest https://example.org/news/rss.xml https://example.org/news/some-article",
     )
 )
 def ingest(
-    paths: Annotated[
-        list[Path],
+    args: Annotated[
+        list[str],
         typer.Argument(
-            help="Files or directories (.txt .md .html .json .jsonl .pdf .docx); - reads JSONL records from stdin."
+            help="Files or directories (.txt .md .html .json .jsonl .pdf .docx); - reads JSONL records from stdin; "
+            "http(s) URLs of RSS/Atom feeds or article pages.",
+            metavar="paths",
         ),
     ],
     data_dir: DataDir = None,
@@ -34,6 +37,13 @@ def ingest(
     """Index articles. Re-ingesting unchanged files changes nothing; a changed file replaces its old chunks."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from ...ingest.fetch import is_url
+
+    if any(is_url(arg) for arg in args):  # feeds and pages: cli/feeds.py
+        from .feeds import ingest_urls_command
+
+        return ingest_urls_command(args, data_dir, as_json)
+    paths = [Path(arg) for arg in args]
     a = make_assistant(data_dir)
     stdin_docs = None
     if Path("-") in paths:
