@@ -162,8 +162,10 @@ def default_steps(settings: Settings, backends) -> list[Step]:
         def reprompt(query: Query, passages: list[Passage]) -> Prompt:
             return prompt_for(settings, query, passages)
 
+        scorer = LazyScorer(backends, settings) if settings.check_with_model else None
+
         steps += [
-            CheckAnswer(generate, verify, reprompt, LazyScorer(backends, settings)),
+            CheckAnswer(generate, verify, reprompt, scorer),
             NoteConflict(),
             CompleteDate(),
         ]
