@@ -191,3 +191,10 @@ def test_explain_shows_the_sub_questions_what_each_brought_and_how_the_answer_wa
     text = explain_text(news(Scripted("Yes")).ask(YES_NO_Q))
     assert "Sub-questions" in text and "The Verge:" in text and "brought [" in text
     assert "narrow question" in text
+
+
+def test_the_composed_evidence_is_the_sentence_that_bears_most_on_the_question(news):
+    q = "Did the publishers say that Google siphons off their readers?"
+    answer = news(Scored(support_yes=3.0, support_no=-2.0)).ask(q)
+    first = answer.answer.split("Yes. ", 1)[1]
+    assert first.startswith("The publishers say Google siphons off their readers and ad revenue")
