@@ -198,3 +198,8 @@ def test_the_composed_evidence_is_the_sentence_that_bears_most_on_the_question(n
     answer = news(Scored(support_yes=3.0, support_no=-2.0)).ask(q)
     first = answer.answer.split("Yes. ", 1)[1]
     assert first.startswith("The publishers say Google siphons off their readers and ad revenue")
+
+
+def test_how_a_single_article_question_was_decided_is_in_its_json(news):
+    out = news(Scored(support_yes=4.0, support_no=-1.0)).ask("Did Eddy Cue speak to the court?").to_json()
+    assert "plan" not in out and out["method"].startswith("decided from the evidence, support for yes +4.00")
