@@ -71,9 +71,9 @@ class Fixed:
     """A scorer that gives every answer the same support for "right" and for "wrong", and records what it read."""
 
     def __init__(self, right: float, wrong: float):
-        from assistant.answer.yesno import Decision
+        from assistant.answer.checks.support import Reading
 
-        self.decision = Decision("Yes" if right - wrong >= -1.0 else "No", right, wrong)
+        self.decision = Reading(right, wrong)
         self.read: list = []
 
     def __call__(self, question, answer, lines):

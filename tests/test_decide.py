@@ -109,97 +109,52 @@ def test_a_negated_question_is_asked_as_it_stands_and_its_verdict_kept(news):
 
 
 class Scored(Scripted):
-    """A backend that can score: the log-odds of "Yes" it gives to "do the passages show the answer is yes?" and
-    to "... is no?" are set by the test; both lean toward "Yes", as a small model does."""
+    """A backend that can score: the log-odds of "Yes" it gives the narrow question is set by the test."""
 
-    def __init__(self, support_yes: float, support_no: float):
+    def __init__(self, support: float):
         super().__init__("Yes")
-        self.support = {"yes": support_yes, "no": support_no}
+        self.support = support
         self.scored: list = []
 
     def score(self, prompt, options):
-        text = prompt.messages[-1]["content"]
-        self.scored.append(text)
-        polarity = "yes" if "answer to this question is yes?" in text else "no"
-        return {"Yes": self.support[polarity], "No": 0.0}
+        self.scored.append(prompt.messages[-1]["content"])
+        return {"Yes": self.support, "No": 0.0}
 
 
-def test_a_backend_that_scores_decides_by_the_support_for_each_polarity_not_by_its_yes_bias(news):
-    gen = Scored(support_yes=2.5, support_no=3.5)  # says "Yes" to both, more to "the answer is no"
+def test_a_backend_that_scores_decides_by_its_log_odds_of_yes_past_its_bias(news):
+    from assistant.answer.yesno import YES_THRESHOLD
+
+    gen = Scored(support=YES_THRESHOLD - 0.3)  # leans to "Yes", but less than its bias: "No"
     answer = news(gen).ask(YES_NO_Q)
     assert answer.answer.startswith("No. The Verge reports: ") and not answer.refused
-    assert len(gen.scored) == 2 and gen.prompts == []  # scored, nothing generated
-    assert "support for yes +2.50, for no +3.50" in answer.method
-    assert news(Scored(support_yes=3.5, support_no=0.5)).ask(YES_NO_Q).answer.startswith("Yes. ")
+    assert len(gen.scored) == 1 and gen.prompts == []  # scored, nothing generated
+    assert "Reply with one word: Yes or No." in gen.scored[0] and "Apple found no valid alternative" in gen.scored[0]
+    assert f"log-odds of Yes {YES_THRESHOLD - 0.3:+.2f}" in answer.method
+    assert news(Scored(support=YES_THRESHOLD + 0.3)).ask(YES_NO_Q).answer.startswith("Yes. ")
 
 
 def test_a_single_article_yes_no_question_is_decided_and_cites_its_evidence(news):
     q = "Did Eddy Cue tell the court that Google was the best choice for users?"
-    answer = news(Scored(support_yes=4.0, support_no=-1.0)).ask(q)
+    answer = news(Scored(support=4.0)).ask(q)
     assert answer.answer.startswith("Yes. ") and "Eddy Cue told the court" in answer.answer
     assert [c.source for c in answer.citations] == ["The Verge"] and all(s.supported for s in answer.sentences)
 
 
-def test_when_neither_polarity_is_shown_the_question_is_refused(news):
-    answer = news(Scored(support_yes=-5.0, support_no=-6.0)).ask(YES_NO_Q)
-    assert answer.refused and "do not settle it" in answer.method
-
-
-def test_consistent_or_inconsistent_is_decided_as_a_yes_no_about_consistent(news):
-    q = (
-        "After The Verge reported on Apple's search deal and TechCrunch on the class action suit, is their "
-        "portrayal of Google consistent or inconsistent?"
-    )
-    gen = Scripted("Yes")
-    answer = news(gen).ask(q)
-    assert answer.answer.startswith("Consistent: The Verge reports: ") and "TechCrunch reports: " in answer.answer
-    asked = gen.prompts[0].messages[-1]["content"]
-    assert "Google consistent?" in asked and "Reply with one word: Yes or No" in asked
-    assert news(Scripted("No")).ask(q).answer.startswith("Inconsistent: ")
-
-
-def test_a_choice_between_named_sources_answers_with_the_one_name_and_its_evidence(news):
-    q = (
-        "Of The Verge piece on Apple's defense and the TechCrunch story on the lawsuit, which "
-        "news source reported on a class action suit?"
-    )
-    answer = news(Scripted("TechCrunch")).ask(q)
-    assert answer.answer.startswith("TechCrunch reports: ") and "The Verge" not in answer.answer
-    assert [c.source for c in answer.citations] == ["TechCrunch"]
-
-
-def test_a_model_naming_no_option_gets_the_usual_prompt(news):
-    gen = Scripted("Perhaps")
-    answer = news(gen).ask(YES_NO_Q)
-    assert len(gen.prompts) == 2 and not answer.answer.startswith(("Yes", "No"))
-    assert "usual" in answer.method
-
-
-def test_a_question_about_what_an_unindexed_source_reported_is_refused(news):
-    gen = Scripted("Yes")
-    answer = news(gen).ask(
-        "Considering an article from The Verge and a Bloomberg report on Apple, which executive testified?"
-    )
-    assert answer.refused and answer.answer == "Insufficient information."
-    assert gen.prompts == [] and "Bloomberg" in answer.method
-    assert answer.to_json()["plan"]["unknown_sources"] == ["Bloomberg"]
-
-
-def test_explain_shows_the_sub_questions_what_each_brought_and_how_the_answer_was_made(news):
-    from assistant.interfaces.present import explain_text
-
-    text = explain_text(news(Scripted("Yes")).ask(YES_NO_Q))
-    assert "Sub-questions" in text and "The Verge:" in text and "brought [" in text
-    assert "narrow question" in text
+def test_when_no_sentence_bears_on_the_question_it_is_refused(news):
+    gen = Scored(support=4.0)
+    answer = news(gen).ask("Did the zeppelin regatta start at dawn?")
+    assert answer.refused and "do not settle it" in answer.method and gen.scored == []
 
 
 def test_the_composed_evidence_is_the_sentence_that_bears_most_on_the_question(news):
     q = "Did the publishers say that Google siphons off their readers?"
-    answer = news(Scored(support_yes=3.0, support_no=-2.0)).ask(q)
+    answer = news(Scored(support=3.0)).ask(q)
     first = answer.answer.split("Yes. ", 1)[1]
     assert first.startswith("The publishers say Google siphons off their readers and ad revenue")
 
 
 def test_how_a_single_article_question_was_decided_is_in_its_json(news):
-    out = news(Scored(support_yes=4.0, support_no=-1.0)).ask("Did Eddy Cue speak to the court?").to_json()
-    assert "plan" not in out and out["method"].startswith("decided from the evidence, support for yes +4.00")
+    out = news(Scored(support=4.0)).ask("Did Eddy Cue speak to the court?").to_json()
+    assert "plan" not in out and out["method"].startswith(
+        "decided from the evidence, the model's log-odds of Yes +4.00"
+    )

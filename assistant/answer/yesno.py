@@ -1,24 +1,22 @@
-"""A yes/no question decided from the evidence, with the model's bias toward "Yes" cancelled out.
+"""A yes/no question decided from the evidence, with the model's bias toward "Yes" taken out.
 
 A small model asked "Does X hold? Reply Yes or No." says "Yes" to nearly anything (the local 1.5B model said "Yes" to
-136 of 139 yes/no MultiHop questions). Flipping negated questions and inverting the verdict only borrows one
-benchmark's prior (every negated question in it is false). Instead the model is asked two questions about the same
-evidence, and its first-token log-probabilities read (``score``, no sampling):
+136 of 139 yes/no MultiHop questions). Flipping negated questions and inverting the verdict only borrowed one
+benchmark's prior (every negated question in it is false). Instead the model's reply is not sampled but scored: over
+the passage sentences that share the most content words with the question, the log-odds of its first token,
 
-    support_yes = log P(Yes) - log P(No)  for "Do the passages show that the answer to this question is yes?"
-    support_no  = log P(Yes) - log P(No)  for "Do the passages show that the answer to this question is no?"
+    support = log P(Yes) - log P(No)   for "Question: ... Reply with one word: Yes or No."
 
-The bias toward "Yes" is in both, so their difference ``support_yes - support_no`` measures which answer the
-evidence shows (comparing the support for each polarity; cf. contextual calibration, Zhao et al. 2021). The verdict
-is "Yes" above ``YES_THRESHOLD`` and "No" below; the threshold was chosen on the seen folds of the hand-written
-yes/no set and of MultiHop's yes/no questions, and checked on the held-out folds (figures in evals/README.md). When
-both polarities are denied (neither is shown) by more than ``UNSETTLED``, the passages do not settle it: refused.
+and its bias toward "Yes" is a constant offset on that log-odds, taken out by a threshold (the simplest contextual
+calibration, Zhao et al. 2021): "Yes" above ``YES_THRESHOLD``, "No" below. The threshold was chosen on the seen folds
+of the hand-written, balanced yes/no set (half true, half false, negated questions both true and false) and of
+MultiHop's yes/no questions, and checked on the held-out folds (figures in evals/README.md). Asking "do the passages
+show the answer is yes?" and "... is no?" and comparing the two (tried first) ranked worse on the seen folds and was
+biased toward "No" on negated questions. With no sentence of the passages bearing on the question, the passages do
+not settle it: refused.
 
-The evidence is the few passage sentences that share the most content words with the question, labelled with their
-passage numbers, so the model reads the relevant lines, not 2,000 characters of each passage.
-
-A backend that cannot score (the extractive one, an OpenAI-compatible endpoint) gets the narrow question and its
-reply is read (``decide.read_verdict``), with no inversion of any kind.
+A backend that cannot score (an OpenAI-compatible endpoint) gets the narrow question and its reply is read
+(``decide.read_verdict``), with no inversion of any kind.
 """
 
 from __future__ import annotations
@@ -31,25 +29,16 @@ from ..types import Passage
 from .prompt import REDACTED, Prompt, load_template
 
 EVIDENCE_SENTENCES = 4
-YES_THRESHOLD = 0.7  # support_yes - support_no above this: "Yes" (chosen on the seen folds, see the module doc)
-UNSETTLED = -3.0  # both polarities denied below this: the passages do not settle it
+YES_THRESHOLD = 0.66  # the log-odds of "Yes" above this: "Yes" (chosen on the seen folds, see the module doc)
 
 
 @dataclass(frozen=True)
 class Decision:
     verdict: str  # "Yes", "No", or "" (the passages do not settle it)
-    support_yes: float
-    support_no: float
-
-    @property
-    def score(self) -> float:
-        return self.support_yes - self.support_no
+    support: float  # the log-odds of the model's "Yes"
 
     def describe(self) -> str:
-        return (
-            f"support for yes {self.support_yes:+.2f}, for no {self.support_no:+.2f} "
-            f"(log-odds of the model's Yes; the difference {self.score:+.2f} against {YES_THRESHOLD:+.2f})"
-        )
+        return f"the model's log-odds of Yes {self.support:+.2f} against the threshold {YES_THRESHOLD:+.2f}"
 
 
 def evidence(question: str, passages: list[Passage], seen: dict[int, str], k: int = EVIDENCE_SENTENCES):
@@ -83,8 +72,9 @@ def polarity_prompt(
     template: str = "decide_yes_no.md",
     **fields: str,
 ) -> Prompt:
-    """The evidence, the question and "do the passages show that ... is {polarity}?" (``template``, with any
-    other ``fields`` it names), after the deciding system prompt."""
+    """The evidence and the question (``template``, with ``polarity`` and any other ``fields`` it names: the answer
+    check asks whether the evidence shows a proposed answer is "right" or "wrong"), after the deciding system
+    prompt."""
     body = "\n".join(f"[{n}] {s}" for n, s in lines) or "(none)"
     user = load_template(prompts_dir, template).format(
         evidence=body, question=question.strip(), polarity=polarity, **fields
@@ -104,9 +94,8 @@ def support(generator, prompt: Prompt) -> float:
 
 
 def decide_yes_no(generator, prompts_dir: Path, question: str, lines: list[tuple[int, str]]) -> Decision:
-    """The verdict the evidence shows (``generator`` must have ``score``)."""
-    yes = support(generator, polarity_prompt(prompts_dir, question, lines, "yes"))
-    no = support(generator, polarity_prompt(prompts_dir, question, lines, "no"))
-    if not lines or (yes < UNSETTLED and no < UNSETTLED):
-        return Decision("", yes, no)
-    return Decision("Yes" if yes - no > YES_THRESHOLD else "No", yes, no)
+    """The verdict the evidence shows (``generator`` must have ``score``); "" when no sentence bears on it."""
+    if not lines:
+        return Decision("", 0.0)
+    s = support(generator, polarity_prompt(prompts_dir, question, lines, ""))
+    return Decision("Yes" if s > YES_THRESHOLD else "No", s)

@@ -20,10 +20,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..yesno import Decision, evidence, polarity_prompt, support
+from ..yesno import evidence, polarity_prompt, support
 from .evidence import Given
 
 THRESHOLD = -1.0  # support_right - support_wrong below this: not shown to answer (chosen on the seen folds)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The model's log-odds of "Yes" to "do the passages show the proposed answer is right?" and "... wrong?"."""
+
+    right: float
+    wrong: float
+
+    @property
+    def shown(self) -> bool:
+        return self.right - self.wrong >= THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -33,26 +45,25 @@ class Scorer:
     generator: object
     prompts_dir: Path
 
-    def __call__(self, question: str, answer: str, lines: list[tuple[int, str]]) -> Decision:
+    def __call__(self, question: str, answer: str, lines: list[tuple[int, str]]) -> Reading:
         def side(polarity: str) -> float:
             prompt = polarity_prompt(
                 self.prompts_dir, question, lines, polarity, template="check_answer.md", answer=answer
             )
             return support(self.generator, prompt)
 
-        right, wrong = side("right"), side("wrong")
-        return Decision("Yes" if right - wrong >= THRESHOLD else "No", right, wrong)
+        return Reading(side("right"), side("wrong"))
 
 
 def evidence_check(g: Given) -> str | None:
-    score: Callable[[str, str, list], Decision] | None = g.scorer
+    score: Callable[[str, str, list], Reading] | None = g.scorer
     if score is None or not g.cited:
         return None
     lines = evidence(g.asked.question + " " + g.answer, g.cited, g.seen)
-    d = score(g.asked.question, g.answer, lines)
-    if d.verdict == "No":
+    r = score(g.asked.question, g.answer, lines)
+    if not r.shown:
         return (
             f"read against the sentences it cites, the answer is not shown to answer the question "
-            f"(support for right {d.support_yes:+.2f}, for wrong {d.support_no:+.2f})"
+            f"(support for right {r.right:+.2f}, for wrong {r.wrong:+.2f})"
         )
     return None
