@@ -29,7 +29,7 @@ from ..types import Passage
 from .prompt import REDACTED, Prompt, load_template
 
 EVIDENCE_SENTENCES = 4
-YES_THRESHOLD = 0.66  # the log-odds of "Yes" above this: "Yes" (chosen on the seen folds, see the module doc)
+YES_THRESHOLD = 0.25  # the log-odds of "Yes" above this: "Yes" (chosen on the seen folds, see the module doc)
 
 
 @dataclass(frozen=True)
