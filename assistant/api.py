@@ -196,9 +196,10 @@ class Assistant:
         history: list[tuple[str, str]] | None = None,
         status: Callable[[str], None] | None = None,
     ) -> Iterator[str | Answer]:
-        """Yields the answer's text as it is generated, then the verified Answer. ``status`` (optional) is told each
-        stage as it starts: "retrieving", "loading the language model" (first use in a process), "generating",
-        "checking citations"."""
+        """Yields the checked answer's text as it may be shown (each sentence once its citations are checked; the
+        whole text at once when the question asks for a kind of value: ``Answerer.stream``), then the Answer; the
+        texts joined are ``Answer.answer``. ``status`` (optional) is told each stage as it starts: "retrieving",
+        "loading the language model" (first use in a process), "generating", "checking citations"."""
         started = time.perf_counter()
         if status:
             status("retrieving")

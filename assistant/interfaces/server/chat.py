@@ -1,5 +1,6 @@
 """Chat completions in OpenAI's shapes: the conversation read from the messages, the verified answer with its sources
-block, and the answer streamed as server-sent chunks (then the checked answer, then ``[DONE]``)."""
+block, and the checked answer streamed as server-sent chunks (each sentence once its citations are checked; then the
+sources and ``[DONE]``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...errors import AssistantError
 from ...text.dates import source_and_day
+from ..present import url_citations
 from .shapes import MODEL_ID, ChatMessage, ChatRequest, error_body, status_for
 
 
@@ -37,6 +39,12 @@ def sources_block(answer) -> str:
 def extras(answer) -> dict:
     data = answer.to_json()
     return {"citations": data["citations"], "refused": data["refused"], "unsupported": data["unsupported"]}
+
+
+def usage(answer) -> dict:
+    """OpenAI's usage, with how the tokens were counted beside (the generator's tokenizer, or an estimate)."""
+    u = answer.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "counted": "unknown"}
+    return {k: u[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens", "counted") if k in u}
 
 
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
@@ -69,15 +77,21 @@ def completion(answer, body: ChatRequest) -> dict:
                 "index": 0,
                 "finish_reason": "stop",
                 "logprobs": None,
-                "message": {"role": "assistant", "content": answer.answer + sources_block(answer)},
+                "message": {
+                    "role": "assistant",
+                    "content": answer.answer + sources_block(answer),
+                    "refusal": None,
+                    "annotations": url_citations(answer),
+                },
             }
         ],
+        "usage": usage(answer),
         **extras(answer),
     }
 
 
 async def stream_chat(service, question: str, body: ChatRequest, history: list[tuple[str, str]]):
-    """The answer as server-sent chunks: each piece as it is generated, then what the check changed and the sources
+    """The answer as server-sent chunks: the checked answer as ``Answerer.stream`` releases it, then the sources
     (with the extra fields), then ``[DONE]``; an error once the headers are sent goes in the stream."""
     from sse_starlette.sse import EventSourceResponse
 
@@ -112,7 +126,6 @@ async def stream_chat(service, question: str, body: ChatRequest, history: list[t
         }
 
     async def events():
-        streamed: list[str] = []
         final = None
         try:
             yield chunk({"role": "assistant", "content": ""})
@@ -121,23 +134,20 @@ async def stream_chat(service, question: str, body: ChatRequest, history: list[t
                 if isinstance(item, Answer):
                     final = item
                     break
-                streamed.append(item)
-                yield chunk({"content": item})
+                yield chunk({"content": item})  # checked text only: the stream is the checked answer
                 item = await run_in_threadpool(next, items, None)
                 if item is None:
                     break
-            tail = ""
+            last: dict = {}
             if final is not None:
-                said = "".join(streamed).strip()
-                if final.refused and final.unsupported:
-                    tail = f"\n\n{final.answer}"
-                elif final.answer.strip() != said:
-                    tail = f"\n\nChecked answer (citations verified): {final.answer}"
-                tail += sources_block(final)
+                tail = sources_block(final)
+                last = {"content": tail} if tail else {}
+                last["annotations"] = url_citations(final)  # offsets into the whole streamed content
             yield chunk(
-                {"content": tail} if tail else {},
+                last,
                 "stop",
                 **(extras(final) if final else {}),
+                **({"usage": usage(final)} if final else {}),
                 system_fingerprint=final.model if final else None,
             )
             yield {"data": "[DONE]"}
