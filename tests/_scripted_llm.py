@@ -48,6 +48,7 @@ class Scripted:
         self.url = url
         self.seen = threading.Event()
         self.waited: list[bool] = []
+        self.prompts: list[list[dict]] = []  # the messages of every request, in order
 
 
 def tokens(text: str) -> list[str]:
@@ -66,6 +67,7 @@ def scripted_endpoint(pause: bool = True, wait_s: float = 60.0) -> Iterator[Scri
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            state[0].prompts.append(body.get("messages", []))
             prompt = " ".join(str(m.get("content") or "") for m in body.get("messages", []))
             scripted = QUESTION in prompt
             reply = REPLY if scripted else "Insufficient information."

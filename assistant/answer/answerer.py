@@ -171,6 +171,22 @@ def prompt_for(settings: Settings, query: Query, passages: list[Passage]) -> Pro
     )
 
 
+def with_preference(prompt: Prompt, style: str, prompts_dir) -> Prompt:
+    """The reader's preference for the answer's form (``housekeeping.preference`` of a system message) after the
+    question, under the rules (``prompts/preference.md``); the system turn and the passages are unchanged, so the
+    prompt's prefix stays the one cached."""
+    from dataclasses import replace
+
+    from .prompt import load_template
+
+    note = load_template(prompts_dir, "preference.md").format(preference=style.strip()).strip()
+    last = prompt.messages[-1]
+    content = last["content"]
+    at = content.rfind("\nAnswer:")
+    content = f"{content[:at]}\n{note}{content[at:]}" if at >= 0 else f"{content}\n\n{note}"
+    return replace(prompt, messages=[*prompt.messages[:-1], {**last, "content": content}])
+
+
 class Answerer:
     """Answers a Query from its passages: the prompt, then generation (or a decision, or a refusal without
     generating), then ``steps`` in order. ``backends`` gives the generator (built on first use) and the verifier."""
@@ -185,6 +201,7 @@ class Answerer:
         passages: list[Passage],
         started: float | None = None,
         status: Callable[[str], None] | None = None,
+        style: str = "",
     ) -> Iterator[str | Answer]:
         """Yields the checked answer's text as it may be shown, then the Answer: the texts joined are its ``answer``,
         and nothing yielded is changed afterwards. Each sentence is yielded once its citations are checked (moved or
@@ -196,6 +213,8 @@ class Answerer:
         t0 = started if started is not None else t1
         check_question_length(query.for_generation, self.settings.max_question_chars)
         prompt = prompt_for(self.settings, query, passages)
+        if style.strip():
+            prompt = with_preference(prompt, style, self.settings.prompts_dir)
         plan = query.plan
         if plan is not None:
             from .decide import annotate

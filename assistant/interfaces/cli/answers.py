@@ -112,7 +112,7 @@ def ask(
     answer = show_answer(
         a, asked, k, filters, stream=stream, as_json=as_json, status=Status(), history=history, explain=explain
     )
-    if not no_log:
+    if not no_log and answer.model != "housekeeping":  # small talk or a UI's task: not an answer to log
         _log(a, answer, asked)
 
 
@@ -165,6 +165,8 @@ def chat(
                 )
             except AssistantError as err:
                 echo_err(f"error: {err}")
+                continue
+            if answer.model == "housekeeping":  # "thanks", "hi": the conversation's last question stays the last
                 continue
             previous = (answer.question, answer.answer)
             if not no_log:

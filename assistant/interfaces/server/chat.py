@@ -47,6 +47,28 @@ def usage(answer) -> dict:
     return {k: u[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens", "counted") if k in u}
 
 
+def system_text(messages: list[ChatMessage]) -> str:
+    """What the system (or developer) messages say, joined."""
+    return " ".join(m.text().strip() for m in messages if m.role in ("system", "developer") and m.text().strip())
+
+
+async def chat_reply(service, body: ChatRequest):
+    """A chat completion (streamed or whole). A request that is not a question about the articles (a chat UI's task,
+    small talk) gets its short reply without retrieval; a system message's sentences about form (language, length,
+    tone) go to the prompt as the reader's preference, under the grounding rules (``housekeeping.preference``)."""
+    from ...answer.housekeeping import preference
+
+    question, history = conversation(body.messages)
+    aside = await run_in_threadpool(service.a.housekeeping, question.strip(), history)
+    if aside is None:
+        question = service.check_question(question)
+    system = system_text(body.messages)
+    style = preference(system) if system else ""
+    if body.stream:
+        return await stream_chat(service, question, body, history, aside, style)
+    return completion(aside or await service.answer(question, body, history, style, aside=False), body)
+
+
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
     """The last user message is the question; earlier user → assistant pairs are the history (sources blocks cut)."""
     users = [i for i, m in enumerate(messages) if m.role == "user"]
@@ -90,7 +112,9 @@ def completion(answer, body: ChatRequest) -> dict:
     }
 
 
-async def stream_chat(service, question: str, body: ChatRequest, history: list[tuple[str, str]]):
+async def stream_chat(
+    service, question: str, body: ChatRequest, history: list[tuple[str, str]], aside=None, style: str = ""
+):
     """The answer as server-sent chunks: the checked answer as ``Answerer.stream`` releases it, then the sources
     (with the extra fields), then ``[DONE]``; an error once the headers are sent goes in the stream."""
     from sse_starlette.sse import EventSourceResponse
@@ -98,15 +122,25 @@ async def stream_chat(service, question: str, body: ChatRequest, history: list[t
     from ...types import Answer
 
     started = time.perf_counter()
-    passages = await run_in_threadpool(service.passages, question, body, history)
-    await service.acquire()
+    gated = aside is None  # a housekeeping reply (``aside``) needs neither retrieval nor the generator
+    if gated:
+        passages = await run_in_threadpool(service.passages, question, body, history)
+        await service.acquire()
+        items = service.a.answer_stream(question, passages, history, started, style=style)
+    else:
+        items = iter([aside.answer, aside])
     t0 = time.perf_counter()
-    items = service.a.answer_stream(question, passages, history, started)
+
+    def release() -> None:
+        if gated:
+            service.release(time.perf_counter() - t0)
+
     try:  # the first piece before the response starts: an error still gets its status code
         first = await run_in_threadpool(next, items)
     except BaseException:
-        items.close()
-        service.release()
+        if gated:
+            items.close()
+            service.release()
         raise
     cid, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), body.model or MODEL_ID
 
@@ -154,7 +188,8 @@ async def stream_chat(service, question: str, body: ChatRequest, history: list[t
         except AssistantError as err:  # headers are sent: the error goes in the stream, as OpenAI does
             yield {"data": json.dumps(error_body(str(err), "invalid_request_error", status_for(err)))}
         finally:
-            items.close()
-            service.release(time.perf_counter() - t0)
+            if gated:
+                items.close()
+            release()
 
     return EventSourceResponse(events(), ping=15, sep="\n")  # OpenAI frames events with \n\n
