@@ -92,6 +92,7 @@ def main() -> None:
                     "pieces": pieces,
                     "sentences": len(answer.sentences),
                     "refused": answer.refused,
+                    "usage": answer.usage,
                     "load": load(),
                 }
             )

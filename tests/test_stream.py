@@ -98,3 +98,38 @@ def test_a_question_for_a_kind_of_value_is_held_until_the_answer_checks_ran(make
     seen, answer, model = run(make_assistant, reply, "How many passengers does the Brill ferry carry?")
     assert len(seen) == 1 and seen[0] == (answer.answer, model.written)
     assert answer.answer.startswith("The Brill ferry carries 240 passengers on each crossing [1].")
+
+
+PASSAGES = {
+    1: "The Brill harbour ferry carries 240 passengers on each crossing. It was built in Rostock in 1998.",
+    2: "Dr. Ilse Marr, the museum's director, said the U.S. loan of two paintings ends in May.",
+    3: "The Osprey paddle steamer sank off Brill in 1911; its logbooks are kept at the museum.",
+}
+ANSWERS = [
+    "The ferry carries 240 passengers [2]. It was built in Rostock in 1998 [1].",
+    "Dr. Ilse Marr said the U.S. loan ends in May [2]. The Osprey sank in 1911. [3] Its logbooks are at the museum [9].",
+    "The ferry was built in Rostock [1, 3]. the Osprey sank off Brill [3].\nDr. Marr directs the museum [2].",
+    "Yes. The ferry carries 240 passengers [1]. It is painted red [1].",
+    "The Osprey sank in 1911 [1]. It was built in 1998 [3].",
+]
+
+
+def test_checking_as_it_comes_gives_what_checking_the_whole_text_gives(make_assistant):
+    """Fed a token at a time, the sentence stream makes the verification ``Verifier.verify`` makes of the whole text,
+    and what it released is the start of that answer."""
+    from assistant.answer.stream import SentenceStream
+
+    verifier = make_assistant().verifier
+    for reply in ANSWERS:
+        whole = verifier.verify(reply, PASSAGES, withhold_unsupported=True)
+        checking = SentenceStream(verifier, PASSAGES, withhold_unsupported=True)
+        text, shown = "", ""
+        for piece in tokens(reply):
+            text += piece
+            shown += checking.feed(text)
+        streamed = checking.finish(text)
+        assert (streamed.answer, streamed.refused, streamed.dropped) == (whole.answer, whole.refused, whole.dropped)
+        assert [(s.text, s.cited, s.supported) for s in streamed.sentences] == [
+            (s.text, s.cited, s.supported) for s in whole.sentences
+        ]
+        assert whole.answer.startswith(shown) and checking.rest(whole.answer) is not None
