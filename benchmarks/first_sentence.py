@@ -32,6 +32,11 @@ STREAMED = [
     "What role do the North Korean troops play for Russia in Kursk?",
     "What risks does the shift in U.S. policy raise?",
     "Why could Biden's decision be seen as a strategic effort?",
+    # asking for more than one fact: answers of two or three sentences
+    "What did Biden decide about the missiles, and why are U.S. officials cautious about it?",
+    "Describe the situation in Kursk and North Korea's part in it.",
+    "What are Trump's intentions for U.S. support, and how might Biden's decision relate to them?",
+    "What is the ATACMS, and where will Ukraine use it first?",
 ]
 HELD = [
     "How many Russian troops have massed in the Kursk area?",
@@ -43,18 +48,14 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--llm", default="local")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-first-sentence.json")
-    args = parser.parse_args()
-
+def measure(llm: str = "local") -> dict:
+    """The seed article ingested, the model warmed, each question answered and timed; the medians by kind."""
     from assistant import Assistant
     from assistant.types import Answer
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        a = Assistant(data_dir=Path(tmp) / "data", llm=args.llm)
+        a = Assistant(data_dir=Path(tmp) / "data", llm=llm)
         a.ingest([ROOT / "seeds"])
         a.ask("What did the article say about Kursk?")  # loads the model and its prompt prefix
         generator = a.generator
@@ -91,6 +92,7 @@ def main() -> None:
                     "total_s": round(end - t0, 2),
                     "pieces": pieces,
                     "sentences": len(answer.sentences),
+                    "verify_ms": round(answer.timings_ms.get("verify", 0.0)),
                     "refused": answer.refused,
                     "usage": answer.usage,
                     "load": load(),
@@ -106,12 +108,20 @@ def main() -> None:
         kind: {key: median(key, held) for key in ("first_token_s", "first_shown_s", "total_s")}
         for kind, held in (("streamed", False), ("held", True))
     }
-    result = {"llm": args.llm, "cores": os.cpu_count(), "load": load(), "summary": summary, "rows": rows}
+    return {"llm": llm, "cores": os.cpu_count(), "load": load(), "summary": summary, "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--llm", default="local")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-first-sentence.json")
+    args = parser.parse_args()
+    result = measure(args.llm)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"| {args.llm}, {os.cpu_count()} cores, load {result['load']} | first token | first shown | whole answer |")
     print("|---|---|---|---|")
-    for kind, figures in summary.items():
-        n = sum(1 for r in rows if r["held"] == (kind == "held"))
+    for kind, figures in result["summary"].items():
+        n = sum(1 for r in result["rows"] if r["held"] == (kind == "held"))
         cells = " | ".join(f"{figures[k]} s" for k in ("first_token_s", "first_shown_s", "total_s"))
         print(f"| {kind} ({n} questions, median) | {cells} |")
 
