@@ -112,9 +112,12 @@ class Settings(BaseSettings):
     # verification
     verify_similarity_floor: float = 0.45
     refuse_unsupported: bool = True  # an answer none of whose sentences the passages support becomes a refusal
-    # an answer that does not answer what was asked (asked.py: a distance for "how many", another year, the loser
-    # for "who won") is answered again from the passages that could answer, else refused
+    # an answer that does not answer what was asked (answer/checks/: a distance for "how many", another year, the
+    # loser for "who won") is answered again from the passages that could answer, else refused
     check_answers: bool = True
+    # the model-based check among them (checks/support.py: the answer read against its evidence by a backend that
+    # can score, ~2 short prompt evaluations); false keeps only the rule checks
+    check_with_model: bool = True
 
     def __init__(self, **values: Any) -> None:
         # a keyword that is no setting is refused, not ignored (the file and ASSISTANT_* variables stay lenient:

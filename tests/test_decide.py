@@ -99,15 +99,50 @@ def test_the_model_saying_no_gives_no(news):
     assert answer.answer.startswith("No. ") and not answer.refused
 
 
-def test_a_negated_question_gets_the_inverse_of_the_models_verdict_on_its_positive_form(news):
+def test_a_negated_question_is_asked_as_it_stands_and_its_verdict_kept(news):
     q = YES_NO_Q.replace("Does The Verge article say", "Does The Verge article fail to say")
     gen = Scripted("Yes")
     answer = news(gen).ask(q)
+    assert answer.answer.startswith("Yes. The Verge reports: ") and not answer.refused
+    assert "fail to say" in gen.prompts[0].messages[-1]["content"]
+    assert news(Scripted("No")).ask(q).answer.startswith("No. ")
+
+
+class Scored(Scripted):
+    """A backend that can score: the log-odds of "Yes" it gives to "do the passages show the answer is yes?" and
+    to "... is no?" are set by the test; both lean toward "Yes", as a small model does."""
+
+    def __init__(self, support_yes: float, support_no: float):
+        super().__init__("Yes")
+        self.support = {"yes": support_yes, "no": support_no}
+        self.scored: list = []
+
+    def score(self, prompt, options):
+        text = prompt.messages[-1]["content"]
+        self.scored.append(text)
+        polarity = "yes" if "answer to this question is yes?" in text else "no"
+        return {"Yes": self.support[polarity], "No": 0.0}
+
+
+def test_a_backend_that_scores_decides_by_the_support_for_each_polarity_not_by_its_yes_bias(news):
+    gen = Scored(support_yes=2.5, support_no=3.5)  # says "Yes" to both, more to "the answer is no"
+    answer = news(gen).ask(YES_NO_Q)
     assert answer.answer.startswith("No. The Verge reports: ") and not answer.refused
-    asked = gen.prompts[0].messages[-1]["content"]
-    assert "Does The Verge article say that" in asked and "fail to" not in asked
-    assert "asked as" in answer.method and "it said 'Yes [1]' → No)" in answer.method
-    assert news(Scripted("No")).ask(q).answer.startswith("Yes. ")
+    assert len(gen.scored) == 2 and gen.prompts == []  # scored, nothing generated
+    assert "support for yes +2.50, for no +3.50" in answer.method
+    assert news(Scored(support_yes=3.5, support_no=0.5)).ask(YES_NO_Q).answer.startswith("Yes. ")
+
+
+def test_a_single_article_yes_no_question_is_decided_and_cites_its_evidence(news):
+    q = "Did Eddy Cue tell the court that Google was the best choice for users?"
+    answer = news(Scored(support_yes=4.0, support_no=-1.0)).ask(q)
+    assert answer.answer.startswith("Yes. ") and "Eddy Cue told the court" in answer.answer
+    assert [c.source for c in answer.citations] == ["The Verge"] and all(s.supported for s in answer.sentences)
+
+
+def test_when_neither_polarity_is_shown_the_question_is_refused(news):
+    answer = news(Scored(support_yes=-5.0, support_no=-6.0)).ask(YES_NO_Q)
+    assert answer.refused and "do not settle it" in answer.method
 
 
 def test_consistent_or_inconsistent_is_decided_as_a_yes_no_about_consistent(news):
@@ -125,7 +160,7 @@ def test_consistent_or_inconsistent_is_decided_as_a_yes_no_about_consistent(news
 
 def test_a_choice_between_named_sources_answers_with_the_one_name_and_its_evidence(news):
     q = (
-        "Between the report from The Verge on Apple's defense and the TechCrunch article on the lawsuit, which "
+        "Of The Verge piece on Apple's defense and the TechCrunch story on the lawsuit, which "
         "news source reported on a class action suit?"
     )
     answer = news(Scripted("TechCrunch")).ask(q)

@@ -23,7 +23,7 @@ SOURCES = [
 
 def test_named_sources_become_one_sub_query_each_and_a_yes_no_question_is_recognised():
     plan = make_plan(
-        "Does 'The Verge' article suggest that Google's deals are unnecessary, while the TechCrunch article "
+        "Does 'The Verge' piece argue that the ferry subsidy is wasteful, while the TechCrunch article "
         "implies that Google harms news publishers?",
         SOURCES,
     )
@@ -48,7 +48,7 @@ def test_short_forms_and_capitals_of_a_stored_source_match_it():
 def test_a_date_stated_with_a_source_filters_its_sub_query_and_before_after_bound_one_side():
     plan = make_plan(
         "Between the TechCrunch report published on October 2, 2023, and the Fortune report published before "
-        "November 1, 2023, and the Wired piece after 2023-12-05, was there a change in the portrayal of SBF?",
+        "November 1, 2023, and the Wired piece after 2023-12-05, did the tone about the ferry operator shift?",
         SOURCES,
     )
     by = {sq.source: sq for sq in plan.subqueries}
@@ -77,8 +77,8 @@ def test_stated_options_and_a_choice_between_named_sources():
     )
     assert (plan.kind, plan.options) == ("choice", ["Consistent", "Inconsistent"])
     plan = make_plan(
-        "Between the report from Sporting News on the injury and the Wired article on the gadget, which news "
-        "source reported on a player's injury?",
+        "Comparing the Sporting News piece on the injury with the Wired article on the gadget, which news "
+        "outlet covered the sprained ankle?",
         SOURCES,
     )
     assert (plan.kind, plan.options) == ("choice", ["Sporting News", "Wired"])
@@ -86,28 +86,19 @@ def test_stated_options_and_a_choice_between_named_sources():
     assert make_plan("Which company, according to The Verge and TechCrunch, was sued?", SOURCES).kind == "open"
 
 
-def test_a_negated_question_is_decided_in_its_positive_form():
+def test_a_negated_yes_no_question_is_decided_as_it_stands():
+    # no flipping and inverting: a negated question is as often true as false, so its verdict is its own
+    for q in (
+        "Between the TechCrunch report and The Verge's coverage, was there inconsistency in the portrayal of FTX?",
+        "Was there no change in the focus of the Sporting News report after the Fortune article on October 2?",
+        "Did the 'Sporting News' fail to cover the regatta before Fortune wrote about the ferry bank?",
+        "Who reported no change in the rates, TechCrunch or Fortune?",
+    ):
+        assert make_plan(q, SOURCES).decision == ("", "Yes", "No"), q
+
     def asked(q: str) -> tuple[str, str, str]:
         return make_plan(q, SOURCES).decision
 
-    q = "Between the TechCrunch report and The Verge's coverage, was there inconsistency in the portrayal of FTX?"
-    assert asked(q) == (q.replace("inconsistency", "consistency"), "No", "Yes")
-    q = "Did TechCrunch and then Wired report on Google, resulting in an inconsistent portrayal of its practices?"
-    assert asked(q)[0] == q.replace("an inconsistent", "a consistent")
-    q = "Was there no change in the focus of the Sporting News report after the Fortune article on October 2?"
-    assert asked(q)[0] == q.replace("no change", "a change")
-    q = "Did the 'Sporting News' fail to report on the match before Fortune reported on the bank?"
-    assert asked(q)[0] == q.replace("fail to ", "")
-    q = "Was there a discrepancy in the reporting of Google's practices between TechCrunch and The Verge?"
-    assert asked(q)[0] == q.replace("a discrepancy", "agreement")
-    # a negation inside what was reported is left alone, and so is a question with two negations
-    for q in (
-        "Did The Verge report on Bankman-Fried's knowledge of financial discrepancies, as did TechCrunch?",
-        "Does the FOX News - Health article claim that sugar is not as addictive as drugs, as Fortune does?",
-        "Was there no change in the inconsistent portrayal of Google by TechCrunch and The Verge?",
-        "Who reported no change in the rates, TechCrunch or Fortune?",  # not a yes/no question
-    ):
-        assert asked(q) == ("", "Yes", "No"), q
     # a choice between a word and its negation is the yes/no question about the word
     q = "After The Verge and TechCrunch reported on the case, does the reporting remain consistent or inconsistent?"
     assert asked(q) == (q.replace("consistent or inconsistent", "consistent"), "Consistent", "Inconsistent")
@@ -124,7 +115,7 @@ def test_a_source_nothing_indexed_is_from_is_unknown_but_people_and_titles_are_n
     assert make_plan("Considering a piece by The Washington Post, who won?", SOURCES).unknown == ["Washington Post"]
     # a person after "according to", a quoted title, a month after "article in": none is a source
     assert make_plan("Which company, according to Eddy Cue and The Verge, was the only option?", SOURCES).unknown == []
-    assert make_plan("Does the 'NBA Rookie of the Year Odds' article from Sporting News agree?", SOURCES).unknown == []
+    assert make_plan("Does the 'Harbor Regatta Preview' article from Sporting News agree?", SOURCES).unknown == []
     assert make_plan("Did the article in September 2023 by TechCrunch say so?", SOURCES).unknown == []
 
 

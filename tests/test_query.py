@@ -22,15 +22,19 @@ def test_a_follow_up_is_rewritten_once_and_the_generator_reads_the_fragment_as_a
     assert q.asked.kind == "count" and q.asked.question == "How many bus passengers crossed in May?"
 
 
-def test_the_plan_names_indexed_sources_and_a_yes_no_across_them_is_decided():
+def test_the_plan_names_indexed_sources_and_every_yes_no_question_is_decided():
     sources = ["Harbour Gazette", "Coast Courier"]
     q = Query.read(
         "Does the Harbour Gazette report a new timetable, while the Coast Courier reports delays?", [], sources
     )
     assert q.plan is not None and q.plan.sources == ["Harbour Gazette", "Coast Courier"] and q.decides
-    # a follow-up is answered as usual, not decided
+    # a yes/no follow-up and a yes/no question about one article are decided too; an open question is not
     turns = [("What did the Coast Courier report?", "Delays [1].")]
-    assert not Query.read("Does the Harbour Gazette agree with the Coast Courier?", turns, sources).decides
+    assert Query.read("Does the Harbour Gazette agree with the Coast Courier?", turns, sources).decides
+    assert Query.read("Was the ferry timetable changed in May?", [], sources).decides
+    assert not Query.read("Why was the ferry timetable changed?", [], sources).decides
+    # a choice is decided only between named sources
+    assert not Query.read("Is the new timetable earlier or later?", [], sources).decides
 
 
 def test_a_question_over_the_limit_is_refused_saying_so():

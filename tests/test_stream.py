@@ -107,7 +107,8 @@ PASSAGES = {
 }
 ANSWERS = [
     "The ferry carries 240 passengers [2]. It was built in Rostock in 1998 [1].",
-    "Dr. Ilse Marr said the U.S. loan ends in May [2]. The Osprey sank in 1911. [3] Its logbooks are at the museum [9].",
+    "Dr. Ilse Marr said the U.S. loan ends in May [2]. The Osprey sank in 1911. [3] "
+    "Its logbooks are at the museum [9].",
     "The ferry was built in Rostock [1, 3]. the Osprey sank off Brill [3].\nDr. Marr directs the museum [2].",
     "Yes. The ferry carries 240 passengers [1]. It is painted red [1].",
     "The Osprey sank in 1911 [1]. It was built in 1998 [3].",

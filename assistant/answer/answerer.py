@@ -82,8 +82,14 @@ class CheckAnswer:
 
     name = "answer checks"
 
-    def __init__(self, generate: Callable[[Prompt], str], verify: Verify, reprompt: Callable[[Query, list], Prompt]):
-        self.generate, self.verify, self.reprompt = generate, verify, reprompt
+    def __init__(
+        self,
+        generate: Callable[[Prompt], str],
+        verify: Verify,
+        reprompt: Callable[[Query, list], Prompt],
+        scorer: Callable | None = None,
+    ):
+        self.generate, self.verify, self.reprompt, self.scorer = generate, verify, reprompt, scorer
 
     def __call__(self, d: Draft) -> None:
         from .checks import OTHER_ONE, check_answer, could_answer
@@ -93,7 +99,8 @@ class CheckAnswer:
         if v is None or not d.passages or v.refused:
             return
         asked = d.query.asked
-        verdict = check_answer(asked, v.sentences, d.passages, d.prompt.seen)
+        scorer = self.scorer if self.scorer is not None and getattr(self.scorer, "usable", True) else None
+        verdict = check_answer(asked, v.sentences, d.passages, d.prompt.seen, scorer)
         d.check = verdict
         if not verdict.check:
             return
@@ -107,7 +114,7 @@ class CheckAnswer:
             verdict.retried_with = [p.n for p in candidates]
             again = self.reprompt(d.query, candidates)
             second = self.verify.check(self.generate(again).strip(), again, d.query.standalone)
-            if second.refused or not check_answer(asked, second.sentences, candidates, again.seen).check:
+            if second.refused or not check_answer(asked, second.sentences, candidates, again.seen, scorer).check:
                 d.verification = second
                 return
         d.verification = Verification(
@@ -156,8 +163,31 @@ def default_steps(settings: Settings, backends) -> list[Step]:
         def reprompt(query: Query, passages: list[Passage]) -> Prompt:
             return prompt_for(settings, query, passages)
 
-        steps += [CheckAnswer(generate, verify, reprompt), NoteConflict(), CompleteDate()]
+        scorer = LazyScorer(backends, settings) if settings.check_with_model else None
+
+        steps += [
+            CheckAnswer(generate, verify, reprompt, scorer),
+            NoteConflict(),
+            CompleteDate(),
+        ]
     return steps
+
+
+class LazyScorer:
+    """The general check's scorer (``checks/support.py``) over the backends' generator, built on first use; None
+    when that backend cannot score."""
+
+    def __init__(self, backends, settings: Settings):
+        self.backends, self.settings = backends, settings
+
+    def __call__(self, question: str, answer: str, lines: list):
+        from .checks.support import Scorer
+
+        return Scorer(self.backends.generator, self.settings.prompts_dir)(question, answer, lines)
+
+    @property
+    def usable(self) -> bool:
+        return callable(getattr(self.backends.generator, "score", None))
 
 
 def prompt_for(settings: Settings, query: Query, passages: list[Passage]) -> Prompt:
@@ -305,17 +335,18 @@ class Answerer:
             if callable(load):
                 load()
         generator = self.backends.generator
-        if d.query.decides and plan is not None:
-            from .decide import compose, decide
+        if d.query.decides and plan is not None and (plan.across() or generator.name != "extractive"):
+            from .decide import decided
 
             d.say("deciding")
             d.generated = True
-            verdict, said = decide(generator, self.settings.prompts_dir, d.prompt, plan, d.passages)
-            if verdict:
-                d.raw, d.method = compose(verdict, said, plan, d.passages, d.prompt.seen)
+            text, d.method = decided(
+                generator, self.settings.prompts_dir, d.prompt, plan, d.passages, d.query.standalone
+            )
+            if text:
+                d.raw = text
                 yield d.raw
                 return
-            d.method = f"the model gave no {' / '.join(plan.options or ['Yes', 'No'])} ({said!r}): answered as usual"
         d.say("generating")
         d.generated = True
         pieces = []

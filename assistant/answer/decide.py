@@ -13,10 +13,10 @@ that source), cited:
 The composed answer goes through the citation verifier like any other. A model that names no option gets the usual
 prompt instead.
 
-A question whose relation is negated ("was there inconsistency ...?", "no change", "fail to report") is asked in its
-positive form and the verdict inverted, and a choice between a word and its negation ("consistent or
-inconsistent?") is asked as the yes/no question about the word (``Plan.decision``): the local model says "Yes" to
-almost any yes/no question, negated or not.
+A yes/no question (about one article or several) is decided by ``yesno.py`` when the backend can score: the
+model's support for each polarity, read from its log-probabilities, compared; no question is flipped and no verdict
+inverted. A choice between a word and its negation ("consistent or inconsistent?") is the yes/no question about the
+word (``Plan.decision``). A backend that cannot score gets the narrow question and its reply is read.
 """
 
 from __future__ import annotations
@@ -83,6 +83,36 @@ def decide(generator, prompts_dir: Path, prompt: Prompt, plan: Plan, passages: l
     return verdict, said.strip()
 
 
+def can_score(generator) -> bool:
+    return callable(getattr(generator, "score", None))
+
+
+def decided(
+    generator, prompts_dir: Path, prompt: Prompt, plan: Plan, passages: list[Passage], question: str
+) -> tuple[str, str]:
+    """(the answer, how it was made) for a question the plan says is decided; ("", why not) when the model named
+    no option (then it is answered as usual)."""
+    yes_no = plan.kind == "yes/no" or bool(plan.decision.question)
+    if yes_no and can_score(generator):
+        from .yesno import decide_yes_no, evidence
+
+        asked = plan.decision.question or question
+        lines = evidence(asked, passages, prompt.seen, k=max(4, 2 * len(plan.subqueries)))
+        d = decide_yes_no(generator, prompts_dir, asked, lines)
+        if not d.verdict:
+            return prompt.refusal, f"refused: the passages do not settle it ({d.describe()})"
+        verdict = d.verdict
+        if plan.decision.question:
+            verdict = plan.decision.yes if verdict == "Yes" else plan.decision.no
+        text, _ = compose(verdict, "", plan, passages, prompt.seen, lines)
+        asked_as = f" asked as {asked!r}," if plan.decision.question else ""
+        return text, f"decided from the evidence,{asked_as} {d.describe()} → {verdict}"
+    verdict, said = decide(generator, prompts_dir, prompt, plan, passages)
+    if not verdict:
+        return "", f"the model gave no {' / '.join(options_of(plan))} ({said!r}): answered as usual"
+    return compose(verdict, said, plan, passages, prompt.seen)
+
+
 def best_sentence(sq: SubQuery, candidates: list[Passage], seen: dict[int, str], used: set[str]) -> tuple[int, str]:
     """The sentence of these passages sharing the most content words with the part of the question about this
     source: (passage number, sentence), or (0, "")."""
@@ -99,8 +129,16 @@ def best_sentence(sq: SubQuery, candidates: list[Passage], seen: dict[int, str],
     return best[1], best[2]
 
 
-def compose(verdict: str, said: str, plan: Plan, passages: list[Passage], seen: dict[int, str]) -> tuple[str, str]:
-    """The answer: the verdict, then each named source's evidence, cited; and how it was made (for --explain)."""
+def compose(
+    verdict: str,
+    said: str,
+    plan: Plan,
+    passages: list[Passage],
+    seen: dict[int, str],
+    lines: list[tuple[int, str]] | None = None,
+) -> tuple[str, str]:
+    """The answer: the verdict, then each named source's evidence (or, when it names none, the evidence ``lines``
+    the verdict was decided from), cited; and how it was made (for --explain)."""
     chosen_source = plan.kind == "choice" and verdict not in ("Yes", "No") and verdict in plan.sources
     groups = [sq for sq in plan.subqueries if not chosen_source or sq.source == verdict]
     parts: list[str] = []
@@ -116,6 +154,8 @@ def compose(verdict: str, said: str, plan: Plan, passages: list[Passage], seen: 
             continue
         used.add(sentence)
         parts.append(f"{sq.source} reports: {sentence.rstrip(' .')} [{n}].")
+    if not plan.subqueries and lines:
+        parts = [f"{sentence.rstrip(' .')} [{n}]." for n, sentence in lines[:2]]
     parts = list(dict.fromkeys(parts))
     if verdict in ("Yes", "No"):
         text = " ".join([f"{verdict}."] + parts)

@@ -250,56 +250,21 @@ def _kind(question: str, mentions: int) -> tuple[str, list[str]]:
     return "open", []
 
 
-# a relation the question asks about in its negative form, and the positive form the model is asked instead
-NEGATED = (
-    # "was there inconsistency", "an inconsistent portrayal", "is the reporting inconsistent with"
-    (
-        re.compile(r"\b(?:(an)\s+)?inconsisten(t|cy|cies)\b", re.I),
-        lambda m: ("a " if m.group(1) else "") + "consisten" + m.group(2),
-    ),
-    # "was there a discrepancy" (not "his knowledge of financial discrepancies": that is what was reported)
-    (
-        re.compile(r"\b(there|shown?|show(?:s|ed)?)\s+(?:an?y?\s+)?discrepanc(?:y|ies)\b", re.I),
-        lambda m: m.group(1) + " agreement",
-    ),
-    # "was there no change", "indicate no change"
-    (re.compile(r"\bno\s+(change|difference)\b", re.I), lambda m: "a " + m.group(1)),
-    # "did the Sporting News fail to report"
-    (re.compile(r"\bfail(?:s|ed)?\s+to\s+", re.I), lambda m: ""),
-    # "does the article disagree with"
-    (re.compile(r"\bdisagree(s|d|ment)?\b", re.I), lambda m: "agree" + (m.group(1) or "")),
-)
+# a choice between a word and its negation ("consistent or inconsistent?")
 NEGATED_PAIR = re.compile(r"^(?:in|un|dis|non-?)(?P<rest>\w+)$", re.I)
 
 
-def positive_form(question: str) -> str | None:
-    """A yes/no question whose relation is negated ("was there inconsistency", "no change", "fail to report",
-    "disagree"), in its positive form; None when it has no such negation or more than one. A small model tends to
-    say "Yes" whatever the polarity: it said "Yes" to 136 of the 139 questions with a yes/no gold answer that it
-    decided in the 300 MultiHop dev questions. So the model is asked the positive form and its verdict is inverted: it
-    does not answer "Yes, there was no change" because it missed the "no"."""
-    hits = [(fix, m) for pattern, fix in NEGATED for m in pattern.finditer(question)]
-    if len(hits) != 1:
-        return None
-    fix, m = hits[0]
-    return question[: m.start()] + fix(m) + question[m.end() :]
-
-
 class Decision(NamedTuple):
-    question: str = ""  # the yes/no question the model is asked instead ("": the question as it stands)
+    question: str = ""  # the yes/no question decided instead ("": the question as it stands)
     yes: str = "Yes"  # what its "Yes" gives
     no: str = "No"  # what its "No" gives
 
 
 def decision_of(question: str, kind: str, options: list[str]) -> Decision:
-    """What the model decides when it is not the question as it stands: a negated yes/no question is asked in its
-    positive form (Yes → "No"); a choice between a word and its negation ("consistent or inconsistent?") is the
-    yes/no question about the word (Yes → "Consistent")."""
-    if kind == "yes/no":
-        positive = positive_form(question)
-        if positive:
-            return Decision(positive, "No", "Yes")
-    elif kind == "choice" and len(options) == 2 and (choice := CHOICE.search(question)):  # (else: named sources)
+    """What is decided when it is not the question as it stands: a choice between a word and its negation
+    ("consistent or inconsistent?") is the yes/no question about the word (Yes → "Consistent"). A negated yes/no
+    question is decided as it stands: it is as often true as false in the news."""
+    if kind == "choice" and len(options) == 2 and (choice := CHOICE.search(question)):  # (else: named sources)
         a, b = options
         for word, negation in ((a, b), (b, a)):
             m = NEGATED_PAIR.match(negation)

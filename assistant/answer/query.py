@@ -61,7 +61,7 @@ class Query:
 
     @property
     def decides(self) -> bool:
-        """Is it a yes/no or a choice across named sources, decided by a narrow question (``decide.py``)?"""
-        return (
-            self.plan is not None and not self.history and self.plan.across() and self.plan.kind in ("yes/no", "choice")
-        )
+        """Is it decided rather than generated (``decide.py``): any yes/no question, or a choice across named
+        sources?"""
+        plan = self.plan
+        return plan is not None and (plan.kind == "yes/no" or (plan.kind == "choice" and plan.across()))

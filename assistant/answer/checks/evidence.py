@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from functools import cached_property
 from ...text import entities_in, entity_occurs, split_sentences, stemmer
 from ...types import Passage
@@ -33,17 +34,6 @@ def names_beyond(text: str, question: str) -> list[str]:
     """Capitalised names in the text that the question does not already give (months and weekdays are no names)."""
     lower_q = question.lower()
     return [e for e in entities_in(text) if not entity_occurs(e, lower_q) and not NOT_NAMES.match(e)]
-
-
-def lead_name(text: str, question: str) -> list[str]:
-    """The words of the first name in the text the question does not give: "Emmanuel Macron won ..." →
-    ["Emmanuel", "Macron"]."""
-    names = names_beyond(text, question)
-    if not names:
-        return []
-    start = text.find(names[0]) + len(names[0])
-    more = re.match(r"(?:\s+[A-Z][\w’'.-]*)*", text[start:])
-    return [names[0]] + [w.strip(".'’-") for w in (more.group().split() if more else [])]
 
 
 def gives_kind(text: str, asked: Asked) -> bool:
@@ -90,17 +80,9 @@ class Given:
     cited: list[Passage]
     seen: dict[int, str]  # passage n → its text as the model saw it
     evidence: list[tuple[int, str]] = field(default_factory=list)  # (passage n, its sentence that supports a claim)
+    scorer: Any = None  # reads the answer against its evidence (``support.Scorer``); None: the backend cannot score
 
     @cached_property
     def sentences(self) -> list[str]:
         """The cited passages' sentences, as the model saw them (split once, for every check that reads them)."""
         return [s for p in self.cited for s in split_sentences(self.seen.get(p.n, p.text))]
-
-
-# "a Colombian has won": a capitalised word after "a"/"an", then a verb or the end of a clause, says what kind of
-# person, not who ("an Apple spokesperson said" is left alone: a noun follows)
-
-
-def plain(text: str) -> str:
-    """Lower case, abbreviation dots out ("U.S." → "us"), dashes as spaces."""
-    return re.sub(r"[-–—]", " ", re.sub(r"(?<=\b\w)\.(?=\w\b|\s|$)", "", text)).lower()

@@ -1,4 +1,13 @@
-"""The registry of answer checks, run in order on a verified answer; the first failure is the verdict."""
+"""The registry of answer checks, run in order on a verified answer; the first failure is the verdict.
+
+Each check has its name, when it applies, what is done when it fails, and hand-written examples that pass and fail:
+those examples drive its test (tests/test_checks.py; the model-based check's in the llm tier). Two rules hold the
+answer to what the question's words state (the kind of value, the years), and one model-based check reads the
+answer against its evidence for everything that takes reading (the asked relation, the asked body, the one of a
+series, the loser named for "who won", a date first planned). The tailored rules that stood in for that reading
+(winner, runner-up, named body, role, subject, superseded date) were removed: on questions their authors had not seen
+they rejected right answers about as often as they caught wrong ones (evals/README.md, "Answer checks").
+"""
 
 from __future__ import annotations
 
@@ -9,51 +18,177 @@ from ...text import YES_NO
 from ...types import AnswerCheck, Passage, SentenceCheck
 from .asked import Asked
 from .evidence import Given, gives_kind, year_holds
-from .names import WIN_WORD, named_check, role_check, runner_up_check, winner_check
-from .rules import kind_check, subject_check, superseded_check, year_check
+from .rules import kind_check, year_check
+from .support import evidence_check
 
 # what is done when a check fails: answer again from the passages that could answer, or also without the passages
-# the failed answer cited (they spoke of another body, one of a series, another year or date)
+# the failed answer cited (they spoke of another year, another body, another event)
 RETRY_OTHERS = "from the passages that could answer"
 RETRY_WITHOUT_CITED = "from the passages that could answer, without the ones cited"
 
 
 @dataclass(frozen=True)
+class Example:
+    """A hand-written case: the question, the one passage the answer cites as [1], the answer, and whether it
+    passes the check."""
+
+    question: str
+    passage: str
+    answer: str
+    passes: bool
+    published: str = ""
+
+
+@dataclass(frozen=True)
 class Check:
-    """One answer check: its name, when it applies (in words), what it does, and what is done when it fails."""
+    """One answer check: its name, when it applies (in words), what it does, what is done when it fails, its
+    examples, and whether it needs a backend that can score (the local model)."""
 
     name: str
     run: Callable[[Given], str | None]  # the reason it failed, or None
     applies: str
     retry: str = RETRY_OTHERS
+    examples: tuple[Example, ...] = ()
+    needs_model: bool = False
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("kind", kind_check, "the question asks for a date, a year, a count, money or a name"),
-    Check("year", year_check, "the question states a year of its own", RETRY_WITHOUT_CITED),
-    Check("superseded", superseded_check, "the question asks when (a date or a year)", RETRY_WITHOUT_CITED),
-    Check("subject", subject_check, "the question names one of a series (season 4)", RETRY_WITHOUT_CITED),
-    Check("winner", winner_check, "the question asks who won"),
-    Check("runner-up", runner_up_check, "the question asks who lost or came second"),
-    Check("named", named_check, "the question gives a name and asks for a value", RETRY_WITHOUT_CITED),
-    # the same failing: the sentence speaks of another body
-    Check("named", role_check, "the question asks who holds a role in a named body", RETRY_WITHOUT_CITED),
+    Check(
+        "kind",
+        kind_check,
+        "the question asks for a date, a year, a count, money or a name",
+        examples=(
+            Example(
+                "How many ferries cross the strait each day?",
+                "Eleven ferries cross the strait each day, the port authority said.",
+                "Eleven ferries cross the strait each day [1].",
+                True,
+            ),
+            Example(
+                "How many ferries cross the strait each day?",
+                "The strait is 14 miles wide, and ferries cross it from dawn to dusk.",
+                "The strait is 14 miles wide [1].",
+                False,
+            ),
+            Example(
+                "How much did the new pier cost?",
+                "The new pier, 300 meters long, cost the town $12 million.",
+                "The new pier cost the town $12 million [1].",
+                True,
+            ),
+            Example(
+                "How much did the new pier cost?",
+                "The new pier is 300 meters long and opened in the spring.",
+                "The new pier is 300 meters long [1].",
+                False,
+            ),
+            Example(
+                "When did the Elm Street library reopen?",
+                "The Elm Street library reopened on March 3 to crowds of readers.",
+                "The Elm Street library reopened on March 3 [1].",
+                True,
+            ),
+            Example(
+                "When did the Elm Street library reopen?",
+                "The Elm Street library reopened to crowds of readers.",
+                "The library reopened to crowds of readers [1].",
+                False,
+            ),
+            Example(
+                "Who designed the Larkspur footbridge?",
+                "The engineer Lucia Ferrante designed the Larkspur footbridge.",
+                "Lucia Ferrante designed the Larkspur footbridge [1].",
+                True,
+            ),
+            Example(
+                "Who designed the Larkspur footbridge?",
+                "The Larkspur footbridge was designed with two slender towers.",
+                "The Larkspur footbridge was designed with two slender towers [1].",
+                False,
+            ),
+        ),
+    ),
+    Check(
+        "year",
+        year_check,
+        "the question states a year of its own (not 'since 2019')",
+        RETRY_WITHOUT_CITED,
+        examples=(
+            Example(
+                "Who won the Harbor Regatta in 2019?",
+                "Team Selkie won the 2019 Harbor Regatta by four minutes.",
+                "Team Selkie won the Harbor Regatta [1].",
+                True,
+            ),
+            Example(
+                "Who won the Harbor Regatta in 2019?",
+                "Team Selkie won the Harbor Regatta in 2021 by four minutes.",
+                "Team Selkie won the Harbor Regatta [1].",
+                False,
+            ),
+            Example(  # the year the passage was published is its year
+                "Who won the Harbor Regatta in 2019?",
+                "Team Selkie won the Harbor Regatta on Sunday by four minutes.",
+                "Team Selkie won the Harbor Regatta [1].",
+                True,
+                "2019-06-02",
+            ),
+        ),
+    ),
+    Check(
+        "evidence",
+        evidence_check,
+        "the question asks for a kind of value or states a year, and the backend can score (the local model)",
+        RETRY_WITHOUT_CITED,
+        examples=(
+            Example(
+                "Who won the 2019 Harbor Regatta?",
+                "Team Selkie won the 2019 Harbor Regatta, four minutes ahead of Team Osprey.",
+                "Team Selkie won the 2019 Harbor Regatta [1].",
+                True,
+            ),
+            Example(
+                "Who won the 2019 Harbor Regatta?",
+                "Team Selkie won the 2019 Harbor Regatta, four minutes ahead of Team Osprey.",
+                "Team Osprey won the 2019 Harbor Regatta [1].",
+                False,
+            ),
+            Example(
+                "Who leads the Northfield Foundation?",
+                "Greta Lind leads the Northfield Foundation, while her brother Karl Lind runs Northfield Motors.",
+                "Greta Lind leads the Northfield Foundation [1].",
+                True,
+            ),
+            Example(
+                "Who leads the Northfield Foundation?",
+                "Greta Lind leads the Northfield Foundation, while her brother Karl Lind runs Northfield Motors.",
+                "Karl Lind leads the Northfield Foundation [1].",
+                False,
+            ),
+        ),
+        needs_model=True,
+    ),
 )
 
 OTHER_ONE = frozenset(c.name for c in CHECKS if c.retry == RETRY_WITHOUT_CITED)
 
 
 def check_answer(
-    asked: Asked, sentences: list[SentenceCheck], passages: list[Passage], seen: dict[int, str]
+    asked: Asked,
+    sentences: list[SentenceCheck],
+    passages: list[Passage],
+    seen: dict[int, str],
+    scorer: Callable | None = None,
 ) -> AnswerCheck:
-    """Run the checks on the answer's supported sentences; the first failure is the verdict."""
+    """Run the checks on the answer's supported sentences; the first failure is the verdict. ``scorer``
+    (``support.Scorer``) reads the answer against its evidence, when the backend can score."""
     supported = [s for s in sentences if s.supported and not YES_NO.fullmatch(s.claim) and s.check != "conflict"]
     if not asked.checks_anything or not supported:
         return AnswerCheck()
     by_n = {p.n: p for p in passages}
     cited = [by_n[n] for n in dict.fromkeys(n for s in supported for n in s.cited) if n in by_n]
     evidence = list(dict.fromkeys((n, t) for s in supported for n, t in s.evidence.items()))
-    given = Given(asked, " ".join(s.claim for s in supported), cited, seen, evidence)
+    given = Given(asked, " ".join(s.claim for s in supported), cited, seen, evidence, scorer)
     for check in CHECKS:
         reason = check.run(given)
         if reason:
@@ -72,10 +207,5 @@ def could_answer(asked: Asked, passages: list[Passage], seen: dict[int, str]) ->
             continue
         if not all(year_holds(y, text, published) for y in asked.years):
             continue
-        if asked.winner and not WIN_WORD.search(text):
-            continue
         out.append(p)
     return out
-
-
-# ---- passages that disagree with the answer
