@@ -178,3 +178,27 @@ def test_a_chat_ui_against_the_server(tmp_path):
     assert answer_extra["refused"] is False and answer.startswith("The Brill ferry carries 240 passengers")
     user = endpoint.prompts[-1][-1]["content"]
     assert "Use a formal tone." in user and "own knowledge" not in user
+
+
+def test_chat_small_talk_between_questions_keeps_the_follow_up(harbour, data_dir):
+    from typer.testing import CliRunner
+
+    from assistant.interfaces.cli import app
+
+    runner = CliRunner()
+    lines = "\n".join(
+        [
+            "hey there",
+            "Where is the Brill ferry and how many passengers does it carry?",
+            "thank you!",
+            "and the museum?",
+            "",
+            "",
+        ]
+    )
+    said = runner.invoke(app, ["chat", "--no-stream", "--data-dir", str(data_dir)], input=lines)
+    assert said.exit_code == 0 and "Hello!" in said.stdout and "You're welcome" in said.stdout
+    # "thank you!" is no question to rewrite; the follow-up still follows the question before it
+    assert said.stderr.count("(asking:") == 1 and "(asking: thank" not in said.stderr.lower()
+    logged = json.loads(runner.invoke(app, ["logs", "--json", "--data-dir", str(data_dir)]).stdout)
+    assert len(logged) == 2

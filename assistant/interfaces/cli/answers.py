@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..terminal import echo_err
+from ..terminal import echo, echo_err
 from .app import app
 from .options import (
     K,
@@ -158,6 +158,14 @@ def chat(
             if not asked or asked in {"exit", "quit", ":q"}:
                 break
             history = [previous] if previous else None
+            try:
+                aside = a.housekeeping(asked, history)  # hi, thanks, a title: a short reply, not a question
+            except AssistantError as err:
+                echo_err(f"error: {err}")
+                continue
+            if aside is not None:
+                echo(aside.answer)
+                continue
             _say_standalone(a, asked, history)
             try:
                 answer = show_answer(
@@ -165,8 +173,6 @@ def chat(
                 )
             except AssistantError as err:
                 echo_err(f"error: {err}")
-                continue
-            if answer.model == "housekeeping":  # "thanks", "hi": the conversation's last question stays the last
                 continue
             previous = (answer.question, answer.answer)
             if not no_log:
