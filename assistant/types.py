@@ -183,6 +183,8 @@ class Answer:
         extra: dict[str, Any] = {}
         if self.plan is not None:
             extra["plan"] = {**self.plan.to_json(), "method": self.method}
+        elif self.method:
+            extra["method"] = self.method
         return {
             "question": self.question,
             "answer": self.answer,

@@ -191,3 +191,15 @@ def test_explain_shows_the_sub_questions_what_each_brought_and_how_the_answer_wa
     text = explain_text(news(Scripted("Yes")).ask(YES_NO_Q))
     assert "Sub-questions" in text and "The Verge:" in text and "brought [" in text
     assert "narrow question" in text
+
+
+def test_the_composed_evidence_is_the_sentence_that_bears_most_on_the_question(news):
+    q = "Did the publishers say that Google siphons off their readers?"
+    answer = news(Scored(support_yes=3.0, support_no=-2.0)).ask(q)
+    first = answer.answer.split("Yes. ", 1)[1]
+    assert first.startswith("The publishers say Google siphons off their readers and ad revenue")
+
+
+def test_how_a_single_article_question_was_decided_is_in_its_json(news):
+    out = news(Scored(support_yes=4.0, support_no=-1.0)).ask("Did Eddy Cue speak to the court?").to_json()
+    assert "plan" not in out and out["method"].startswith("decided from the evidence, support for yes +4.00")

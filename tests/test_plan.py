@@ -125,3 +125,11 @@ def test_a_person_after_by_is_no_missing_source():
     assert make_plan("As reported by Fortune, who was fired?", sources).unknown == ["Fortune"]
     # a store whose articles name no source cannot tell a missing source from a name
     assert make_plan("As reported by Fortune, who was fired?", []).unknown == []
+
+
+def test_an_indirect_question_is_not_a_yes_no_question():
+    assert make_plan("Can you tell me who won the Harbor Regatta?", SOURCES).kind == "open"
+    assert make_plan("Do you know when the night market opens?", SOURCES).kind == "open"
+    assert make_plan("Could you please list which ferries stop at Larkspur?", SOURCES).kind == "open"
+    assert make_plan("Do you think the night market will open?", SOURCES).kind == "yes/no"
+    assert make_plan("Did the council say when the night market opens?", SOURCES).kind == "yes/no"

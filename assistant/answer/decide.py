@@ -94,7 +94,7 @@ def decided(
     no option (then it is answered as usual)."""
     yes_no = plan.kind == "yes/no" or bool(plan.decision.question)
     if yes_no and can_score(generator):
-        from .yesno import decide_yes_no, evidence
+        from .yesno import best_first, decide_yes_no, evidence
 
         asked = plan.decision.question or question
         lines = evidence(asked, passages, prompt.seen, k=max(4, 2 * len(plan.subqueries)))
@@ -104,7 +104,7 @@ def decided(
         verdict = d.verdict
         if plan.decision.question:
             verdict = plan.decision.yes if verdict == "Yes" else plan.decision.no
-        text, _ = compose(verdict, "", plan, passages, prompt.seen, lines)
+        text, _ = compose(verdict, "", plan, passages, prompt.seen, best_first(asked, lines))
         asked_as = f" asked as {asked!r}," if plan.decision.question else ""
         return text, f"decided from the evidence,{asked_as} {d.describe()} → {verdict}"
     verdict, said = decide(generator, prompts_dir, prompt, plan, passages)

@@ -53,6 +53,14 @@ NOT_A_SOURCE = re.compile(r"^(?:" + _MONTH + r"|\d+|The|A|An|This|That|These|Tho
 
 AUX = r"(?:does|did|do|is|was|were|are|has|have|had|can|could|would|will|should|must|might)"
 WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
+# an indirect question: "can you tell me who ...", "do you know when ...", "could you say how many ..."
+INDIRECT = re.compile(
+    AUX
+    + r"\s+(?:you|anyone|we)\s+(?:\w+\s+)?(?:tell|know|say|find|explain|show|list|name)\b(?:\s+(?:me|us))?\s+"
+    + WH
+    + r"\b",
+    re.I,
+)
 CHOICE = re.compile(
     r"\b(consistent|inconsistent|similar|different|same|earlier|later|before|after|more|less|"
     r"higher|lower)\s+or\s+(?:an?\s+)?(consistent|inconsistent|different|similar|same|earlier|later|"
@@ -236,6 +244,8 @@ def _kind(question: str, mentions: int) -> tuple[str, list[str]]:
     clauses = [c.strip() for c in re.split(r"[,;]\s+", text)]
     for clause in clauses:
         if re.match(AUX + r"\b", clause, re.I):
+            if INDIRECT.match(clause):  # "can you tell me who won?" asks who won
+                return "open", []
             return "yes/no", []
         if re.match(WH + r"\b", clause, re.I):
             if mentions >= 2 and SOURCE_WHICH.match(clause):

@@ -69,6 +69,12 @@ def evidence(question: str, passages: list[Passage], seen: dict[int, str], k: in
     return [(n, s) for _, _, _, n, s in sorted(best, key=lambda t: (t[1], t[2]))]
 
 
+def best_first(question: str, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The evidence lines, the one sharing the most content words with the question first (stable)."""
+    terms = content_terms(question)
+    return sorted(lines, key=lambda line: -len(terms & content_terms(line[1])))
+
+
 def polarity_prompt(
     prompts_dir: Path,
     question: str,
