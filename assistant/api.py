@@ -20,6 +20,7 @@ from .types import Answer, Document, Passage
 
 if TYPE_CHECKING:
     from .answer.answerer import Answerer
+    from .answer.housekeeping import SmallTalk
     from .answer.plan import Plan
     from .index.retrieve import Retriever
     from .index.store import Store
@@ -45,6 +46,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._sources: tuple[tuple, list[str]] | None = None  # (store stamp, indexed sources)
         self._answerer: Answerer | None = None
+        self._small_talk: SmallTalk | None = None
 
     def derive(self, **overrides) -> Assistant:
         """Another Assistant (another data dir, collection or Chroma server) sharing this one's models."""
@@ -185,8 +187,9 @@ class Assistant:
         filters: Filters | None = None,
         history: list[tuple[str, str]] | None = None,
         status: Callable[[str], None] | None = None,
+        style: str = "",
     ) -> Answer:
-        return last_answer(self.ask_stream(question, k, filters, history, status))
+        return last_answer(self.ask_stream(question, k, filters, history, status, style))
 
     def ask_stream(
         self,
@@ -195,16 +198,60 @@ class Assistant:
         filters: Filters | None = None,
         history: list[tuple[str, str]] | None = None,
         status: Callable[[str], None] | None = None,
+        style: str = "",
     ) -> Iterator[str | Answer]:
-        """Yields the answer's text as it is generated, then the verified Answer. ``status`` (optional) is told each
-        stage as it starts: "retrieving", "loading the language model" (first use in a process), "generating",
-        "checking citations"."""
+        """Yields the checked answer's text as it may be shown (each sentence once its citations are checked; the
+        whole text at once when the question asks for a kind of value: ``Answerer.stream``), then the Answer; the
+        texts joined are ``Answer.answer``. ``status`` (optional) is told each stage as it starts: "retrieving",
+        "loading the language model" (first use in a process), "generating", "checking citations". ``style``: the
+        reader's preference for the answer's form (language, length, tone), under the grounding rules."""
         started = time.perf_counter()
+        aside = self.housekeeping(question, history)
+        if aside is not None:  # not a question about the articles: a short reply, no retrieval
+            yield aside.answer
+            yield aside
+            return
         if status:
             status("retrieving")
         query = self.read(question, history)
         passages = self.passages_for(query, k, filters)
-        yield from self.answerer.stream(query, passages, started=started, status=status)
+        yield from self.answerer.stream(query, passages, started=started, status=status, style=style)
+
+    def housekeeping(self, request: str, history: list[tuple[str, str]] | None = None) -> Answer | None:
+        """A request that is not a question about the articles — a chat UI's task about the conversation (a title,
+        tags, follow-ups, search queries) or small talk (hi, thanks, what can you do?) — answered with a short reply,
+        without retrieval or generation (``answer/housekeeping.py``); None for a question."""
+        from .answer.housekeeping import SmallTalk, small_talk_reply, ui_task
+
+        t0 = time.perf_counter()
+        task = ui_task(request, history or [])
+        if task is not None:
+            kind, text = f"a chat UI's {task.kind} request", task.text
+        else:
+            if self._small_talk is None:
+                self._small_talk = SmallTalk(self.backends.sentence_embedder.embed)
+            indexed = self.store.count() > 0
+
+            def best_passage(vector: list[float]) -> float:
+                return max((1.0 - h.value for h in self.retriever.dense(vector, 3, None)), default=0.0)
+
+            said, _ = self._small_talk.kind(request, best_passage if indexed else None)
+            if not said:
+                return None
+            documents = len(self.sources()) if indexed else 0
+            kind, text = said, small_talk_reply(said, documents, self.known_sources() if indexed else [])
+        return Answer(
+            question=request,
+            answer=text,
+            refused=False,
+            citations=[],
+            passages=[],
+            unsupported=[],
+            model="housekeeping",
+            timings_ms={"total": (time.perf_counter() - t0) * 1000},
+            method=f"housekeeping: {kind}, answered without retrieval",
+            usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "counted": "nothing generated"},
+        )
 
     def passages_for(
         self,
@@ -260,10 +307,11 @@ class Assistant:
         passages: list[Passage],
         history: list[tuple[str, str]] | None = None,
         started: float | None = None,
+        style: str = "",
     ) -> Answer:
         """Answer from these passages (already retrieved and numbered); ``started`` (a ``time.perf_counter()``)
         counts the retrieval that found them into the timings."""
-        return last_answer(self.answer_stream(question, passages, history, started))
+        return last_answer(self.answer_stream(question, passages, history, started, style=style))
 
     def answer_stream(
         self,
@@ -272,8 +320,10 @@ class Assistant:
         history: list[tuple[str, str]] | None = None,
         started: float | None = None,
         status: Callable[[str], None] | None = None,
+        style: str = "",
     ) -> Iterator[str | Answer]:
-        yield from self.answerer.stream(self.read(question, history), passages, started=started, status=status)
+        query = self.read(question, history)
+        yield from self.answerer.stream(query, passages, started=started, status=status, style=style)
 
 
 def last_answer(items: Iterator[str | Answer]) -> Answer:

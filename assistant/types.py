@@ -176,6 +176,8 @@ class Answer:
     # a question across articles: its sources, dates, sub-queries and the passages each brought (answer/plan.py)
     plan: Any = None
     method: str = ""  # how the answer was made when not simply generated: decided in code / by a narrow question
+    # tokens of the prompt and of the generated text, as OpenAI's usage, and how they were counted (answer/usage.py)
+    usage: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -195,5 +197,6 @@ class Answer:
             "sentences": [c.to_json() for c in self.sentences],
             "dropped": list(self.dropped),
             "answer_check": self.answer_check.to_json(),
+            "usage": dict(self.usage),
             **extra,
         }

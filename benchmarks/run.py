@@ -12,7 +12,9 @@ Parts (each also runs alone, see ``bench_retrieval.py`` and ``answers.py``):
   retrieval, warm retrieval p50/p95 with and without a filter;
 - ``rss``: a synthetic corpus of 50k one-chunk records ingested (STAND-IN embedder): peak RSS, chunks/s;
 - ``answers``: the seed questions through this project and through llama-index's CitationQueryEngine (same Chroma,
-  MiniLM and GGUF): fresh-process median, warm p50, correct, correct-and-cited, prompt tokens evaluated.
+  MiniLM and GGUF): fresh-process median, warm p50, correct, correct-and-cited, prompt tokens evaluated;
+- ``first``: the time to the first shown (checked) text of a streamed answer, against the model's first token
+  (``first_sentence.py``).
 
 Writes benchmarks/results.json and prints (and writes benchmarks/results.md) one Markdown table with the targets. The
 load average is recorded beside each part: figures taken on a busy machine say so.
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-PARTS = ("cold", "embed", "ingest", "scale", "rss", "answers")
+PARTS = ("cold", "embed", "ingest", "scale", "rss", "answers", "first")
 
 
 def load() -> float:
@@ -88,6 +90,10 @@ def run(parts: list[str], quick: bool, workdir: str) -> dict:
                     save=lambda out: None,
                 )
             )
+        elif part == "first":
+            import first_sentence
+
+            got = first_sentence.measure()
         else:
             import answers
 
@@ -107,7 +113,7 @@ def fmt(x, unit: str = "") -> str:
 def table(r: dict) -> str:
     """One row per issue-9 figure: ours, the baseline where there is one, the target."""
     rows = [("figure", "this project", "baseline (CitationQueryEngine)", "ours / baseline", "target")]
-    cold, emb, ing, sc, rss, ans = (r.get(p, {}) for p in PARTS)
+    cold, emb, ing, sc, rss, ans, first = (r.get(p, {}) for p in PARTS)
     if cold:
         helps = [w for w, _, _ in cold.get("help_s (wall, cpu, load)", [])]
         rows.append(
@@ -131,6 +137,16 @@ def table(r: dict) -> str:
         ev = [x["prompt_tokens_evaluated"] for x in o.get("rows", []) if x.get("prompt_tokens_evaluated") is not None]
         if ev:
             rows.append(("prompt tokens evaluated per question (median)", fmt(sorted(ev)[len(ev) // 2]), "", "", ""))
+    for kind, figures in first.get("summary", {}).items():
+        rows.append(
+            (
+                f"streamed answer ({kind}): first token / first shown checked text / whole answer s (median)",
+                " / ".join(fmt(figures[k]) for k in ("first_token_s", "first_shown_s", "total_s")),
+                "",
+                "",
+                "",
+            )
+        )
     if emb:
         med = emb.get("median_chunks_per_s", {})
         rows.append(

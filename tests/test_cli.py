@@ -83,6 +83,7 @@ ANSWER_SCHEMA = {
         "sentences",
         "dropped",
         "answer_check",
+        "usage",
     ],
     "additionalProperties": False,
     "properties": {
@@ -100,6 +101,17 @@ ANSWER_SCHEMA = {
         },
         "sentences": {"type": "array", "items": SENTENCE_SCHEMA},
         "dropped": {"type": "array", "items": {"type": "integer"}},
+        "usage": {
+            "type": "object",
+            "required": ["prompt_tokens", "completion_tokens", "total_tokens", "counted"],
+            "additionalProperties": False,
+            "properties": {
+                "prompt_tokens": {"type": "integer", "minimum": 0},
+                "completion_tokens": {"type": "integer", "minimum": 0},
+                "total_tokens": {"type": "integer", "minimum": 0},
+                "counted": {"type": "string", "minLength": 1},
+            },
+        },
         "answer_check": {
             "type": "object",
             "required": ["check", "reason", "retried_with", "first_answer"],

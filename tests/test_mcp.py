@@ -78,7 +78,9 @@ def test_mcp_loads_the_models_at_start_and_tells_the_first_call(tmp_path):
     assert not ingest.is_error and not asked.is_error and "312" in asked.structured_content["answer"]
     # the calls said what they waited for: the load (if the first came before it was over), then each stage
     assert set(seen) >= {"indexing", "retrieving", "checking citations"}, seen
-    assert set(seen) <= {LOADING, "indexing", "retrieving", "generating", "checking citations"}, seen  # one at a time
+    stages = [m for m in seen if not m.startswith("answer so far: ")]  # then the checked answer as it is released
+    assert set(stages) <= {LOADING, "indexing", "retrieving", "generating", "checking citations"}, seen  # one at a time
+    assert seen[-1] == "answer so far: " + asked.structured_content["answer"]
 
 
 def test_a_call_during_the_start_up_load_waits_and_says_so(make_assistant, seeds_dir):

@@ -68,7 +68,7 @@ def test_ask_is_exactly_the_ask_json_object(seeded, api):
     for key in ANSWER_KEYS - {"timings_ms"}:
         assert got[key] == want[key], key
     assert "190 miles" in got["answer"] and not got["refused"]
-    assert set(got["timings_ms"]) == {"retrieve", "generate", "verify", "total"}
+    assert set(got["timings_ms"]) == {"retrieve", "generate", "verify", "total", "first_shown"}
 
 
 def test_ask_with_k_means_exactly_k_passages(api):

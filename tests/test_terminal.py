@@ -1,15 +1,15 @@
-"""What the terminal shows: text printed without escape sequences, and after a streamed answer the checked answer and
-which citations moved or were dropped."""
+"""What the terminal shows: text printed without escape sequences, and after a streamed answer (the checked answer)
+which citations the check moved or dropped."""
 
 from __future__ import annotations
 
 from assistant.interfaces.terminal import checked_ending, citation_changes
-from assistant.types import Answer, Passage
+from assistant.types import Answer, Passage, SentenceCheck
 
 TROOPS = "Over 10,000 North Korean troops have reportedly joined Russian forces in Kursk"
 
 
-def answer(text: str, n_passages: int = 3, refused: bool = False) -> Answer:
+def answer(text: str, n_passages: int = 3, refused: bool = False, sentences=(), dropped=()) -> Answer:
     passages = [
         Passage(n=i, chunk_id=f"c{i}", doc_id="d", text=f"passage {i}", score=0.1) for i in range(1, n_passages + 1)
     ]
@@ -22,35 +22,35 @@ def answer(text: str, n_passages: int = 3, refused: bool = False) -> Answer:
         unsupported=[],
         model="test",
         timings_ms={},
+        sentences=list(sentences),
+        dropped=list(dropped),
     )
 
 
 def test_a_moved_citation_is_named_with_its_sentence():
-    raw = f"{TROOPS} [3]. The ATACMS has a range of 190 miles [2]."
-    checked = answer(f"{TROOPS} [1]. The ATACMS has a range of 190 miles [2].")
-    lines = citation_changes(raw, checked)
-    assert lines == [
+    moved = SentenceCheck(f"{TROOPS} [1].", f"{TROOPS}.", [1], True, repaired_from=[3])
+    kept = SentenceCheck("The ATACMS has a range of 190 miles [2].", "The ATACMS has a range of 190 miles.", [2], True)
+    checked = answer(f"{moved.text} {kept.text}", sentences=[moved, kept])
+    assert citation_changes(checked) == [
         "[3] → [1]: moved to the passage that holds “Over 10,000 North Korean troops have reportedly joined …”"
     ]
-    ending = checked_ending(raw, checked)
-    assert ending.splitlines()[1] == f"Checked answer: {checked.answer}"
-    assert ending.splitlines()[2].startswith("  [3] → [1]: moved")
+    # the stream was the checked answer: after it, only what the check changed, never the answer again
+    ending = checked_ending(checked)
+    assert ending.splitlines() == ["Citations the check changed:", f"  {citation_changes(checked)[0]}"]
+    assert checked.answer not in ending
 
 
 def test_a_citation_of_a_missing_passage_is_listed_as_dropped():
-    raw = f"{TROOPS} [1][9]."
-    lines = citation_changes(raw, answer(f"{TROOPS} [1]."))
-    assert lines == ["[9] dropped: there is no passage [9]"]
+    kept = SentenceCheck(f"{TROOPS} [1].", f"{TROOPS}.", [1], True)
+    assert citation_changes(answer(kept.text, sentences=[kept], dropped=[9])) == [
+        "[9] dropped: there is no passage [9]"
+    ]
 
 
-def test_nothing_is_added_when_the_stream_was_the_checked_answer():
-    text = f"{TROOPS} [1]."
-    assert checked_ending(text + "\n", answer(text)) == ""
-
-
-def test_a_withheld_answer_ends_with_the_refusal():
-    ending = checked_ending(f"{TROOPS} [1].", answer("Insufficient information.", refused=True))
-    assert ending.splitlines() == ["", "Checked answer: Insufficient information."]
+def test_nothing_is_added_when_the_check_changed_nothing():
+    kept = SentenceCheck(f"{TROOPS} [1].", f"{TROOPS}.", [1], True)
+    assert checked_ending(answer(kept.text, sentences=[kept])) == ""
+    assert checked_ending(answer("Insufficient information.", refused=True, dropped=[9])) == ""
 
 
 def test_printed_text_loses_escape_sequences_and_json_keeps_its_data(capsys):

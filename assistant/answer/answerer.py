@@ -41,6 +41,7 @@ class Draft:
     verification: Verification | None = None
     check: AnswerCheck = field(default_factory=AnswerCheck)  # does it answer the question
     method: str = ""  # how the answer was made when not simply generated
+    generated: bool = False  # the generator was asked (for the usage counts)
 
 
 class Step(Protocol):
@@ -200,6 +201,22 @@ def prompt_for(settings: Settings, query: Query, passages: list[Passage]) -> Pro
     )
 
 
+def with_preference(prompt: Prompt, style: str, prompts_dir) -> Prompt:
+    """The reader's preference for the answer's form (``housekeeping.preference`` of a system message) after the
+    question, under the rules (``prompts/preference.md``); the system turn and the passages are unchanged, so the
+    prompt's prefix stays the one cached."""
+    from dataclasses import replace
+
+    from .prompt import load_template
+
+    note = load_template(prompts_dir, "preference.md").format(preference=style.strip()).strip()
+    last = prompt.messages[-1]
+    content = last["content"]
+    at = content.rfind("\nAnswer:")
+    content = f"{content[:at]}\n{note}{content[at:]}" if at >= 0 else f"{content}\n\n{note}"
+    return replace(prompt, messages=[*prompt.messages[:-1], {**last, "content": content}])
+
+
 class Answerer:
     """Answers a Query from its passages: the prompt, then generation (or a decision, or a refusal without
     generating), then ``steps`` in order. ``backends`` gives the generator (built on first use) and the verifier."""
@@ -214,26 +231,90 @@ class Answerer:
         passages: list[Passage],
         started: float | None = None,
         status: Callable[[str], None] | None = None,
+        style: str = "",
     ) -> Iterator[str | Answer]:
-        """Yields the answer's text as it is generated, then the checked Answer."""
+        """Yields the checked answer's text as it may be shown, then the Answer: the texts joined are its ``answer``,
+        and nothing yielded is changed afterwards. Each sentence is yielded once its citations are checked (moved or
+        dropped as ``Verify`` does, ``stream.py``), while the model writes the next. When the question asks for a
+        kind of value (``asked.checks_anything``: a date, a count, a name, a year ...), the answer checks may answer
+        again or refuse the whole answer, so the text is held until they have run, then yielded at once."""
         say = status or (lambda stage: None)
         t1 = time.perf_counter()
         t0 = started if started is not None else t1
         check_question_length(query.for_generation, self.settings.max_question_chars)
         prompt = prompt_for(self.settings, query, passages)
+        if style.strip():
+            prompt = with_preference(prompt, style, self.settings.prompts_dir)
         plan = query.plan
         if plan is not None:
             from .decide import annotate
 
             annotate(plan, passages)
         draft = Draft(query, passages, prompt, "", say)
-        yield from self._generate(draft)
+        verify_at = next((i for i, step in enumerate(self.steps) if isinstance(step, Verify)), None)
+        if verify_at is None or query.asked.checks_anything:
+            yield from self._held(draft, t0, t1)
+            return
+        verify = self.steps[verify_at]
+        assert isinstance(verify, Verify)
+        before, after = self.steps[:verify_at], self.steps[verify_at + 1 :]
+        from .stream import SentenceStream
+
+        checking = SentenceStream(verify.verifier, prompt.seen, prompt.refusal, query.standalone, verify.withhold)
+        text, checking_s, first = "", 0.0, 0.0
+        for piece in self._generate(draft):
+            text += piece
+            c = time.perf_counter()
+            shown = checking.feed(self._raw(before, draft, text))
+            checking_s += time.perf_counter() - c
+            if shown:
+                first = first or time.perf_counter()
+                yield shown
         t2 = time.perf_counter()
-        say("checking citations")
-        for step in self.steps:
+        if not checking.shown:
+            say("checking citations")
+        for step in before:
+            step(draft)
+        draft.verification = checking.finish(draft.raw)
+        for step in after:
             step(draft)
         t3 = time.perf_counter()
-        yield self._answer(draft, {"retrieve": t1 - t0, "generate": t2 - t1, "verify": t3 - t2, "total": t3 - t0})
+        timings = {"retrieve": t1 - t0, "generate": t2 - t1 - checking_s, "verify": t3 - t2 + checking_s}
+        answer = self._answer(draft, {**timings, "total": t3 - t0, "first_shown": (first or t3) - t0})
+        rest = checking.rest(answer.answer)
+        if rest is None:  # a step after the checks changed a sentence already shown: say so, never silently
+            rest = f"\n\n(Corrected after checking: {answer.answer})"
+        if rest:
+            yield rest
+        yield answer
+
+    def _held(self, d: Draft, t0: float, t1: float) -> Iterator[str | Answer]:
+        """Generation, then every step, then the checked text at once and the Answer."""
+        for _ in self._generate(d):
+            pass
+        t2 = time.perf_counter()
+        d.say("checking citations")
+        for step in self.steps:
+            step(d)
+        t3 = time.perf_counter()
+        seconds = {
+            "retrieve": t1 - t0,
+            "generate": t2 - t1,
+            "verify": t3 - t2,
+            "total": t3 - t0,
+            "first_shown": t3 - t0,
+        }
+        answer = self._answer(d, seconds)
+        yield answer.answer
+        yield answer
+
+    @staticmethod
+    def _raw(before: list[Step], d: Draft, text: str) -> str:
+        """The text so far as the steps before ``Verify`` leave it (the removal notice dropped)."""
+        partial = Draft(d.query, d.passages, d.prompt, text)
+        for step in before:
+            step(partial)
+        return partial.raw
 
     def _generate(self, d: Draft) -> Iterator[str]:
         """Sets ``d.raw`` (and ``d.method``), yielding the text as it comes."""
@@ -258,6 +339,7 @@ class Answerer:
             from .decide import decided
 
             d.say("deciding")
+            d.generated = True
             text, d.method = decided(
                 generator, self.settings.prompts_dir, d.prompt, plan, d.passages, d.query.standalone
             )
@@ -266,6 +348,7 @@ class Answerer:
                 yield d.raw
                 return
         d.say("generating")
+        d.generated = True
         pieces = []
         for piece in generator.stream(d.prompt):
             pieces.append(piece)
@@ -273,6 +356,8 @@ class Answerer:
         d.raw = "".join(pieces).strip()
 
     def _answer(self, d: Draft, seconds: dict[str, float]) -> Answer:
+        from .usage import usage
+
         v = d.verification
         assert v is not None, "the steps must include Verify"
         by_n = {p.n: p for p in d.passages}
@@ -295,4 +380,5 @@ class Answerer:
             answer_check=d.check,
             plan=plan if plan is not None and (plan.across() or plan.unknown) else None,
             method=d.method,
+            usage=usage(self.backends.generator, d.prompt.messages, d.raw) if d.generated else usage(None, [], ""),
         )

@@ -141,6 +141,32 @@ def best_sentence(claim: str, passage: str) -> str:
     return max(sentences, key=lambda s: len(terms & content_terms(s)))
 
 
+def clean_citations(answer: str, passages: dict[int, str]) -> tuple[str, list[int]]:
+    """The answer with each citation of a passage that does not exist removed (and repeats in one bracket merged),
+    and the numbers removed."""
+    dropped: list[int] = []
+
+    def keep_valid(match: re.Match) -> str:
+        nums = [int(n) for n in re.split(r"[,;]\s*", match.group(1))]
+        valid = [n for n in nums if n in passages]
+        dropped.extend(n for n in nums if n not in passages)
+        return "".join(f" [{n}]" for n in dict.fromkeys(valid))
+
+    return CITATION.sub(keep_valid, answer).strip(), dropped
+
+
+def conclude(
+    checks: list[SentenceCheck], cleaned: str, dropped: list[int], refusal: str, withhold_unsupported: bool
+) -> Verification:
+    """The verification of an answer from its checked sentences: their texts joined, or a refusal (withheld, the
+    sentences still reported) when none is supported and ``withhold_unsupported``."""
+    text = " ".join(c.text for c in checks) if checks else cleaned
+    if withhold_unsupported and checks and not any(c.supported for c in checks):
+        # nothing the model said is in the passages: that is a refusal, with what was withheld reported
+        return Verification(answer=refusal, refused=True, sentences=checks, dropped=sorted(set(dropped)), withheld=True)
+    return Verification(answer=text, refused=False, sentences=checks, dropped=sorted(set(dropped)))
+
+
 class Verifier:
     """Checks answers against their passages. ``embedder`` embeds claims and passage sentences; give it a cached one
     (``Backends.sentence_embedder``: vectors kept by text, in the process and on disk), as sentences recur."""
@@ -187,44 +213,34 @@ class Verifier:
         """Check an answer against its numbered passages ({n: text})."""
         if is_refusal(answer):
             return Verification(answer=refusal, refused=True)
-        dropped: list[int] = []
+        cleaned, dropped = clean_citations(answer, passages)
+        checks = [c for s in split_sentences(cleaned) if (c := self.check_sentence(s, passages, question, repair))]
+        return conclude(checks, cleaned, dropped, refusal, withhold_unsupported)
 
-        def keep_valid(match: re.Match) -> str:
-            nums = [int(n) for n in re.split(r"[,;]\s*", match.group(1))]
-            valid = [n for n in nums if n in passages]
-            dropped.extend(n for n in nums if n not in passages)
-            return "".join(f" [{n}]" for n in dict.fromkeys(valid))
-
-        cleaned = CITATION.sub(keep_valid, answer).strip()
-        checks = []
-        for sentence in split_sentences(cleaned):
-            claim = strip_citations(sentence)
-            if not re.search(r"[A-Za-z0-9]", claim):
-                continue
-            if YES_NO.fullmatch(claim):  # a bare "Yes." states no fact to find in a passage: it stands on the rest
-                checks.append(SentenceCheck(sentence, claim, cited_numbers(sentence), True, "yes/no"))
-                continue
-            claim = YES_NO_LEAD.sub("", claim)  # "Yes, both articles ..." is checked as "both articles ..."
-            cited = list(dict.fromkeys(cited_numbers(sentence)))
-            support = (
-                self.supports(claim, [passages[n] for n in cited], question)
-                if cited
-                else Support(False, "no citation", check="citation")
-            )
-            check = SentenceCheck(
-                sentence, claim, cited, support.supported, support.reason, support.check, support.similarity
-            )
-            if not support.supported and repair:
-                self._repair(check, passages, question)
-            check.evidence = {n: best_sentence(check.claim, passages[n]) for n in check.cited}
-            checks.append(check)
-        text = " ".join(c.text for c in checks) if checks else cleaned
-        if withhold_unsupported and checks and not any(c.supported for c in checks):
-            # nothing the model said is in the passages: that is a refusal, with what was withheld reported
-            return Verification(
-                answer=refusal, refused=True, sentences=checks, dropped=sorted(set(dropped)), withheld=True
-            )
-        return Verification(answer=text, refused=False, sentences=checks, dropped=sorted(set(dropped)))
+    def check_sentence(
+        self, sentence: str, passages: dict[int, str], question: str = "", repair: bool = True
+    ) -> SentenceCheck | None:
+        """One sentence (its citations already cleaned) checked against the passages it cites, its citation moved
+        to the passage that holds it when ``repair`` finds one; None for a sentence with nothing to check."""
+        claim = strip_citations(sentence)
+        if not re.search(r"[A-Za-z0-9]", claim):
+            return None
+        if YES_NO.fullmatch(claim):  # a bare "Yes." states no fact to find in a passage: it stands on the rest
+            return SentenceCheck(sentence, claim, cited_numbers(sentence), True, "yes/no")
+        claim = YES_NO_LEAD.sub("", claim)  # "Yes, both articles ..." is checked as "both articles ..."
+        cited = list(dict.fromkeys(cited_numbers(sentence)))
+        support = (
+            self.supports(claim, [passages[n] for n in cited], question)
+            if cited
+            else Support(False, "no citation", check="citation")
+        )
+        check = SentenceCheck(
+            sentence, claim, cited, support.supported, support.reason, support.check, support.similarity
+        )
+        if not support.supported and repair:
+            self._repair(check, passages, question)
+        check.evidence = {n: best_sentence(check.claim, passages[n]) for n in check.cited}
+        return check
 
     def _repair(self, check: SentenceCheck, passages: dict[int, str], question: str = "") -> None:
         """Re-attribute a failing sentence to the passage that best supports it, else to the best pair of passages

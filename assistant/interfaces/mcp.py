@@ -8,7 +8,8 @@ goes to stderr. A tool that fails returns one line (an MCP tool error), never a 
 The models load at start, in a thread (interfaces/warm.py), while the server already answers the handshake; a tool
 called before they are loaded waits for them. A tool call that waits says what it waits for, as MCP progress
 notifications (when the client asked for progress): "loading the models", then each stage of the answer
-("retrieving", "generating", "checking citations"), repeated every 2 s while a stage lasts.
+("retrieving", "generating", "checking citations"), repeated every 2 s while a stage lasts; as the checked answer is
+released (``Answerer.stream``, the stream the CLI and the HTTP server show), "answer so far: ..." with its text.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from mcp.types import Resource as MCPResource
 
 from ..errors import AssistantError
 from ..text.dates import source_and_day
+from .present import DOCUMENT_URI as DOC_URI
 
-DOC_URI = "assistant://documents/{doc_id}"
 LOADING = "loading the models (once, at start)"
+ANSWER_SO_FAR = "answer so far: "  # a progress message carrying the checked text released so far
 HEARTBEAT_S = 2.0  # a stage that lasts is reported again this often
 
 
@@ -50,6 +52,20 @@ def document_text(assistant, doc_id: str) -> str:
     head = [meta.get("title") or "Untitled"]
     head += [f"{key}: {meta[key]}" for key in ("source", "published_at", "url", "author") if meta.get(key)]
     return "\n".join(head) + "\n\n" + text.strip()
+
+
+def checked_answer(assistant, question: str, k, filters, status: Callable[[str], None]):
+    """The Answer, through the one streaming path (``Answerer.stream``): each time more checked text is released, the
+    client is told the answer so far ("answer so far: ..."), so a client showing progress shows only checked text."""
+    from ..types import Answer
+
+    shown = ""
+    for item in assistant.ask_stream(question, k, filters, status=status):
+        if isinstance(item, Answer):
+            return item
+        shown += item
+        status(f"{ANSWER_SO_FAR}{shown}")
+    raise AssistantError("the pipeline ended without an answer")
 
 
 def create_server(assistant, lock: Any = None, loading: threading.Event | None = None) -> MCPServer:
@@ -169,7 +185,7 @@ def create_server(assistant, lock: Any = None, loading: threading.Event | None =
         got = await waiting(
             ctx,
             "retrieving",
-            lambda status: assistant.ask(question, k, filters(source, since, until), status=status),
+            lambda status: checked_answer(assistant, question, k, filters(source, since, until), status),
         )
         answer = got.to_json()
         answer.pop("passages")  # the cited ones are in citations; the rest would only fill the context

@@ -8,6 +8,49 @@ import textwrap
 from ..text.dates import source_and_day
 from ..types import Answer
 
+DOCUMENT_URI = "assistant://documents/{doc_id}"  # an indexed document (an MCP resource; a citation with no url)
+
+
+def url_citations(answer: Answer) -> list[dict]:
+    """Each citation in the answer's text in OpenAI's ``url_citation`` shape: ``start_index``/``end_index`` are the
+    span of its marker ("[2]") in the text (character offsets), with the article's url (or its document URI) and
+    title; beside it our fields: ``n``, ``doc_id``, ``source``, ``published_at``, and ``sentence``, the span of the
+    sentence that cites it, with ``supported`` (did the check find it in that passage)."""
+    import re
+
+    if answer.refused:
+        return []
+    by_n = {c.n: c for c in answer.citations}
+    out: list[dict] = []
+    text, at = answer.answer, 0
+    for s in answer.sentences:
+        start = text.find(s.text, at)
+        if start < 0:
+            continue
+        at = start + len(s.text)
+        for marker in re.finditer(r"\[(\d+)\]", s.text):
+            c = by_n.get(int(marker.group(1)))
+            if c is None:
+                continue
+            out.append(
+                {
+                    "type": "url_citation",
+                    "url_citation": {
+                        "start_index": start + marker.start(),
+                        "end_index": start + marker.end(),
+                        "url": c.url or DOCUMENT_URI.format(doc_id=c.doc_id),
+                        "title": c.title or "Untitled",
+                    },
+                    "n": c.n,
+                    "doc_id": c.doc_id,
+                    "source": c.source,
+                    "published_at": c.published_at,
+                    "sentence": {"start_index": start, "end_index": at},
+                    "supported": s.supported,
+                }
+            )
+    return out
+
 
 def quote(text: str, width: int = 100, limit: int = 400) -> str:
     text = " ".join(text.split())

@@ -1,6 +1,6 @@
 """What a person at a terminal sees: text printed without escape sequences (``echo``), stage lines on stderr while an
-answer is made (a transient spinner, only when stderr is a terminal), the streamed text, and then the checked answer
-with what the check changed."""
+answer is made (a transient spinner, only when stderr is a terminal), the checked answer as it is streamed (each
+sentence once its citations are checked), then which citations the check moved or dropped, and the sources."""
 
 from __future__ import annotations
 
@@ -88,40 +88,30 @@ class waiting:
         self.status.stop()
 
 
-def citation_changes(raw: str, answer: Answer) -> list[str]:
-    """What the check changed between the model's text and the verified answer, one line each: a citation moved to the
-    passage that holds the fact ("[3] → [1]"), a citation of a passage that does not exist dropped. Unsupported
-    sentences are listed with the sources (present.sources_text)."""
-    from ..text import cited_numbers, split_sentences, strip_citations
+def citation_changes(answer: Answer) -> list[str]:
+    """What the check changed in the model's citations, one line each: a citation moved to the passage that holds the
+    fact ("[3] → [1]"), a citation of a passage that does not exist dropped. Unsupported sentences are listed with the
+    sources (present.sources_text)."""
+    from ..text import strip_citations
 
     if answer.refused:
         return []
-    exists = {p.n for p in answer.passages}
     lines: list[str] = []
-    raw_cites = {" ".join(strip_citations(s).split()): cited_numbers(s) for s in split_sentences(raw)}
-    for sentence in split_sentences(answer.answer):
-        key = " ".join(strip_citations(sentence).split())
-        before = [n for n in raw_cites.get(key, []) if n in exists]
-        after = cited_numbers(sentence)
-        if key in raw_cites and before and sorted(set(before)) != sorted(set(after)):
-            short = key if len(key) <= 60 else key[:57].rsplit(" ", 1)[0] + " …"
-            lines.append(
-                f"{''.join(f'[{n}]' for n in dict.fromkeys(before))} → "
-                f"{''.join(f'[{n}]' for n in after)}: moved to the passage that holds “{short}”"
-            )
-    for n in sorted({n for nums in raw_cites.values() for n in nums} - exists):
-        lines.append(f"[{n}] dropped: there is no passage [{n}]")
+    for s in answer.sentences:
+        if s.repaired_from is None:
+            continue
+        key = " ".join(strip_citations(s.text).split())
+        short = key if len(key) <= 60 else key[:57].rsplit(" ", 1)[0] + " …"
+        before = "".join(f"[{n}]" for n in s.repaired_from) or "no citation"
+        lines.append(f"{before} → {''.join(f'[{n}]' for n in s.cited)}: moved to the passage that holds “{short}”")
+    lines += [f"[{n}] dropped: there is no passage [{n}]" for n in answer.dropped]
     return lines
 
 
-def checked_ending(raw: str, answer: Answer) -> str:
-    """After a streamed answer: the verified answer when the check changed it, with what changed; "" when the stream
-    was the checked answer already."""
-    if " ".join(raw.split()) == " ".join(answer.answer.split()):
-        return ""
-    lines = ["", f"Checked answer: {answer.answer}"]
-    lines += [f"  {line}" for line in citation_changes(raw, answer)]
-    return "\n".join(lines)
+def checked_ending(answer: Answer) -> str:
+    """After a streamed answer (which is the checked answer): the citations the check moved or dropped, or ""."""
+    lines = citation_changes(answer)
+    return "\n".join(["Citations the check changed:"] + [f"  {line}" for line in lines]) if lines else ""
 
 
 def show_answer(
@@ -136,8 +126,8 @@ def show_answer(
     history: list[tuple[str, str]] | None = None,
     explain: bool = False,
 ) -> Answer:
-    """Answer and print: JSON; or the streamed text, then the checked answer (when the check changed anything) and
-    the sources; or the checked answer and its sources. Returns the Answer."""
+    """Answer and print: JSON; or the checked answer streamed, then the citations the check changed and the
+    sources; or the checked answer and its sources at once. Returns the Answer."""
     from .present import answer_json, answer_text, explain_text, sources_text
 
     def more(a: Answer) -> str:
@@ -152,20 +142,18 @@ def show_answer(
             else:
                 echo(answer_text(answer) + more(answer))
             return answer
-        pieces: list[str] = []
         answer = None
         for item in assistant.ask_stream(question, k, filters, history=history, status=status):
             if isinstance(item, Answer):
                 answer = item
-            else:
-                pieces.append(item)
+            else:  # checked text only: each sentence once its citations are checked
                 status.text(for_terminal(item))
     finally:
         status.stop()
     if status.streaming:
         echo("")
         status.streaming = False
-    ending = checked_ending("".join(pieces), answer)
+    ending = checked_ending(answer)
     if ending:
         echo(ending)
     echo(sources_text(answer) + more(answer))

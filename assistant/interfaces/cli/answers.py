@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..terminal import echo_err
+from ..terminal import echo, echo_err
 from .app import app
 from .options import (
     K,
@@ -112,7 +112,7 @@ def ask(
     answer = show_answer(
         a, asked, k, filters, stream=stream, as_json=as_json, status=Status(), history=history, explain=explain
     )
-    if not no_log:
+    if not no_log and answer.model != "housekeeping":  # small talk or a UI's task: not an answer to log
         _log(a, answer, asked)
 
 
@@ -158,6 +158,14 @@ def chat(
             if not asked or asked in {"exit", "quit", ":q"}:
                 break
             history = [previous] if previous else None
+            try:
+                aside = a.housekeeping(asked, history)  # hi, thanks, a title: a short reply, not a question
+            except AssistantError as err:
+                echo_err(f"error: {err}")
+                continue
+            if aside is not None:
+                echo(aside.answer)
+                continue
             _say_standalone(a, asked, history)
             try:
                 answer = show_answer(

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ...errors import AssistantError, NotFoundError
 from ...index.writer import HTTP_FIELDS, IngestReport
-from .chat import completion, conversation, stream_chat
+from .chat import chat_reply
 from .service import Service
 from .shapes import (
     INGEST_BODY,
@@ -158,12 +158,7 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
 
     @app.post("/v1/chat/completions", dependencies=guarded, tags=["openai"], responses=answering)
     async def chat_completions(body: ChatRequest):
-        question, history = conversation(body.messages)
-        question = service.check_question(question)
-        if body.stream:
-            return await stream_chat(service, question, body, history)
-        answer = await service.answer(question, body, history)
-        return completion(answer, body)
+        return await chat_reply(service, body)
 
     @app.post("/v1/ask", dependencies=guarded, tags=["assistant"], responses=answering)
     async def ask(body: AskRequest) -> dict:

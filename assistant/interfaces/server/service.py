@@ -70,13 +70,20 @@ class Service:
         """Retrieval, outside the generation gate: an explicit k means exactly k passages, as on the command line."""
         return self.a.passages_for(question, fields.k, fields.filters(), history)
 
-    async def answer(self, question: str, fields: FilterFields, history: list[tuple[str, str]]):
+    async def answer(
+        self, question: str, fields: FilterFields, history: list[tuple[str, str]], style: str = "", aside: bool = True
+    ):
+        """The Answer; a request that is not a question about the articles gets its housekeeping reply instead (unless
+        ``aside`` is False: the caller asked already)."""
+        reply = await run_in_threadpool(self.a.housekeeping, question, history) if aside else None
+        if reply is not None:
+            return reply
         t0 = time.perf_counter()
         passages = await run_in_threadpool(self.passages, question, fields, history)
         await self.acquire()
         t1 = time.perf_counter()
         try:
-            answer = await run_in_threadpool(self.a.answer, question, passages, history, t0)
+            answer = await run_in_threadpool(self.a.answer, question, passages, history, t0, style)
         finally:
             self.release(time.perf_counter() - t1)
         return answer
