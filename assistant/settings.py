@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # input limits (untrusted files)
     max_file_mb: float = Field(default=100.0, ge=0)  # a bigger file is refused with one line; 0 = no limit
     follow_external_links: bool = False  # `ingest DIR` follows file links that point outside DIR
+    max_unzipped_mb: float = Field(default=100.0, ge=0)  # a .docx that unzips to more is refused (zip bomb); 0 = none
     # fetching feeds and pages (`ingest URL`, `watch`): per attempt, the whole response within fetch_timeout seconds
     # and fetch_max_mb (decoded); fetch_retries more attempts after a timeout, a lost connection, 408/429/5xx,
     # waiting fetch_backoff seconds, doubled each time; at most fetch_max_redirects redirects
