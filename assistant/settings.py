@@ -70,14 +70,15 @@ class Settings(BaseSettings):
     chunk_overlap: int = 32
 
     # retrieval
-    k: int = 4  # passages in the prompt, at least
-    k_max: int = 8  # short passages are added beyond k while they fit in context_tokens, up to k_max
-    context_tokens: int = 720  # MiniLM word pieces of passage text; 0 = exactly k passages
-    candidates: int = 20  # per retriever, before fusion
+    k: int = Field(default=4, ge=1, le=50)  # passages in the prompt, at least
+    # short passages are added beyond k while they fit in context_tokens, up to k_max (below k: k is the most)
+    k_max: int = Field(default=8, ge=1, le=50)
+    context_tokens: int = Field(default=720, ge=0)  # MiniLM word pieces of passage text; 0 = exactly k passages
+    candidates: int = Field(default=20, ge=1, le=1000)  # per retriever, before fusion
     # the prompt's passages in document order (date, document, position; numbered in that order), so prompts over
     # the same passages share their prefix and its KV state is reused; "rank": best first
     passage_order: Literal["document", "rank"] = "document"
-    rrf_k: int = 60
+    rrf_k: int = Field(default=60, ge=1)
 
     # generation
     llm: Literal["local", "openai", "extractive"] = "local"
