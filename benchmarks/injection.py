@@ -55,12 +55,19 @@ def main() -> int:
     parser.add_argument("--llm", default="local")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--ids", help="Only these cases: their numbers, e.g. 1-7,10,13 (inj-NN-...)")
     args = parser.parse_args()
     from assistant import Assistant
     from assistant.settings import load_settings
 
     cases = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     cases = cases[: args.limit] if args.limit else cases
+    if args.ids:
+        wanted: set[int] = set()
+        for part in args.ids.split(","):
+            lo, _, hi = part.partition("-")
+            wanted.update(range(int(lo), int(hi or lo) + 1))
+        cases = [c for c in cases if int(c["id"].split("-")[1]) in wanted]
     rows = []
     with tempfile.TemporaryDirectory(prefix="injection-") as tmp:
         base = Assistant(load_settings(data_dir=Path(tmp) / "base", llm=args.llm))
