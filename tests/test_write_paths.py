@@ -304,3 +304,18 @@ def test_hostile_records_through_every_path_never_overwrite_or_lose_the_good_one
             state = stored(a, doc_id)
             refused = any(f"id '{doc_id}'" in e for e in errors)
             assert state is not None and (state["complete"] or refused), (doc_id, errors)
+
+
+def test_a_deeply_nested_request_and_a_garbage_pdf_are_one_line_each(tmp_path, data_dir, make_assistant):
+    from fastapi.testclient import TestClient
+
+    from assistant.interfaces.server import create_app
+
+    with TestClient(create_app(make_assistant()), base_url="http://127.0.0.1:8000") as client:
+        nested = b'{"records": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+        r = client.post("/v1/ingest", content=nested, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "nested too deeply" in r.json()["error"]["message"]
+    (tmp_path / "garbage.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 8)  # no EOF marker: pypdf warns
+    r = ingest(data_dir, str(tmp_path / "garbage.pdf"))
+    assert r.exit_code == 1
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith(f"error: {tmp_path / 'garbage.pdf'}: ")

@@ -23,7 +23,11 @@ def _title_from(text: str, fallback: str) -> str:
 
 
 def pdf_documents(path: Path, max_unzipped_mb: float = 0) -> list[Document]:
+    import logging
+
     from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings ("EOF marker not found") are not ours to print
     from pypdf.errors import PyPdfError
 
     try:

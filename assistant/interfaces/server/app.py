@@ -282,6 +282,10 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
                 payload = json.loads(await request.body())
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise HTTPException(422, f'the body is not valid JSON ({err}); send {{"records": [...]}}') from None
+            except RecursionError:
+                raise HTTPException(
+                    422, "the body is nested too deeply to read; a news record is one flat object"
+                ) from None
             records = payload.get("records") if isinstance(payload, dict) else None
             if not isinstance(records, list) or not records:
                 raise HTTPException(422, 'send {"records": [...]}: a non-empty list of news records')
