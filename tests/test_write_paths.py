@@ -319,3 +319,11 @@ def test_a_deeply_nested_request_and_a_garbage_pdf_are_one_line_each(tmp_path, d
     r = ingest(data_dir, str(tmp_path / "garbage.pdf"))
     assert r.exit_code == 1
     assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith(f"error: {tmp_path / 'garbage.pdf'}: ")
+
+
+def test_binary_data_on_stdin_is_one_line(data_dir):
+    r = ingest(data_dir, "-", stdin=bytes(range(256)) * 16)
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines() == [
+        "error: <stdin>: looks like binary data, not JSONL records; pipe one JSON object per line"
+    ]

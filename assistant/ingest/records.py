@@ -151,6 +151,8 @@ def stdin_documents(text: str | bytes) -> list[Document]:
     """`ingest -`: news records on stdin, one JSON object per line (or one JSON array); named <stdin> in messages and
     as the documents' path (one place, however the records were laid out)."""
     if isinstance(text, bytes):
+        if b"\x00" in text[:8192]:
+            raise InputError("<stdin>: looks like binary data, not JSONL records; pipe one JSON object per line")
         text = decode_records(text)
     if not text.strip():
         raise InputError("<stdin>: nothing on stdin; pipe JSONL records into `assistant ingest -`")
