@@ -327,3 +327,23 @@ def test_binary_data_on_stdin_is_one_line(data_dir):
     assert r.stderr.strip().splitlines() == [
         "error: <stdin>: looks like binary data, not JSONL records; pipe one JSON object per line"
     ]
+
+
+def test_uploads_named_to_escape_or_break_the_file_system_are_read_safely(make_assistant):
+    from fastapi.testclient import TestClient
+
+    from assistant.interfaces.server import create_app
+
+    a = make_assistant()
+    note = b"Pier news\nThe pier reopened in June after repairs."
+    names = ["..", "../../etc/cron.d/evil.txt", "a" * 300 + ".txt", "tab\there.txt", "\x1b]0;x\x07.txt"]
+    with TestClient(create_app(a), base_url="http://127.0.0.1:8000") as client:
+        for i, name in enumerate(names):
+            body = note + str(i).encode()
+            r = client.post("/v1/ingest", files=[("files", (name, body, "text/plain"))])
+            assert r.status_code in (200, 422), (name, r.text)
+            assert "\x1b" not in r.text
+    paths = sorted(row["path"] for row in a.sources())
+    # ".." has no type to read it by, and the escape sequence took the name's start with it: refused, one line each
+    assert len(paths) == 3 and all(p.startswith("upload:") and "/" not in p and "\x1b" not in p for p in paths)
+    assert "upload:evil.txt" in paths and any(p.endswith("a….txt") for p in paths)

@@ -10,11 +10,13 @@ different articles (in one file, or in two sources of one ingest) is refused by 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..text.sanitize import for_terminal
 from ..types import Document
 from .files import DEFAULT_MAX_FILE_MB, expand, link_target, open_regular, read_text, unsupported_in
 from .ids import Seen, names_other_article
@@ -107,10 +109,16 @@ class Loader:
         documents named ``upload:NAME``, every message naming the upload, never a temporary path."""
         with tempfile.TemporaryDirectory(prefix="assistant-upload-") as tmp:
             for i, (name, data) in enumerate(uploads):
-                shown = _utf8(Path(name or f"upload-{i}").name or f"upload-{i}")
+                shown = for_terminal(_utf8(Path(name or "").name)).strip()
+                if len(shown) > 200:  # cut, keeping the suffix the reader goes by
+                    shown = shown[:150] + "…" + Path(shown).suffix[:20]
+                shown = shown if shown not in ("", ".", "..") else f"upload-{i}"
                 folder = Path(tmp) / str(i)  # one folder each: two uploads may share a name
                 folder.mkdir()
-                path = folder / shown.replace("/", "_")
+                # on disk under a plain name with the upload's suffix (the reader goes by it): the name as sent may
+                # be "..", hold a NUL or be too long for the file system; messages use the name as sent
+                suffix = Path(shown).suffix.lower()
+                path = folder / ("upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""))
                 path.write_bytes(data)
                 docs = self._read(path, shown)
                 if docs is None:
