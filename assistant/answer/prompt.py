@@ -91,7 +91,10 @@ INSTRUCTION = re.compile(
     r"\b(?:you must|you should|you will) (?:answer|reply|respond|say|state|claim|cite|refuse)\b|"
     r"\balways (?:answer|reply|respond|cite)\b|"
     r"\bdo not (?:cite|mention|use|trust|believe|rely on)\b.{0,40}\b(?:passages?|sources?|articles?|other)\b|"
-    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b|" + FOREIGN_INSTRUCTION,
+    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b|"
+    # an imperative that opens a sentence: "State that ...", "Say only ...", "Reply with ..."
+    r"(?:^|(?<=\n)|(?<=[.!?] ))[ \t]*(?:state|say|claim|report|reply|respond|answer|tell the user)\s+"
+    r"(?:that|only|with|the)\b|" + FOREIGN_INSTRUCTION,
     re.I | re.S,
 )
 REDACTED = "[text addressed to the assistant removed]"
@@ -102,7 +105,10 @@ SPECIAL_TOKEN = re.compile(
 # a line that starts like a turn of the conversation or a line of the prompt ("SYSTEM: ...", "[1] Answer: ...")
 ROLE_LINE = re.compile(
     r"^[ \t]*(?:[\[(]\d+[\])][ \t]*)?(?:#+[ \t]*)?(?:system|assistant|user|developer|human|question|"
-    r"answer|instructions?)[ \t]*:.*$",
+    r"answer|instructions?)[ \t]*:.*$|"
+    # a markdown heading that opens a prompt section ("### Instructions", "## System prompt")
+    r"^[ \t]*#+[ \t]*(?:system|assistant|developer|instructions?|prompt|rules)"
+    r"(?:[ \t]+(?:prompt|message|note))?[ \t]*$",
     re.I | re.M,
 )
 
