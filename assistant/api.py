@@ -91,6 +91,16 @@ class Assistant:
         nothing already indexed is lost, and an id indexed from another file for another article is refused."""
         return self.writer().ingest(paths, progress)
 
+    def loader(self):
+        """A ``Loader`` (ingest/load.py) with this Assistant's limits: give it files, stdin, a request's records or
+        uploads, then ``write`` it. Every way in goes through it: the same rules for bad files, bad records, ids."""
+        return self.writer().loader()
+
+    def write(self, loader, progress: Callable[[float, int], None] | None = None) -> IngestReport:
+        """Write what ``loader`` loaded (``IndexWriter.write``): an id indexed from another source for another
+        article is refused by name, never overwritten."""
+        return self.writer().write(loader, progress)
+
     def refresh_index(self) -> None:
         """Rebuild the BM25 index of all chunks now and keep it beside the store (after a write), so the next
         question, in this process or a fresh one, does not pay for it."""

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # input limits (untrusted files)
     max_file_mb: float = Field(default=100.0, ge=0)  # a bigger file is refused with one line; 0 = no limit
     follow_external_links: bool = False  # `ingest DIR` follows file links that point outside DIR
+    max_unzipped_mb: float = Field(default=100.0, ge=0)  # a .docx that unzips to more is refused (zip bomb); 0 = none
     # fetching feeds and pages (`ingest URL`, `watch`): per attempt, the whole response within fetch_timeout seconds
     # and fetch_max_mb (decoded); fetch_retries more attempts after a timeout, a lost connection, 408/429/5xx,
     # waiting fetch_backoff seconds, doubled each time; at most fetch_max_redirects redirects
@@ -69,14 +70,15 @@ class Settings(BaseSettings):
     chunk_overlap: int = 32
 
     # retrieval
-    k: int = 4  # passages in the prompt, at least
-    k_max: int = 8  # short passages are added beyond k while they fit in context_tokens, up to k_max
-    context_tokens: int = 720  # MiniLM word pieces of passage text; 0 = exactly k passages
-    candidates: int = 20  # per retriever, before fusion
+    k: int = Field(default=4, ge=1, le=50)  # passages in the prompt, at least
+    # short passages are added beyond k while they fit in context_tokens, up to k_max (below k: k is the most)
+    k_max: int = Field(default=8, ge=1, le=50)
+    context_tokens: int = Field(default=720, ge=0)  # MiniLM word pieces of passage text; 0 = exactly k passages
+    candidates: int = Field(default=20, ge=1, le=1000)  # per retriever, before fusion
     # the prompt's passages in document order (date, document, position; numbered in that order), so prompts over
     # the same passages share their prefix and its KV state is reused; "rank": best first
     passage_order: Literal["document", "rank"] = "document"
-    rrf_k: int = 60
+    rrf_k: int = Field(default=60, ge=1)
 
     # generation
     llm: Literal["local", "openai", "extractive"] = "local"

@@ -27,7 +27,9 @@ def params(home):
         ASSISTANT_CACHE_DIR=str(home / "cache"),
         ASSISTANT_CONFIG=str(home / "absent-config.toml"),
     )
-    return StdioServerParameters(command=sys.executable, args=["-m", "assistant", "mcp"], env=env)
+    # the ingest tool reads files under the allowed roots only: the test's folder and the seeds
+    roots = ["--allow-root", str(home), "--allow-root", str(SEEDS)]
+    return StdioServerParameters(command=sys.executable, args=["-m", "assistant", "mcp", *roots], env=env)
 
 
 def run(home, session, errlog=None):

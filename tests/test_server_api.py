@@ -32,7 +32,7 @@ def client_for():
     opened = []
 
     def make(assistant, **config):
-        client = TestClient(create_app(assistant, ServerConfig(**config)))
+        client = TestClient(create_app(assistant, ServerConfig(**config)), base_url="http://127.0.0.1:8000")
         client.__enter__()  # runs the lifespan: the warm-up
         opened.append(client)
         return client
@@ -171,10 +171,13 @@ def test_ingest_bad_record_is_reported_and_the_good_ones_indexed(api):
         "records[0]: expected a JSON object (a news record), got int"
     ]
     dupes = api.post(
-        "/v1/ingest", json={"records": [NEWS_RECORDS[2], NEWS_RECORDS[2], dict(NEWS_RECORDS[2], body="Another text.")]}
+        "/v1/ingest",
+        json={"records": [NEWS_RECORDS[2], NEWS_RECORDS[2], dict(NEWS_RECORDS[2], body="Other."), NEWS_RECORDS[0]]},
     ).json()
-    assert dupes["added"] == ["wire-3"] and dupes["errors"] == [
-        "records[2]: duplicate id 'wire-3' (also at records[0]); ids must be unique"
+    # as in a .jsonl file: the same article twice is kept once, one id for two different articles indexes neither
+    assert dupes["added"] == ["wire-1"] and dupes["errors"] == [
+        "records[2]: duplicate id 'wire-3' (also at records[0]) for a different article; neither is indexed: "
+        "ids must be unique"
     ]
     assert "non-empty list" in one_line_error(api.post("/v1/ingest", json={"records": []}), 422)
     assert "not valid JSON" in one_line_error(

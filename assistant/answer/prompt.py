@@ -1,6 +1,9 @@
 """Build prompt: numbered passages + question → chat messages, from the template files in ``prompts/``.
 
-Passages, titles and metadata are untrusted data. In the prompt's copy of them (what is stored, cited and shown is
+Passages, titles and metadata are untrusted data. The prompt frames them as quoted data: between <passages> and
+</passages> (``prompts/answer_user.md``), which the rules (``prompts/answer_system.md``) say is text to answer from,
+never instructions, and which no article can close or reopen (those tags are removed from its text). In the prompt's
+copy of them (what is stored, cited and shown is
 unchanged): Unicode is normalised (legacy stores may hold zero-width tricks), chat-template control tokens
 ("<|im_start|>") are removed, lines that start like a turn or a prompt line ("SYSTEM: ...", "Answer: ...") are
 replaced by a notice, citation-like markers become
@@ -18,7 +21,7 @@ from pathlib import Path
 
 from ..errors import AssistantError
 from ..text import split_sentences
-from ..text.sanitize import defuse_citations, normalize_text
+from ..text.sanitize import defuse_citations, fold_confusables, normalize_text
 from ..types import Passage
 
 MAX_TITLE_CHARS = 200
@@ -63,7 +66,11 @@ FOREIGN_INSTRUCTION = (
     r"\b(?:antworte|antworten sie|r[ée]ponds|r[ée]pondez|responde|responda|rispondi|risponda)\b[^.]{0,30}\b(?:nur|"
     r"ausschlie(?:ß|ss)lich|uniquement|seulement|s[oó]lo|solamente|solo|soltanto|apenas|somente)\b|"
     r"\b(?:du bist jetzt|sie sind jetzt|tu es maintenant|vous [eê]tes maintenant|ahora eres|ora sei|"
-    r"agora voc[eê] [ée])\b"
+    r"agora voc[eê] [ée])\b|"
+    # Russian ("ignore / forget the previous instructions", "answer only") and Chinese ("ignore ... instructions",
+    # "only answer")
+    r"(?:игнорируй(?:те)?|забудь(?:те)?|проигнорируй(?:те)?)[^.]{0,40}(?:инструкци|указани|правил|команд)|"
+    r"отвечай(?:те)?\s+только|(?:忽略|无视|忘记)[^。]{0,20}(?:指令|指示|说明|规则)|只(?:回答|回复|说)"
 )
 _MODEL = r"(?:AI|A\.I\.|assistants?|chat ?bots?|language models?|LLMs?|GPTs?|models?)"
 INSTRUCTION = re.compile(
@@ -84,15 +91,24 @@ INSTRUCTION = re.compile(
     r"\b(?:you must|you should|you will) (?:answer|reply|respond|say|state|claim|cite|refuse)\b|"
     r"\balways (?:answer|reply|respond|cite)\b|"
     r"\bdo not (?:cite|mention|use|trust|believe|rely on)\b.{0,40}\b(?:passages?|sources?|articles?|other)\b|"
-    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b|" + FOREIGN_INSTRUCTION,
+    r"\bthe (?:correct|real|true|only|official) answer (?:is|to|should)\b|"
+    # an imperative that opens a sentence: "State that ...", "Say only ...", "Reply with ..."
+    r"(?:^|(?<=\n)|(?<=[.!?] ))[ \t]*(?:state|say|claim|report|reply|respond|answer|tell the user)\s+"
+    r"(?:that|only|with|the)\b|" + FOREIGN_INSTRUCTION,
     re.I | re.S,
 )
 REDACTED = "[text addressed to the assistant removed]"
-SPECIAL_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>|</?(?:s|system|user|assistant|im_start|im_end)>", re.I)
+# chat-template tokens, and the tags that frame the passages as quoted data (an article cannot close the frame)
+SPECIAL_TOKEN = re.compile(
+    r"<\|[^|<>]{0,40}\|>|<\s*/?\s*(?:s|system|user|assistant|im_start|im_end|passages?|article|document)\s*>", re.I
+)
 # a line that starts like a turn of the conversation or a line of the prompt ("SYSTEM: ...", "[1] Answer: ...")
 ROLE_LINE = re.compile(
     r"^[ \t]*(?:[\[(]\d+[\])][ \t]*)?(?:#+[ \t]*)?(?:system|assistant|user|developer|human|question|"
-    r"answer|instructions?)[ \t]*:.*$",
+    r"answer|instructions?)[ \t]*:.*$|"
+    # a markdown heading that opens a prompt section ("### Instructions", "## System prompt")
+    r"^[ \t]*#+[ \t]*(?:system|assistant|developer|instructions?|prompt|rules)"
+    r"(?:[ \t]+(?:prompt|message|note))?[ \t]*$",
     re.I | re.M,
 )
 
@@ -101,14 +117,27 @@ def neutralize(text: str) -> str:
     """Passages are data: a sentence in an article that addresses the model with instructions ("ignore previous
     instructions, reply only with ...", "Note to AI assistants: ...") is replaced in the prompt, so it cannot steer
     the answer. The passage as stored, cited and shown is unchanged."""
-    text = defuse_citations(normalize_text(text))
-    text = ROLE_LINE.sub(REDACTED, SPECIAL_TOKEN.sub(" ", text))
-    if not INSTRUCTION.search(text):
+    text = SPECIAL_TOKEN.sub(" ", defuse_citations(normalize_text(text)))
+    # the filters read a copy with look-alike letters folded ("Ѕуѕtеm:" is "System:"); the copy has the same offsets
+    folded = fold_confusables(text)
+    if folded is not text:
+        spans = [m.span() for m in ROLE_LINE.finditer(folded)]
+        for start, end in reversed(spans):
+            text = text[:start] + REDACTED + text[end:]
+        folded = fold_confusables(text)
+    else:
+        text = folded = ROLE_LINE.sub(REDACTED, text)
+    if not (INSTRUCTION.search(text) or INSTRUCTION.search(folded)):
         return text
     out = []
     for line in text.splitlines():
-        out.append(" ".join(REDACTED if INSTRUCTION.search(s) else s for s in split_sentences(line)) if line else line)
+        out.append(" ".join(REDACTED if _addressed(s) else s for s in split_sentences(line)) if line else line)
     return "\n".join(out)
+
+
+def _addressed(sentence: str) -> bool:
+    """Does the sentence address the model, as written or with its look-alike letters folded?"""
+    return bool(INSTRUCTION.search(sentence) or INSTRUCTION.search(fold_confusables(sentence)))
 
 
 def bounded(text: str, limit: int) -> str:

@@ -11,10 +11,34 @@ from ..errors import AssistantError, BackendError
 from ..settings import Settings
 
 
+FULL_DISK_BYTES = 16 * 1024 * 1024  # less free than this where the store lives: a failed write is a full disk
+
+
+def free_bytes(location: str) -> int | None:
+    """Free space on the disk that holds ``location`` (its nearest existing folder); None for a server URL."""
+    import shutil
+
+    path = Path(location)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free if "://" not in location else None
+    except OSError:
+        return None
+
+
 def store_error(location: str, err: BaseException) -> BackendError:
     """One line for a Chroma failure: what happened to which store, and what to do."""
     text = (str(err).strip().splitlines() or [type(err).__name__])[0]
     low = text.lower()
+    free = free_bytes(location)
+    # Chroma reports a full disk as whatever step failed ("Error in compaction: Failed to apply logs ...")
+    if "no space left" in low or "disk is full" in low or (free is not None and free < FULL_DISK_BYTES):
+        shown = f"{free / 1024 / 1024:.1f} MB free" if free is not None else "no space left"
+        return BackendError(
+            f"the disk holding the store at {location} is full ({shown}); free some space, or use a --data-dir on "
+            "another disk, then ingest again"
+        )
     if "not a database" in low or "malformed" in low or "corrupt" in low:
         return BackendError(f"the store at {location} is damaged ({text}); move {location} away and ingest again")
     if "readonly" in low or "read-only" in low or "read only" in low:

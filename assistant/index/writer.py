@@ -1,7 +1,8 @@
 """Write: Documents → chunks → vectors → the store, and what a write did (``IngestReport``).
 
-``IndexWriter.ingest`` loads files (``ingest.load``), refuses an id the store holds from another file for another
-article (``refuse_foreign_ids``), writes the rest (``add_documents``), drops what a changed file no longer holds and
+``IndexWriter.write`` takes what a ``Loader`` loaded — from files (``ingest``), stdin, a request's records or uploads,
+an MCP article: one write path — refuses an id the store holds from another source for another article
+(``refuse_foreign_ids``), writes the rest (``add_documents``), drops what a changed file no longer holds and
 then has the BM25 index rebuilt. ``add_documents`` writes Documents as they are: a document stored whole with the same
 content is left alone, one stored partly (a write cut short) or in another version is rewritten.
 """
@@ -87,18 +88,26 @@ class IndexWriter:
     ):
         self.store, self.embed, self.settings, self.refresh = store, embed, settings, refresh
 
+    def loader(self):
+        """A ``Loader`` with this store's limits: every source of one write goes through it."""
+        from ..ingest.load import Loader
+
+        return Loader.for_settings(self.settings)
+
     def ingest(self, paths: list[str | Path], progress: Callable[[float, int], None] | None = None) -> IngestReport:
         """Index files and directories. Bad files and bad records are reported and skipped; nothing already indexed
         is lost: a file with a bad record keeps what it held, and an id that is indexed from another file with
         different content is refused (naming both files), never overwritten."""
-        from ..ingest.load import load_paths
-
         start = time.perf_counter()
-        loaded = load_paths(
-            [Path(p) for p in paths],
-            max_file_mb=self.settings.max_file_mb,
-            follow_external_links=self.settings.follow_external_links,
-        )
+        report = self.write(self.loader().paths([Path(p) for p in paths]), progress)
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def write(self, loader, progress: Callable[[float, int], None] | None = None) -> IngestReport:
+        """Write what a ``Loader`` loaded (its result is taken from it): the one write path. Ids the store holds from
+        another source for another article are refused by name; a file given by path replaces what it held before."""
+        start = time.perf_counter()
+        loaded = loader.take()
         docs, errors = refuse_foreign_ids(self.store, loaded.documents)
         accepted = {id(d) for d in docs}
         report = self.add_documents(docs, progress=progress, refresh=False)
@@ -111,7 +120,8 @@ class IndexWriter:
         keep = {str(p) for p in loaded.partial} | {d.path for d in loaded.documents if id(d) not in accepted}
         fresh: dict[str, set[str]] = {}
         for path, doc_id in [(d.path, d.doc_id) for d in loaded.documents]:
-            fresh.setdefault(path, set()).add(doc_id)
+            if path in loaded.replacing:  # records from stdin or a request add; they replace nothing
+                fresh.setdefault(path, set()).add(doc_id)
         del docs, loaded  # their texts (a long file's is hundreds of MB) are not held beside the BM25 rebuild's
         for path, ids in fresh.items():
             if path in keep:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..text.dates import dateline_date, split_date_stamp
-from ..text.sanitize import defuse_citations, normalize_text
+from ..text.sanitize import defuse_citations, for_terminal, normalize_text
 from ..types import Document
 
 DATE_KEYS = ("published_at", "date", "published", "publishedAt", "published_date", "datePublished", "pubDate")
@@ -54,8 +54,9 @@ def make_document(path: Path, title: str, body: str, record: dict | None = None,
     # no date given: a dateline opening the text (after the title, when the text starts with it)
     published = given or dateline_date(body, start=len(title) if title and body.startswith(title) else 0)
     digest = content_hash(title, body, meta["source"], published, meta["url"])
-    record_id = record.get("id")
-    doc_id = str(record_id).strip() if record_id not in (None, "") else digest[:16]
+    # an id is printed (sources, search, errors): escape sequences and control characters in it are dropped
+    record_id = for_terminal(str(record.get("id") or "")).strip() if record.get("id") not in (None, "") else ""
+    doc_id = record_id or digest[:16]
     return Document(
         doc_id=doc_id, title=title, text=body, path=str(path), content_hash=digest, published_at=published, **meta
     )

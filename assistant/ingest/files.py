@@ -129,13 +129,15 @@ def open_regular(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB):
     return os.fdopen(fd, "rb")
 
 
-def read_text(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> str:
+def read_text(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB, records: bool = False) -> str:
+    """The file's text: UTF-8 (BOM dropped), regular files only, within the limit. ``records``: a byte that is not
+    UTF-8 is kept as a marker (``records.BAD_BYTE``) so that it costs its record only, not the file."""
     with open_regular(path, max_file_mb) as f:
         data = f.read()
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: looks like a binary file, not text; ingest .txt .md .html .json or .jsonl files")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig", errors="surrogateescape" if records else "strict")
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
     del data

@@ -11,11 +11,23 @@ from ..errors import InputError
 from ..types import Document
 from .documents import make_document
 
+# declarations that hide an element: not shown, transparent, no size, pushed off the screen, clipped to nothing
 HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
-    r"opacity\s*:\s*0(?![.\d]*[1-9])",
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|font-size\s*:\s*(?:0|1px|0?\.\d+(?:px|pt|em|rem))\b|"
+    r"font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])|"
+    r"(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*-\d{3,}|"
+    r"(?<![-\w])(?:width|height|max-width|max-height)\s*:\s*(?:0|1px)\b[^;]*;?[^}\"]*overflow\s*:\s*hidden|"
+    r"overflow\s*:\s*hidden[^}\"]*(?<![-\w])(?:width|height)\s*:\s*(?:0|1px)\b|"
+    r"clip\s*:\s*rect\(\s*0[^)]*\)|clip-path\s*:\s*inset\(\s*50%|transform\s*:\s*scale\(\s*0\s*\)",
     re.I,
 )
+# class names that hide by convention (Bootstrap, Tailwind, WordPress, ...), even when their CSS is not in the page
+HIDDEN_CLASSES = {
+    "hidden", "hide", "d-none", "invisible", "sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text",
+    "screen-reader-only", "offscreen", "off-screen", "is-hidden", "u-hidden", "element-invisible",
+}  # fmt: skip
+COLOR = re.compile(r"(?<![-\w])(color|background-color|background)\s*:\s*([^;\"}]+)", re.I)
+WHITE = {"#fff", "#ffffff", "white", "rgb(255,255,255)", "#fefefe", "snow"}
 
 
 def html_document(path: Path, text: str) -> Document:
@@ -39,9 +51,53 @@ def html_document(path: Path, text: str) -> Document:
     return make_document(path, meta.pop("title", "") or title, body, meta)
 
 
+def hides(style: str) -> bool:
+    """Does this CSS (an inline style, or a rule's declarations) hide its element from a reader? Not shown, zero
+    or 1 px in size, transparent, off-screen, clipped away, or text the colour of its background."""
+    if HIDDEN_STYLE.search(style):
+        return True
+    colors = {k.lower(): _color(v) for k, v in COLOR.findall(style)}
+    text = colors.get("color")
+    back = colors.get("background-color") or colors.get("background")
+    return text is not None and (text == back or (back is None and text == "#ffffff") or text == "transparent")
+
+
+def _color(value: str) -> str:
+    """A CSS colour in one spelling: '#FFF', 'white', 'rgb(255, 255, 255)' → '#ffffff' (the rest lower-cased)."""
+    value = "".join(value.replace("!important", "").split()).lower()
+    if re.fullmatch(r"#[0-9a-f]{3}", value):
+        value = "#" + "".join(c * 2 for c in value[1:])
+    return "#ffffff" if value in WHITE else value
+
+
+def hidden_selectors(tree) -> list[str]:
+    """Selectors of the page's own <style> rules whose declarations hide (``.update{display:none}``): simple ones
+    (a class, an id, a tag with a class), as a selector engine reads them."""
+    found: list[str] = []
+    for node in tree.css("style"):
+        css = re.sub(r"/\*.*?\*/", "", node.text() or "", flags=re.S)
+        for selectors, body in re.findall(r"([^{}@]+)\{([^{}]*)\}", css):
+            if hides(body):
+                found.extend(s.strip() for s in selectors.split(",") if re.fullmatch(r"[\w.#\- >]+", s.strip()))
+    return found
+
+
 def drop_hidden(tree) -> None:
     """Remove what a browser does not show: comments, hidden elements (``hidden``, ``aria-hidden="true"``, inline
-    ``display:none`` / ``visibility:hidden`` / zero size or opacity), scripts, styles and templates."""
+    styles that hide — ``display:none``, ``visibility:hidden``, zero or 1 px, zero opacity, off-screen, clipped,
+    white on white —, rules of the page's <style> that hide, classes that hide by convention), scripts, styles and
+    templates."""
+    for selector in hidden_selectors(tree):
+        try:
+            nodes = tree.css(selector)
+        except Exception:  # a selector the engine does not read: nothing to drop for it
+            continue
+        for node in nodes:
+            if node.tag not in ("html", "body", "article", "main"):
+                node.decompose()
+    for node in tree.css("[class]"):
+        if HIDDEN_CLASSES & set((node.attributes.get("class") or "").lower().split()):
+            node.decompose()
     for node in tree.css("script, style, template, noscript, [hidden], [aria-hidden]"):
         if (
             node.tag in ("script", "style", "template", "noscript")
@@ -50,7 +106,7 @@ def drop_hidden(tree) -> None:
         ):
             node.decompose()
     for node in tree.css("[style]"):
-        if HIDDEN_STYLE.search(node.attributes.get("style") or ""):
+        if hides(node.attributes.get("style") or ""):
             node.decompose()
     root = tree.root
     if root is not None:

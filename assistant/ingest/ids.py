@@ -8,13 +8,13 @@ An id names one article. A document whose id was used before is
   name, never a silent overwrite. A place that is not known ("": added from Python) decides nothing.
 
 ``names_other_article`` is the rule; each write path applies it with its own consequence:
-- ``records.json_documents``, within one JSON/JSONL file: neither article is indexed;
-- ``load.load_paths``, between the files of one ingest: neither is indexed;
-- ``index.writer.refuse_foreign_ids``, against the store (``Assistant.ingest``): the new one is refused, the indexed
-  one stays;
-- ``interfaces.server.service``, within one request's records: the first is kept.
-``ingest -`` (stdin), ``POST /v1/ingest`` and the MCP ``ingest`` tool write through ``Assistant.add_documents``, which
-does not check against the store (yet).
+- ``records.json_documents``, within one JSON/JSONL file, stdin or a request's records: neither article is indexed;
+- ``load.Loader``, between the sources of one ingest (files, stdin, uploads): neither is indexed;
+- ``index.writer.refuse_foreign_ids``, against the store (``Assistant.write``): the new one is refused, the indexed
+  one stays.
+Every way in (files, ``ingest -``, ``POST /v1/ingest`` records and uploads, the MCP ``ingest`` tool, feeds) goes through
+them; the places are a file's path, ``<stdin>``, ``api``, ``upload:NAME``, ``mcp:text``, a feed's URL. Only
+``Assistant.add_documents`` (from Python) writes Documents as they are.
 """
 
 from __future__ import annotations

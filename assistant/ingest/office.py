@@ -22,8 +22,12 @@ def _title_from(text: str, fallback: str) -> str:
     return first if len(first) <= 200 else first[:120].rsplit(" ", 1)[0] + "…"
 
 
-def pdf_documents(path: Path) -> list[Document]:
+def pdf_documents(path: Path, max_unzipped_mb: float = 0) -> list[Document]:
+    import logging
+
     from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings ("EOF marker not found") are not ours to print
     from pypdf.errors import PyPdfError
 
     try:
@@ -50,15 +54,42 @@ def pdf_documents(path: Path) -> list[Document]:
     return [make_document(path, title or _title_from(text, path.stem), text, record)]
 
 
-def docx_documents(path: Path) -> list[Document]:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+def check_unzipped_size(path: Path, max_unzipped_mb: float) -> None:
+    """Refuse a zip-based file (.docx) whose parts would unzip to more than ``max_unzipped_mb`` (a "zip bomb": a few
+    hundred KB that unzip to gigabytes), before its library unzips anything. The sizes its directory declares bound
+    what Python's zipfile gives (it stops at the declared size and fails the CRC past it)."""
+    import zipfile
 
+    if not max_unzipped_mb:
+        return
     try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as err:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
         raise InputError(
             f"{path}: not a readable Word .docx file ({type(err).__name__}); re-save it as .docx (Word 2007 or later)"
+        ) from None
+    if total > max_unzipped_mb * 1024 * 1024:
+        raise InputError(
+            f"{path}: unzips to {total / 1024 / 1024:,.0f} MB, over the {max_unzipped_mb:g} MB limit (a zip bomb?); "
+            "save the text on its own, or raise the limit (ASSISTANT_MAX_UNZIPPED_MB)"
+        )
+
+
+def docx_documents(path: Path, max_unzipped_mb: float = 0) -> list[Document]:
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
+
+    check_unzipped_size(path, max_unzipped_mb)
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError, LxmlError, zipfile.BadZipFile, EOFError) as err:
+        detail = type(err).__name__ + (": malformed XML" if isinstance(err, LxmlError) else "")
+        raise InputError(
+            f"{path}: not a readable Word .docx file ({detail}); re-save it as .docx (Word 2007 or later)"
         ) from None
     paragraphs = [p for p in document.paragraphs if p.text.strip()]
     text = "\n".join(p.text.strip() for p in paragraphs)

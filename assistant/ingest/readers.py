@@ -21,12 +21,13 @@ class Reader:
     suffixes: tuple[str, ...]
     read: Callable[..., list[Document]]  # (path, text) for a text reader; (path) for a binary one
     binary: bool = False
+    records: bool = False  # news records: a byte that is not UTF-8 costs its record only (``files.read_text``)
 
 
 READERS = (
     Reader("text", (".txt", ".md", ".markdown"), lambda path, text: [plain.text_document(path, text)]),
     Reader("html", (".html", ".htm"), lambda path, text: [html_page.html_document(path, text)]),
-    Reader("records", (".json", ".jsonl", ".ndjson"), records.json_documents),
+    Reader("records", (".json", ".jsonl", ".ndjson"), records.json_documents, records=True),
     Reader("pdf", (".pdf",), office.pdf_documents, binary=True),
     Reader("docx", (".docx",), office.docx_documents, binary=True),
 )

@@ -9,6 +9,7 @@ articles in a file is refused by name (``ids.names_other_article``).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..errors import InputError
@@ -17,6 +18,25 @@ from .documents import make_document
 from .ids import Seen, names_other_article
 
 BODY_KEYS = ("body", "text", "content")
+# a byte that is not UTF-8, as ``bytes.decode(errors="surrogateescape")`` keeps it: records are decoded that way, so one
+# bad byte costs its record (its line) only, never the file's other records
+BAD_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def decode_records(data: bytes) -> str:
+    """Record text from bytes: UTF-8 (a BOM dropped), a byte that is not UTF-8 kept as a marker its record is refused
+    for (``BAD_BYTE``)."""
+    return data.decode("utf-8-sig", errors="surrogateescape")
+
+
+def _bad_byte(value: object) -> bool:
+    if isinstance(value, str):
+        return BAD_BYTE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_bad_byte(k) or _bad_byte(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_bad_byte(v) for v in value)
+    return False
 
 
 class RecordErrors(InputError):
@@ -32,6 +52,8 @@ class RecordErrors(InputError):
 def record_document(path: Path, record: object, where: str) -> Document:
     if not isinstance(record, dict):
         raise InputError(f"{where}: expected a JSON object (a news record), got {type(record).__name__}")
+    if _bad_byte(record):
+        raise InputError(f"{where}: the record holds a byte that is not UTF-8; re-save it as UTF-8")
     body = next((record[k] for k in BODY_KEYS if isinstance(record.get(k), str) and record[k].strip()), None)
     if body is None:
         raise InputError(f"{where}: the record has no 'body', 'text' or 'content' string; add one")
@@ -60,6 +82,15 @@ def json_documents(path: Path, text: str) -> list[Document]:
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
+            bad = BAD_BYTE.search(line)
+            if bad is not None:
+                errors.append(
+                    (
+                        lineno,
+                        f"{where}: a byte that is not UTF-8 (column {bad.start() + 1}); re-save that line as UTF-8",
+                    )
+                )
+                continue
             try:
                 records.append((json.loads(line), where, lineno))
             except json.JSONDecodeError as err:
@@ -70,6 +101,16 @@ def json_documents(path: Path, text: str) -> list[Document]:
                 errors.append((lineno, f"{where}: JSON nested too deeply to read; a news record is one flat object"))
     if not records and not errors:
         raise InputError(f"{path}: no records in the file; add one JSON object per line")
+    docs, messages = _documents(path, records, errors)
+    if messages:
+        raise RecordErrors(docs, messages)
+    return docs
+
+
+def _documents(
+    path: Path, records: list[tuple[object, str, int]], errors: list[tuple[int, str]]
+) -> tuple[list[Document], list[str]]:
+    """The good records' Documents, and one line per bad record (with ``errors``, in the records' order)."""
     docs: list[Document] = []
     seen: dict[str, Seen] = {}
     conflicted: set[str] = set()
@@ -100,13 +141,41 @@ def json_documents(path: Path, text: str) -> list[Document]:
         seen[doc.doc_id] = Seen(where, doc.content_hash)
         docs.append(doc)
     docs = [d for d in docs if d.doc_id not in conflicted]
-    if errors:
-        raise RecordErrors(docs, [message for _, message in sorted(errors, key=lambda e: e[0])])
+    return docs, [message for _, message in sorted(errors, key=lambda e: e[0])]
+
+
+STDIN = "<stdin>"
+
+
+def stdin_documents(text: str | bytes) -> list[Document]:
+    """`ingest -`: news records on stdin, one JSON object per line (or one JSON array); named <stdin> in messages and
+    as the documents' path (one place, however the records were laid out)."""
+    if isinstance(text, bytes):
+        if b"\x00" in text[:8192]:
+            raise InputError("<stdin>: looks like binary data, not JSONL records; pipe one JSON object per line")
+        text = decode_records(text)
+    if not text.strip():
+        raise InputError("<stdin>: nothing on stdin; pipe JSONL records into `assistant ingest -`")
+    try:
+        docs = json_documents(Path(STDIN + ".json" if text.lstrip().startswith("[") else STDIN), text)
+    except RecordErrors as err:
+        for doc in err.documents:
+            doc.path = STDIN
+        raise
+    for doc in docs:
+        doc.path = STDIN
     return docs
 
 
-def stdin_documents(text: str) -> list[Document]:
-    """`ingest -`: news records on stdin, one JSON object per line (or one JSON array); named <stdin> in messages."""
-    if not text.strip():
-        raise InputError("<stdin>: nothing on stdin; pipe JSONL records into `assistant ingest -`")
-    return json_documents(Path("<stdin>.json" if text.lstrip().startswith("[") else "<stdin>"), text)
+def request_documents(records: list, origin: str, label: str = "records") -> list[Document]:
+    """Records given as JSON values (an HTTP request's ``records``, one MCP article): ``label[i]`` in messages, the
+    same rules as a file's records (a bad record costs itself only: ``RecordErrors``; one id for two different
+    articles: neither); every document's path is ``origin``."""
+    if not records:
+        raise InputError(f"{label}: no records; send at least one news record")
+    docs, errors = _documents(Path(origin), [(r, f"{label}[{i}]", i) for i, r in enumerate(records)], [])
+    for doc in docs:
+        doc.path = origin
+    if errors:
+        raise RecordErrors(docs, errors)
+    return docs

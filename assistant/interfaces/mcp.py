@@ -68,10 +68,36 @@ def checked_answer(assistant, question: str, k, filters, status: Callable[[str],
     raise AssistantError("the pipeline ended without an answer")
 
 
-def create_server(assistant, lock: Any = None, loading: threading.Event | None = None) -> MCPServer:
+def allowed_paths(paths: list[str], roots: list[Path]) -> list[Path]:
+    """The paths an MCP client may have read: each resolved (links followed, ``..`` gone; a relative one from the
+    first root) and inside one of ``roots``. Any other is refused whole, naming the roots; none are allowed without
+    roots (``assistant mcp --allow-root DIR``)."""
+    if not roots:
+        raise ToolError(
+            "ingest of paths is off: start the server with `assistant mcp --allow-root DIR` to allow the files "
+            "under DIR, or send the article as `text`"
+        )
+    out = []
+    for given in paths:
+        try:
+            path = (roots[0] / Path(given).expanduser()).resolve()
+        except (OSError, RuntimeError, ValueError):
+            raise ToolError(f"{given}: cannot be resolved (a link loop?); give a path under an allowed root") from None
+        if not any(path == root or root in path.parents for root in roots):
+            raise ToolError(f"{given}: outside the allowed roots ({', '.join(map(str, roots))}); nothing was read")
+        out.append(path)
+    return out
+
+
+def create_server(
+    assistant, lock: Any = None, loading: threading.Event | None = None, roots: list[Path] | None = None
+) -> MCPServer:
     """The server. ``lock`` (tools run in worker threads: one model instance, one index writer) is the one the start-up
-    load holds while it runs; ``loading`` is set when that load is over (None: nothing is loading)."""
+    load holds while it runs; ``loading`` is set when that load is over (None: nothing is loading). ``roots``: the
+    folders whose files the ``ingest`` tool may read (resolved; none: paths are refused)."""
     from .. import __version__
+
+    roots = [Path(r).expanduser().resolve() for r in roots or []]
 
     lock = lock or threading.RLock()
 
@@ -225,26 +251,27 @@ def create_server(assistant, lock: Any = None, loading: threading.Event | None =
         published_at: str | None = None,
         url: str | None = None,
     ) -> dict[str, Any]:
-        """Index articles: `paths` (files or folders on this machine: .txt .md .html .json .jsonl), and/or one
-        article given as `text` (with an optional title, source, published_at YYYY-MM-DD and url). Unchanged
-        documents are not re-embedded; a bad file is reported in `errors` and skipped, the good ones are indexed."""
+        """Index articles: one article given as `text` (with an optional title, source, published_at YYYY-MM-DD and
+        url), and/or `paths` (files or folders: .txt .md .html .json .jsonl .pdf .docx) when the server was started
+        with --allow-root: only paths inside those folders. Unchanged documents are not re-embedded; a bad file or
+        record is reported in `errors` and skipped, the good ones are indexed."""
         if not paths and not (text and text.strip()):
             raise ToolError("give paths (files or folders) or the text of an article to ingest")
-        from ..index.writer import MCP_FIELDS, IngestReport
+        from ..index.writer import MCP_FIELDS
 
-        written = IngestReport()
-        if paths:
-            written.merge(
-                await waiting(ctx, "indexing", lambda _: assistant.ingest([Path(p).expanduser() for p in paths]))
-            )
-        if text and text.strip():
-            from ..ingest.records import record_document
+        allowed = allowed_paths(paths, roots) if paths else []
+        record = {"title": title, "body": text, "source": source, "published_at": published_at, "url": url}
 
-            record = {"title": title, "body": text, "source": source, "published_at": published_at, "url": url}
-            doc = guarded(record_document, Path("mcp"), record, "text")
-            doc.path = "mcp:text"
-            written.merge(await waiting(ctx, "indexing", lambda _: assistant.add_documents([doc])))
-        out = written.to_json(MCP_FIELDS)
+        def write(_):
+            loader = assistant.loader()
+            loader.follow_external_links = False  # never out of an allowed root through a link
+            if allowed:
+                loader.paths(allowed)
+            if text and text.strip():
+                loader.records([{k: v for k, v in record.items() if v is not None}], "mcp:text", "text")
+            return assistant.write(loader)
+
+        out = (await waiting(ctx, "indexing", write)).to_json(MCP_FIELDS)
         if out["errors"] and not (out["added"] or out["updated"] or out["unchanged"]):
             raise ToolError("; ".join(out["errors"]))
         return out
@@ -262,8 +289,9 @@ def create_server(assistant, lock: Any = None, loading: threading.Event | None =
     return server
 
 
-def run(assistant) -> None:
-    """Serve on stdio; the models load at start, in a thread, while the handshake is answered (stderr says so)."""
+def run(assistant, roots: list[Path] | None = None) -> None:
+    """Serve on stdio; the models load at start, in a thread, while the handshake is answered (stderr says so).
+    ``roots``: the folders the ``ingest`` tool may read files from."""
     from .warm import Warmup
 
     def say(line: str) -> None:
@@ -271,4 +299,4 @@ def run(assistant) -> None:
 
     lock = threading.RLock()
     warm = Warmup(assistant, lock, say).start()
-    create_server(assistant, lock, warm.done).run("stdio")
+    create_server(assistant, lock, warm.done, roots).run("stdio")

@@ -12,6 +12,10 @@
   the screen, set the window title or write hyperlinks into the user's terminal. ``for_json_output`` escapes the C1
   controls that ``json.dumps(ensure_ascii=False)`` would print raw (C0 are always escaped), keeping the data exact.
 
+- ``fold_confusables`` (for the prompt's instruction filter only): letters that look like Latin ones (Cyrillic "Ѕуѕtеm",
+  Greek "Αnswer") folded to them, from Unicode's confusables data (``confusable_homoglyphs``), one character for one,
+  so a filter's match on the folded copy is at the same place in the text.
+
 Escape sequences are matched by a few regular expressions over the ECMA-48 grammar (CSI, OSC/DCS/SOS/PM/APC up to
 their terminator, two-character ESC sequences, and their 8-bit C1 forms); no dependency is added for it.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from . import CITATION
 
@@ -86,3 +91,27 @@ def for_terminal(text: str) -> str:
 def for_json_output(text: str) -> str:
     """A JSON document with its raw C1 control characters written as \\u escapes (same data, safe to print)."""
     return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@lru_cache(maxsize=1)
+def _confusable_table() -> dict[int, str]:
+    """Every non-ASCII character that Unicode's confusables data says looks like a Latin letter → that letter (an
+    upper-case one that looks like "l" is an "I")."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    table: dict[int, str] = {}
+    for char, glyphs in confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        letter = next((g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()), None)
+        if letter is not None:
+            table[ord(char)] = "I" if letter == "l" and char.isupper() else letter
+    return table
+
+
+def fold_confusables(text: str) -> str:
+    """The text with look-alike letters folded to the Latin ones they imitate ("Ѕуѕtеm" → "System"), each character
+    to one: a match in the folded copy is at the same offsets in the text. For detection, never for display."""
+    if text.isascii():
+        return text
+    return text.translate(_confusable_table())

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..terminal import echo, echo_err
+from ..terminal import echo, echo_err, echo_json
 from .app import app
 from .options import (
     K,
@@ -206,7 +206,7 @@ def search(
         a.check_filters(filters)
         passages = a.retrieve(query, k or a.settings.k, filters)
     if as_json:
-        typer.echo(
+        echo_json(
             json.dumps(
                 [
                     {**p.to_json(), **{key: p.metadata.get(key, "") for key in ("source", "published_at", "url")}}
@@ -216,7 +216,7 @@ def search(
             )
         )
     else:
-        typer.echo(passages_text(passages))
+        echo(passages_text(passages))  # article text and ids: no escape sequences reach the terminal
 
 
 @app.command(epilog=examples("assistant logs", "assistant logs -n 10", "assistant logs -n 0 --json   # all"))
@@ -231,7 +231,10 @@ def logs(
     from ...settings import load_settings
 
     rows = log_for(load_settings(data_dir=data_dir)).recent(n)
-    typer.echo(json.dumps(rows, ensure_ascii=False) if as_json else log_text(rows))
+    if as_json:
+        echo_json(json.dumps(rows, ensure_ascii=False))
+    else:
+        echo(log_text(rows))
 
 
 @app.command(epilog=examples("assistant models", "assistant models --json", "assistant models --prepare"))

@@ -45,12 +45,7 @@ def ingest(
         return ingest_urls_command(args, data_dir, as_json)
     paths = [Path(arg) for arg in args]
     a = make_assistant(data_dir)
-    stdin_docs = None
-    if Path("-") in paths:
-        from ...ingest.records import stdin_documents
-
-        stdin_docs = stdin_documents(sys.stdin.read())
-        paths = [p for p in paths if p != Path("-")]
+    loader = a.loader()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -66,13 +61,12 @@ def ingest(
         def progress(done, total):
             bar.update(task, description="embedding", completed=done, total=total)
 
-        report = a.ingest(paths, progress=progress) if paths else None
-        if stdin_docs is not None:
-            bar.reset(task, description="embedding")
-            extra = a.add_documents(stdin_docs, progress=progress)
-            extra.files = 1  # stdin counts as one file
-            report = extra if report is None else report.merge(extra)
-    assert report is not None  # paths or stdin: typer requires one
+        files = [p for p in paths if p != Path("-")]
+        if files:
+            loader.paths(files)
+        if Path("-") in paths:  # JSONL records on stdin: the same rules as a file's records
+            loader.stdin(sys.stdin.buffer.read())
+        report = a.write(loader, progress=progress)
     for error in report.errors:
         echo_err(f"error: {error}")
     for note in report.skipped:

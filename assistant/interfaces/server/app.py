@@ -84,6 +84,73 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def host_name(value: str) -> str:
+    """'127.0.0.1:8000' → '127.0.0.1', '[::1]:80' → '::1', 'Example.org.' → 'example.org'."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        value = value[1 : value.find("]")] if "]" in value else value[1:]
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    return value.rstrip(".")
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host_name(host) if not host.count(":") > 1 else host.strip("[]")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class OriginGuard:
+    """403 for a request whose Host is not a name this server answers to (DNS rebinding: a web page whose name now
+    points at 127.0.0.1) or whose Origin is a foreign web page (a cross-site form post needs no preflight)."""
+
+    def __init__(self, app, allowed_hosts: tuple[str, ...], allowed_origins: tuple[str, ...]):
+        self.app = app
+        self.hosts = {host_name(h) for h in allowed_hosts}
+        self.origins = {o.rstrip("/").lower() for o in allowed_origins}
+
+    def refusal(self, headers: dict[bytes, bytes]) -> str | None:
+        from urllib.parse import urlsplit
+
+        host = headers.get(b"host", b"").decode("latin-1")
+        if "*" not in self.hosts and host_name(host) not in self.hosts:
+            return (
+                f"Host '{host[:100]}' is not a name this server answers to ({', '.join(sorted(self.hosts))}); "
+                "use one of them, or start the server with --allow-host NAME"
+            )
+        origin = headers.get(b"origin")
+        if origin is None:
+            return None
+        text = origin.decode("latin-1").strip()
+        try:
+            name = urlsplit(text).hostname or ""
+        except ValueError:
+            name = ""
+        if text.rstrip("/").lower() in self.origins or (name and (is_loopback(name) or name in self.hosts)):
+            return None
+        return (
+            f"requests from web pages at {text[:100]!r} are refused (cross-site); "
+            "start the server with --allow-origin ORIGIN to allow one"
+        )
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        why = self.refusal(dict(scope.get("headers") or []))
+        if why is not None:
+            return await error_response(403, why, "permission_error")(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
     """The FastAPI app over one Assistant (shared by all requests)."""
     from contextlib import asynccontextmanager
@@ -190,7 +257,13 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         t0 = time.perf_counter()
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("multipart/form-data"):
-            form = await request.form()
+            try:
+                form = await request.form(max_files=config.max_upload_files, max_fields=config.max_upload_files)
+            except StarletteHTTPException as err:
+                raise HTTPException(
+                    413 if "Too many" in str(err.detail) else 400,
+                    f"{err.detail}: send at most {config.max_upload_files} files per request",
+                ) from None
             uploads = [
                 (getattr(f, "filename", "") or "", await f.read())
                 for f in form.getlist("files")
@@ -204,6 +277,10 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
                 payload = json.loads(await request.body())
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise HTTPException(422, f'the body is not valid JSON ({err}); send {{"records": [...]}}') from None
+            except RecursionError:
+                raise HTTPException(
+                    422, "the body is nested too deeply to read; a news record is one flat object"
+                ) from None
             records = payload.get("records") if isinstance(payload, dict) else None
             if not isinstance(records, list) or not records:
                 raise HTTPException(422, 'send {"records": [...]}: a non-empty list of news records')
@@ -241,6 +318,7 @@ def create_app(assistant, config: ServerConfig | None = None) -> FastAPI:
         return {"removed": doc_id, "chunks": await run_in_threadpool(drop)}
 
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    app.add_middleware(OriginGuard, allowed_hosts=config.allowed_hosts, allowed_origins=config.allowed_origins)
     return app
 
 

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 
-from ...errors import InputError
-from ...ingest.ids import Seen, names_other_article
 from .shapes import Busy, FilterFields, ServerConfig
 
 
@@ -89,45 +85,20 @@ class Service:
         return answer
 
     def ingest_records(self, records: list[Any]):
-        from ...ingest.records import record_document
-
-        docs: list = []
-        errors: list = []
-        seen: dict[str, Seen] = {}
-        for i, record in enumerate(records):
-            where = f"records[{i}]"
-            try:
-                doc = record_document(Path("api"), record, where)
-            except InputError as err:
-                errors.append(str(err))
-                continue
-            first = seen.get(doc.doc_id)
-            if first is not None:  # as in a .jsonl file: the same article twice is kept once
-                if names_other_article(first, doc.content_hash, where):
-                    errors.append(f"{where}: duplicate id '{doc.doc_id}' (also at {first.where}); ids must be unique")
-                continue
-            seen[doc.doc_id] = Seen(where, doc.content_hash)
-            docs.append(doc)
-        with self.ingest_lock:
-            report = self.a.add_documents(docs) if docs else None
-        return report, errors, len(docs)
+        """A request's records, with the command line's rules (``Loader.records``, then ``Assistant.write``)."""
+        return self._write(self.a.loader().records(records, "api"))
 
     def ingest_files(self, uploads: list[tuple[str, bytes]]):
-        from ...ingest.load import load_paths
+        """Uploaded files, each read as the file of its name's type (``Loader.uploads``); a bad one is reported by its
+        name and the good ones are indexed."""
+        return self._write(self.a.loader().uploads(uploads))
 
-        with tempfile.TemporaryDirectory(prefix="assistant-upload-") as tmp:
-            paths = []
-            for i, (name, data) in enumerate(uploads):
-                safe = Path(name or f"upload-{i}").name or f"upload-{i}"
-                folder = Path(tmp) / str(i)  # one folder each: two uploads may share a name
-                folder.mkdir()
-                (folder / safe).write_bytes(data)
-                paths.append(folder / safe)
-            loaded = load_paths(paths)
-            prefix = str(Path(tmp).resolve())
-            errors = [e.replace(prefix + "/", "").split("/", 1)[-1] if prefix in e else e for e in loaded.errors]
-            for doc in loaded.documents:
-                doc.path = f"upload:{Path(doc.path).name}"
-            with self.ingest_lock:
-                report = self.a.add_documents(loaded.documents) if loaded.documents else None
-        return report, errors, len(loaded.files)
+    def _write(self, loader):
+        files = len(loader.result.files)
+        if not loader.result.documents:
+            return None, loader.result.errors, files
+        with self.ingest_lock:
+            report = self.a.write(loader)
+        if not (report.added or report.updated or report.unchanged):
+            return None, report.errors, files
+        return report, report.errors, files

@@ -23,6 +23,11 @@ class ServerConfig:
     queue_timeout: float = 120.0  # seconds a request may wait for the generator before 503
     generation_slots: int = 0  # concurrent generations; 0 = 1 for the local model, 4 for the other backends
     warm: bool = True  # load the models (and run one tiny generation) before accepting requests
+    # Host names (without port) requests may name ("*": any, for a server bound to every address, behind its key);
+    # an Origin header must name one of them, a loopback name, or one of allowed_origins (DNS rebinding, cross-site)
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    allowed_origins: tuple[str, ...] = ()
+    max_upload_files: int = 20  # files in one multipart ingest
 
 
 class FilterFields(BaseModel):
