@@ -159,3 +159,12 @@ def test_stdin_holds_jsonl_lines_or_one_array_and_is_named_stdin():
         stdin_documents("  \n")
     with pytest.raises(InputError, match=r"^<stdin>:2: invalid JSON"):
         stdin_documents('{"title": "A", "body": "One."}\n{oops\n')
+
+
+def test_stdin_whose_first_line_opens_a_bracket_but_is_no_array_keeps_its_good_lines():
+    from assistant.ingest.records import RecordErrors, stdin_documents
+
+    text = '[not a record\n{"id": "harbor-1", "title": "Harbor", "body": "The harbor reopened on Monday."}\n'
+    with pytest.raises(RecordErrors) as err:
+        stdin_documents(text)
+    assert [d.doc_id for d in err.value.documents] == ["harbor-1"] and len(err.value.errors) == 1

@@ -156,8 +156,15 @@ def stdin_documents(text: str | bytes) -> list[Document]:
         text = decode_records(text)
     if not text.strip():
         raise InputError("<stdin>: nothing on stdin; pipe JSONL records into `assistant ingest -`")
+    path = Path(STDIN)
+    if text.lstrip().startswith("["):
+        try:
+            json.loads(text)
+            path = Path(STDIN + ".json")  # one JSON array
+        except ValueError:
+            pass  # not one array: one record per line, and a line that is no record costs itself only
     try:
-        docs = json_documents(Path(STDIN + ".json" if text.lstrip().startswith("[") else STDIN), text)
+        docs = json_documents(path, text)
     except RecordErrors as err:
         for doc in err.documents:
             doc.path = STDIN
