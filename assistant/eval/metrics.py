@@ -23,8 +23,26 @@ from collections.abc import Callable
 Judge = Callable[[str, list[str]], bool]  # (claim, passages) → supported?
 
 
+APOSTROPHE_LETTERS = "\u02b9\u02bb\u02bc\u02bd\u02be\u02bf"  # modifier letters written as apostrophes ("Okaforʼs")
+
+
+def _plain_punctuation(char: str) -> str:
+    """One non-ASCII character after NFKD: punctuation, symbols and separators (’ ‘ ” – — … € U+2044) become a space,
+    as their ASCII kin do, so "Okafor’s" splits like "Okafor's"; an invisible format character (soft hyphen, zero
+    width joiner) goes; letters, digits and accents are kept for the ASCII fold."""
+    if char in APOSTROPHE_LETTERS:
+        return " "
+    kind = unicodedata.category(char)
+    if kind == "Cf":
+        return ""
+    return " " if kind[0] in "PSZC" else char
+
+
 def normalize(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = unicodedata.normalize("NFKD", text)
+    if not text.isascii():
+        text = "".join(c if c.isascii() else _plain_punctuation(c) for c in text)
+    text = text.encode("ascii", "ignore").decode().lower()
     # 10,000 / 10 000 / 1,000,000 → one number; a longer group is not a thousands group ("in 2021 100 people")
     text = re.sub(r"\b\d{1,3}(?:[,\s]\d{3})+\b", lambda m: re.sub(r"[,\s]", "", m.group()), text)
     text = re.sub(r"[^a-z0-9]+", " ", text)
@@ -135,6 +153,17 @@ def faithfulness(claims: list[str], context: list[str], judge: Judge) -> float |
     return sum(judge(c, context) for c in claims) / len(claims)
 
 
+def context_precision(relevant: list[bool]) -> float:
+    """RAGAS context precision for one question: the passages in retrieval order, each relevant or not; the mean
+    of precision@k over the ranks k that hold a relevant passage (0 when none does)."""
+    hits, total = 0, 0.0
+    for k, rel in enumerate(relevant, 1):
+        if rel:
+            hits += 1
+            total += hits / k
+    return total / hits if hits else 0.0
+
+
 def squash(text: str) -> str:
     return text.replace(" ", "").replace("\n", "")
 
@@ -203,11 +232,12 @@ def flags_conflict(answer: str) -> bool:
 
 
 def answerable(row: dict) -> bool:
-    return not row["gold"]["unanswerable"]
+    """A question with a gold answer (an answers file without gold leaves it unknown: None, neither kind)."""
+    return row["gold"]["unanswerable"] is False
 
 
 def unanswerable(row: dict) -> bool:
-    return bool(row["gold"]["unanswerable"])
+    return row["gold"]["unanswerable"] is True
 
 
 def everyone(row: dict) -> bool:
@@ -297,6 +327,28 @@ METRICS: tuple[Metric, ...] = (
         "answered questions",
         "faithfulness",
         by_type=True,
+    ),
+    Metric(
+        "answer_relevancy",
+        "cosine similarity of the answer (citations removed) and the question in the embedder's space (RAGAS's "
+        "answer relevancy, offline: no questions generated back from the answer)",
+        "answered questions",
+        "answer_relevancy",
+    ),
+    Metric(
+        "context_precision",
+        "RAGAS context precision: the given passages in retrieval order, mean precision@k at each relevant one; a "
+        "passage is relevant when the judge finds it supports a reference claim (a gold evidence fact, else the "
+        "question with its gold answer)",
+        "answerable questions with passages and a non-yes/no gold answer or evidence",
+        "context_precision",
+    ),
+    Metric(
+        "context_recall",
+        "RAGAS context recall: reference claims (gold evidence facts, else the question with its gold answer) the "
+        "given passages support together, by the judge",
+        "answerable questions with passages and a non-yes/no gold answer or evidence",
+        "context_recall",
     ),
     Metric(
         "hits@4",

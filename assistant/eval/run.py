@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from ..errors import AssistantError
 from ..types import Document
 from . import metrics as M
+from .compare import Earlier, check_overlap, compare, load_earlier
+from .scoring import Reply, score
 from .sets import EvalQuestion, load_questions
 
 MODES = ("corpus", "noise", "rejection", "counterfactual")
@@ -243,45 +245,6 @@ class ResultsLog:
 # ---- the loop
 
 
-def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
-    from ..text import cited_numbers, split_sentences, strip_citations
-
-    m: dict = {"refused": answer.refused, "latency_ms": answer.timings_ms["total"]}
-    if q.answers:
-        m["correct"] = (not answer.refused) and M.answer_correct(answer.answer, q.answers)
-        m["token_f1"] = 0.0 if answer.refused else M.token_f1(answer.answer, q.answers)
-        # a verdict (yes/no) is in no passage: correct and citing evidence at all
-        m["correct_and_cited"] = m["correct"] and (
-            bool(answer.citations)
-            if M.is_verdict(q.answers)
-            else any(M.answer_correct(c.text, q.answers) for c in answer.citations)
-        )
-    if q.withheld and mode == "rejection":
-        # RGB's negatives are meant not to hold the answer, but some do: a correct answer citing one that states it
-        # is what the tool should say; it is counted apart, and rejection_rate stays RGB's own figure
-        m["answered_from_negatives"] = (
-            (not answer.refused)
-            and M.answer_correct(answer.answer, q.withheld)
-            and any(M.answer_correct(c.text, q.withheld) for c in answer.citations)
-        )
-        m["refused_or_answered_from_negatives"] = answer.refused or m["answered_from_negatives"]
-    if q.fake_answers and mode == "counterfactual":
-        m["fake_answer"] = (not answer.refused) and M.answer_correct(answer.answer, q.fake_answers)
-        m["conflict_flagged"] = M.flags_conflict(answer.answer)
-    if not answer.refused:
-        passages = {p.n: p.text for p in answer.passages}
-        sentences = [(strip_citations(s), cited_numbers(s)) for s in split_sentences(answer.answer)]
-
-        def supports(claim: str, texts: list[str]) -> bool:
-            return judge.supports(claim, texts, q.question)
-
-        m.update(M.citation_scores([s for s in sentences if s[0]], passages, supports))
-        m["faithfulness"] = M.faithfulness(judge.claims(q.question, answer.answer), list(passages.values()), supports)
-    if q.evidence and not q.unanswerable:
-        m.update(M.retrieval_scores([p.text for p in ranked], q.evidence))
-    return m
-
-
 def answer_questions(assistant, questions: list[EvalQuestion], mode: str, cfg: EvalConfig, judge) -> Iterator[dict]:
     """Each question through the pipeline once: retrieve the top 10 (for the retrieval metrics), answer from the
     prefix the passage budget takes, score."""
@@ -302,7 +265,7 @@ def answer_questions(assistant, questions: list[EvalQuestion], mode: str, cfg: E
             "type": q.type,
             "gold": q.gold(),
             "response": answer.to_json(),
-            "metrics": score(q, answer, ranked, judge, mode),
+            "metrics": score(q, Reply.of_answer(answer, ranked), judge, mode, assistant.embedder.embed),
         }
 
 
@@ -318,34 +281,39 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def judge_calibration(judge, cfg: EvalConfig, assistant) -> dict:
-    """The judge measured on labelled pairs (and, for an LLM judge, the heuristic one beside it)."""
+    """The judge measured on labelled pairs (and, for an LLM judge, the heuristic one beside it). The headline
+    figures are on the pairs that ship with the package (evals/claims.jsonl), so they are the same from a wheel and
+    a checkout; the RGB-derived pairs (the shared dev set, not shipped: its licence is non-commercial) are measured
+    apart, as ``judge_rgb``, only where that file is found."""
     from .judges import calibrate, calibration_pairs, make_judge
 
     claims_file, rgb_file = default_paths()
-    pairs = calibration_pairs(claims_file, rgb_file)
     cap = cfg.judge_pairs or (60 if cfg.judge == "llm" else None)
-    if cap and cap < len(pairs):
-        pairs = [pairs[i * len(pairs) // cap] for i in range(cap)]
-    out: dict = {"judge": cfg.judge, "calibration_pairs": len(pairs)}
-    out.update(calibrate(judge, pairs, assistant.settings.cache_dir))
-    if cfg.judge != "heuristic":
-        heuristic = calibrate(make_judge("heuristic", assistant), pairs, assistant.settings.cache_dir)
-        out["heuristic_judge"] = {k: v for k, v in heuristic.items() if k != "judge_accuracy_by_origin"}
+    cache = assistant.settings.cache_dir
+    heuristic = make_judge("heuristic", assistant) if cfg.judge != "heuristic" else None
+
+    def capped(pairs: list[dict]) -> list[dict]:
+        return [pairs[i * len(pairs) // cap] for i in range(cap)] if cap and cap < len(pairs) else pairs
+
+    pairs = capped(calibration_pairs(claims_file, None))
+    out: dict = {"judge": cfg.judge, "calibration_pairs": len(pairs), "judge_pairs_file": "evals/claims.jsonl"}
+    out.update(calibrate(judge, pairs, cache))
+    if heuristic is not None:
+        beside = calibrate(heuristic, pairs, cache)
+        out["heuristic_judge"] = {k: v for k, v in beside.items() if k != "judge_accuracy_by_origin"}
+    rgb = capped(calibration_pairs(None, rgb_file)) if rgb_file.is_file() else []
+    if rgb:
+        measured = calibrate(judge, rgb, cache)
+        out["judge_rgb"] = {k: v for k, v in measured.items() if k != "judge_accuracy_by_origin"}
+        out["judge_rgb"]["file"] = str(rgb_file)
+        if heuristic is not None:
+            beside = calibrate(heuristic, rgb, cache)
+            out["heuristic_judge"]["rgb"] = {k: v for k, v in beside.items() if k != "judge_accuracy_by_origin"}
     return out
-
-
-def load_previous(compare: Path | None) -> dict | None:
-    if not compare:
-        return None
-    prev_file = compare / "summary.json" if compare.is_dir() else compare
-    if not prev_file.is_file():
-        raise AssistantError(f"--compare: no summary.json in {compare}")
-    return json.loads(prev_file.read_text())
 
 
 def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
     from .judges import make_judge
-    from .report import write_report
     from .rewrites import is_followup_set
 
     if is_followup_set(cfg.questions):
@@ -353,7 +321,8 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
     questions = select_questions(cfg)
     mode = resolve_mode(cfg, questions)
     check_gate_names(cfg)
-    previous = load_previous(cfg.compare)
+    earlier = load_earlier(cfg.compare)
+    check_overlap(earlier, [(q.id, q.question) for q in questions])
     posed = as_posed(questions, mode)
     fingerprint = run_fingerprint(cfg, mode, assistant.settings)
     log = ResultsLog(cfg.out, fingerprint)
@@ -379,9 +348,19 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
         "limit": cfg.limit,
         "calibration_pairs": pairs,
     }
-    add_folds(summary, rows, cfg, previous)
+    return finish(summary, rows, cfg, earlier)
+
+
+def finish(summary: dict, rows: list[dict], cfg: EvalConfig, earlier: Earlier | None) -> EvalResult:
+    """The comparison, the folds, summary.json, the report and the gates: the end of every kind of run."""
+    from .report import write_report
+
+    if earlier is not None:
+        summary["compare"] = compare(earlier, summary, rows)
+    add_folds(summary, rows, cfg, earlier.summary if earlier else None)
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
-    write_report(cfg.out, summary, rows, previous)
+    write_report(cfg.out, summary, rows)
+    previous = summary["compare"]["previous"] if earlier is not None else None
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))
 
 
@@ -407,7 +386,8 @@ def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -
 
     check_gate_names(cfg)
     followups = narrow(load_followups(cfg.questions), cfg)
-    previous = load_previous(cfg.compare)
+    earlier = load_earlier(cfg.compare)
+    check_overlap(earlier, [(f.id, f.followup) for f in followups])
     s = assistant.settings
     fingerprint = {"questions": str(cfg.questions.resolve()), "mode": "rewrite", "llm": s.llm}
     log = ResultsLog(cfg.out, fingerprint)
@@ -418,7 +398,10 @@ def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -
     rows = [log.done[f.id] for f in followups if f.id in log.done]
     summary = summarize(rows)
     summary["settings"] = fingerprint | {"limit": cfg.limit}
-    add_folds(summary, rows, cfg, previous)
+    if earlier is not None:
+        summary["compare"] = compare(earlier, summary, rows)
+    add_folds(summary, rows, cfg, earlier.summary if earlier else None)
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
     write_rewrite_report(cfg.out, summary, rows)
+    previous = summary["compare"]["previous"] if earlier is not None else None
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))

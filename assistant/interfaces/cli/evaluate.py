@@ -112,6 +112,7 @@ def eval_(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ...eval import EvalConfig, run_eval
+    from ...eval.compare import console_lines as compare_lines
     from ...eval.folds import console_lines, parse_fold_list
     from ...eval.metrics import METRICS, format_value
 
@@ -146,19 +147,23 @@ def eval_(
     ) as bar:
         task = bar.add_task("eval", total=None)
         result = run_eval(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    summary, previous = result.summary, result.previous
+    summary = result.summary
+    block = summary.get("compare")
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         typer.echo(f"{summary['n']} questions → {out}/report.md")
+        deltas = block["deltas"] if block else {}
         for m in METRICS:
             if m.name in summary:
-                delta = ""
-                if previous and isinstance(previous.get(m.name), (int, float)):
-                    delta = f"  ({summary[m.name] - previous[m.name]:+.3f})"
+                delta = f"  ({deltas[m.name]:+.3f})" if m.name in deltas else ""
                 typer.echo(f"{m.name:>20}: {format_value(summary[m.name])}{delta}")
+        for name, why in (summary.get("left_out") or {}).items():
+            typer.echo(f"{name:>20}: – ({why})")
         for line in console_lines(summary):
             typer.echo(line)
+    for line in compare_lines(block):
+        echo_err(line)
     for line in result.failed_gates:
         echo_err(f"gate failed: {line}")
     if result.failed_gates:
