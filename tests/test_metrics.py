@@ -195,6 +195,20 @@ def test_citation_scores_over_several_sentences():
     assert M.citation_scores([], PASSAGES, word_judge) == {}
 
 
+@pytest.mark.parametrize(
+    "relevant, expected",
+    [
+        ([True, False, False], 1.0),
+        ([False, True], 1 / 2),
+        ([True, False, True], (1 / 1 + 2 / 3) / 2),  # RAGAS: precision@k at each relevant rank, averaged
+        ([False, False], 0.0),
+        ([], 0.0),
+    ],
+)
+def test_context_precision_by_hand(relevant, expected):
+    assert M.context_precision(relevant) == pytest.approx(expected)
+
+
 def test_faithfulness_is_the_share_of_supported_claims():
     context = ["alpha beta", "gamma"]
     assert M.faithfulness(["alpha", "gamma", "delta", "alpha gamma"], context, word_judge) == pytest.approx(3 / 4)

@@ -471,7 +471,9 @@ def aggregate(rows: list[dict]) -> dict:
     """Counts, then every metric of the table that at least one row could give (a metric with no population is
     left out, not reported as 0)."""
     out: dict = {"n": len(rows), "n_answerable": sum(map(answerable, rows))}
-    out["n_unanswerable"] = out["n"] - out["n_answerable"]
+    out["n_unanswerable"] = sum(map(unanswerable, rows))
+    if out["n"] > out["n_answerable"] + out["n_unanswerable"]:
+        out["n_ungraded"] = out["n"] - out["n_answerable"] - out["n_unanswerable"]  # an answers file without gold
     for m in METRICS:
         if m.key is None:
             continue

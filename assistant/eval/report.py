@@ -34,10 +34,15 @@ def failures(rows: list[dict], most: int = 8) -> list[tuple[str, dict]]:
 
 def header(summary: dict) -> str:
     s = summary["settings"]
-    text = (
-        f"{summary['n']} questions ({summary['n_answerable']} answerable, {summary['n_unanswerable']} "
-        f"unanswerable); mode `{s['mode']}`; model `{s['model']}`; k={s['k']}"
-    )
+    text = f"{summary['n']} questions ({summary['n_answerable']} answerable, {summary['n_unanswerable']} unanswerable"
+    if summary.get("n_ungraded"):
+        text += f", {summary['n_ungraded']} without a gold answer"
+    if s.get("answers"):  # an answers file, or another system's run
+        text += f"); answers by `{s['system']}` from `{s['answers']}`"
+        if s.get("engine"):
+            text += f" (query engine `{s['engine']}`, corpus {', '.join(f'`{c}`' for c in s.get('corpus') or [])})"
+    else:
+        text += f"); mode `{s['mode']}`; model `{s['model']}`; k={s['k']}"
     if s.get("context_tokens"):
         text += f" (up to {s['k_max']} within {s['context_tokens']} word pieces)"
     text += f"; judge `{summary['judge']}`"

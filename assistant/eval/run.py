@@ -32,7 +32,7 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class EvalConfig:
-    questions: Path
+    questions: Path | None  # the question set (optional with ``answers``: the file's own gold is read)
     out: Path
     corpus: list[Path] = field(default_factory=list)
     mode: str | None = None
@@ -46,6 +46,7 @@ class EvalConfig:
     folds: Path | None = None  # a fold file: every metric in fold (seen) and out of fold (held out)
     seen: list[int] | None = None  # the seen folds [the fold file's own]
     only_folds: list[int] | None = None  # run only the questions of these folds
+    answers: Path | None = None  # score this file's answers (made by any system) instead of running the pipeline
 
 
 @dataclass
@@ -67,6 +68,8 @@ def default_paths() -> tuple[Path, Path]:
 
 
 def select_questions(cfg: EvalConfig) -> list[EvalQuestion]:
+    if cfg.questions is None:
+        raise AssistantError("give a question set (.jsonl), or --answers FILE to score answers already made")
     return narrow(load_questions(cfg.questions), cfg)
 
 
@@ -120,6 +123,7 @@ def as_posed(questions: list[EvalQuestion], mode: str) -> list[EvalQuestion]:
 
 
 def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
+    assert cfg.questions is not None
     return {
         "questions": str(cfg.questions.resolve()),
         "corpus": [str(p.resolve()) for p in cfg.corpus],
@@ -316,7 +320,9 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
     from .judges import make_judge
     from .rewrites import is_followup_set
 
-    if is_followup_set(cfg.questions):
+    if cfg.answers is not None:
+        raise AssistantError("an answers file is scored by eval.answers.run_answers, not run_eval")
+    if cfg.questions is not None and is_followup_set(cfg.questions):
         return run_rewrites(assistant, cfg, progress)
     questions = select_questions(cfg)
     mode = resolve_mode(cfg, questions)
@@ -385,6 +391,7 @@ def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -
     from .rewrites import load_followups, rewrite_rows, write_rewrite_report
 
     check_gate_names(cfg)
+    assert cfg.questions is not None
     followups = narrow(load_followups(cfg.questions), cfg)
     earlier = load_earlier(cfg.compare)
     check_overlap(earlier, [(f.id, f.followup) for f in followups])
