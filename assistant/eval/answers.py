@@ -199,8 +199,17 @@ def guard_folder(out: Path, fingerprint: dict) -> None:
     run_file.write_text(json.dumps(fingerprint, indent=1))
 
 
-def run_answers(assistant, cfg, progress=None) -> EvalResult:
-    """Score an answers file (``cfg.answers``); gold from ``cfg.questions`` when given."""
+def run_answers(
+    assistant,
+    cfg,
+    progress=None,
+    engine: str | None = None,
+    corpus: list[str] | None = None,
+    only: set[str] | None = None,
+) -> EvalResult:
+    """Score an answers file (``cfg.answers``); gold from ``cfg.questions`` when given. ``engine`` and ``corpus``:
+    the query engine that wrote the file and what it read (``engines.run_engine``), for the report; ``only``: the
+    questions to score."""
     from .compare import check_overlap, load_earlier
     from .judges import make_judge
     from .run import as_posed, check_gate_names, finish, judge_calibration, narrow, summarize
@@ -214,6 +223,8 @@ def run_answers(assistant, cfg, progress=None) -> EvalResult:
     if questions is not None and mode == "rejection":
         questions = as_posed(questions, mode)
     records = load_answers(cfg.answers, questions)
+    if only is not None:  # the questions a query engine was run on (its answers file may hold more)
+        records = [r for r in records if r.question.id in only]
     chosen = {q.id for q in narrow([r.question for r in records], cfg)}
     records = [r for r in records if r.question.id in chosen]
     earlier = load_earlier(cfg.compare)
@@ -230,6 +241,8 @@ def run_answers(assistant, cfg, progress=None) -> EvalResult:
         "embed": f"{s.embed_backend}:{s.embed_model_name}",
         "judge": cfg.judge,
     }
+    if engine:
+        fingerprint.update(engine=engine, corpus=corpus or [])
     guard_folder(cfg.out, fingerprint)
     judge = make_judge(cfg.judge, assistant)
     markers = "citation_recall" not in left_out(records)

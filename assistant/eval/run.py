@@ -47,6 +47,7 @@ class EvalConfig:
     seen: list[int] | None = None  # the seen folds [the fold file's own]
     only_folds: list[int] | None = None  # run only the questions of these folds
     answers: Path | None = None  # score this file's answers (made by any system) instead of running the pipeline
+    engine: str | None = None  # module:factory of a llama-index query engine to run instead of the pipeline
 
 
 @dataclass
@@ -173,35 +174,42 @@ def corpus_index(assistant, paths: list[Path]):
     return assistant.derive(data_dir=root, chroma_url="", collection="corpus")
 
 
-def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
+def passage_documents(q: EvalQuestion, mode: str) -> list[Document]:
+    """A question's own passages (RGB) as this mode poses them, as Documents."""
+    from ..ingest.documents import content_hash
+    from ..text.dates import split_date_stamp
+
     texts = {
         "noise": q.positive + q.negative,
         "rejection": q.negative,
         "counterfactual": q.counterfactual + q.negative,
     }[mode]
-    if not texts:
+    name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
+    docs = []
+    for i, t in enumerate(dict.fromkeys(texts)):
+        published, body = split_date_stamp(t)  # as ingest reads a snippet: its date stamp is its date
+        docs.append(
+            Document(
+                doc_id=f"{name}-{i}",
+                title="",  # a snippet has no title (the question as every passage's title told the model
+                # that each one, distractors included, was about it)
+                text=body or t,
+                path="",
+                content_hash=content_hash(t),
+                source="snippet",
+                published_at=published if body else "",
+            )
+        )
+    return docs
+
+
+def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
+    docs = passage_documents(q, mode)
+    if not docs:
         return None
     name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
     index = assistant.derive(data_dir=root, chroma_url="", collection=name)
     if index.store.count() == 0:
-        from ..ingest.documents import content_hash
-        from ..text.dates import split_date_stamp
-
-        docs = []
-        for i, t in enumerate(dict.fromkeys(texts)):
-            published, body = split_date_stamp(t)  # as ingest reads a snippet: its date stamp is its date
-            docs.append(
-                Document(
-                    doc_id=f"{name}-{i}",
-                    title="",  # a snippet has no title (the question as every passage's title told the model
-                    # that each one, distractors included, was about it)
-                    text=body or t,
-                    path="",
-                    content_hash=content_hash(t),
-                    source="snippet",
-                    published_at=published if body else "",
-                )
-            )
         index.add_documents(docs)
     return index
 

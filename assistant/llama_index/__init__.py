@@ -6,15 +6,19 @@
 - ``LlamaIndexGenerator`` / ``with_llm``: any llama-index ``LLM`` as the generator, the checks kept
 - ``ingest_documents``: llama-index ``Document``s (any reader's output) through the same write path as ``ingest``
 - ``CitationEvaluator``: the verifier as a llama-index evaluator of any ``Response`` (a CitationQueryEngine's too)
+- ``AssistantEmbedding`` / ``AssistantLLM``: this project's embedder and generators as llama-index models
 """
 
 from .documents import ingest_documents, to_documents
 from .evaluator import CitationEvaluator
 from .llm import LlamaIndexGenerator, with_llm
+from .models import AssistantEmbedding, AssistantLLM
 from .query_engine import VerifiedQueryEngine, to_response
 from .retriever import NewsRetriever, to_filters, to_node
 
 __all__ = [
+    "AssistantEmbedding",
+    "AssistantLLM",
     "CitationEvaluator",
     "LlamaIndexGenerator",
     "NewsRetriever",

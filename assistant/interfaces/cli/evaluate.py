@@ -50,6 +50,7 @@ class JudgeName(str, Enum):
         "assistant eval evals/seed.jsonl --corpus seeds/ --folds evals/folds/seed.json --compare runs/before",
         "assistant eval --answers ragas.jsonl --out runs/theirs",
         "assistant eval evals/seed.jsonl --answers theirs.jsonl --compare runs/seed",
+        "assistant eval evals/seed.jsonl --corpus seeds/ --query-engine my_rag.py:make_engine --compare runs/seed",
     ),
 )
 def eval_(
@@ -64,6 +65,14 @@ def eval_(
             help="Score these answers, made by any system, instead of running the pipeline: .jsonl, one "
             "{user_input, response, retrieved_contexts, reference} (RAGAS) or {id, question, answer, contexts, gold} "
             "a line; the gold comes from QUESTIONS when given.",
+        ),
+    ] = None,
+    query_engine: Annotated[
+        Optional[str],
+        typer.Option(
+            "--query-engine",
+            help="Run a llama-index query engine instead of this pipeline: module:factory or file.py:factory; "
+            "factory(documents) gets the corpus as llama-index Documents and returns the engine.",
         ),
     ] = None,
     corpus: Annotated[
@@ -127,6 +136,7 @@ def eval_(
 
     from ...eval import EvalConfig, run_eval
     from ...eval.answers import run_answers
+    from ...eval.engines import run_engine
     from ...eval.compare import console_lines as compare_lines
     from ...eval.folds import console_lines, parse_fold_list
     from ...eval.metrics import METRICS, format_value
@@ -137,8 +147,13 @@ def eval_(
     judge_name = judge.value
     if questions is None and answers is None:
         raise AssistantError("give a question set (QUESTIONS.jsonl), or --answers FILE to score answers already made")
+    if answers is not None and query_engine is not None:
+        raise AssistantError("--answers scores answers already made; --query-engine makes them: give one")
     if answers is not None:
         out = out or Path("runs") / f"{answers.stem}-answers"
+    elif query_engine is not None:
+        assert questions is not None
+        out = out or Path("runs") / f"{questions.stem}-{query_engine.rpartition(':')[2]}"
     else:
         assert questions is not None
         out = out or Path("runs") / f"{questions.stem}-{mode_name or ('corpus' if corpus else 'noise')}"
@@ -158,6 +173,7 @@ def eval_(
         seen=parse_fold_list(seen, "--seen"),
         only_folds=parse_fold_list(only_folds, "--only-folds"),
         answers=answers,
+        engine=query_engine,
     )
     a = make_assistant(data_dir, llm, model, k)
     with Progress(
@@ -170,7 +186,7 @@ def eval_(
         disable=as_json,
     ) as bar:
         task = bar.add_task("eval", total=None)
-        runner = run_answers if answers is not None else run_eval
+        runner = run_answers if answers is not None else run_engine if query_engine is not None else run_eval
         result = runner(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
     summary = result.summary
     block = summary.get("compare")
