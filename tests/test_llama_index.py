@@ -21,7 +21,7 @@ from llama_index.core.query_engine import CitationQueryEngine
 from llama_index.core.schema import QueryBundle
 from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, InputError
 from assistant.llama_index import (
     CitationEvaluator,
     NewsRetriever,
@@ -214,6 +214,10 @@ def test_reader_documents_ingest_by_the_loader_rules(news, tmp_path):
     assert stored["published_at"] == "2024-11-02" and stored["source"] == "Coastal Times"
     text = NewsRetriever(news, k=1).retrieve("lighthouse keeper")[0].node.get_content()
     assert "(3)" in text and "[3]" not in text  # a citation-like marker in article text is defused
+
+    # handed to Assistant.add_documents, reader output is one line saying where it goes
+    with pytest.raises(InputError, match=r"^add_documents takes assistant Documents, not Document: llama-index "):
+        news.add_documents(docs)
 
 
 # ------------------------------------------------------------------------------------------- evaluator
