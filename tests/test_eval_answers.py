@@ -230,6 +230,14 @@ def test_gates_apply_to_an_answers_file(tmp_path):
             json.dumps({"question": "Who?", "answer": "x", "latency_ms": "fast"}),
             r"a\.jsonl:2: latency_ms must be a number",
         ),
+        (
+            json.dumps({"question": "Who?", "answer": "x", "reference": {"text": "Quenby"}}),
+            r"a\.jsonl:2: the gold answer must be a string or a list of strings",
+        ),
+        (
+            json.dumps({"question": "Which family donated the atlas?", "answer": "y", "gold": "Quenby"}),
+            r"a\.jsonl:2: a second answer to question 'q-[0-9a-f]{12}'",
+        ),
     ],
 )
 def test_a_bad_line_is_one_line_naming_it(tmp_path, line, pattern):

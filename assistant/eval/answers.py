@@ -3,8 +3,8 @@
 
 One JSON object a line, in RAGAS's field names or this project's:
 
-- the question: ``user_input`` | ``question`` | ``query``; its id: ``id`` | ``question_id`` (else its line number,
-  or the set's id for the same question text)
+- the question: ``user_input`` | ``question`` | ``query``; its id: ``id`` | ``question_id`` (else one made from its
+  text, or the set's id for the same question text)
 - the answer: ``response`` | ``answer``; ``refused`` (else a refusal is recognised in the text)
 - the passages it was made from, in retrieval order and numbered from 1 as its ``[n]`` markers cite them:
   ``retrieved_contexts`` | ``contexts`` | ``passages`` | ``citations`` (strings, or objects with ``text`` and ``n``)
@@ -84,7 +84,7 @@ def read_contexts(value, where: str) -> list[tuple[int, str]]:
     return out
 
 
-def read_record(record: object, where: str, fallback_id: str) -> tuple[dict, Record]:
+def read_record(record: object, where: str) -> tuple[dict, Record]:
     if not isinstance(record, dict):
         raise InputError(f"{where}: expected a JSON object with a question and an answer")
     question = first(record, QUESTION_KEYS)
@@ -104,9 +104,12 @@ def read_record(record: object, where: str, fallback_id: str) -> tuple[dict, Rec
     from ..text import is_refusal
 
     gold = first(record, GOLD_KEYS)
+    if gold is not None and not isinstance(gold, (str, int, float, list)):
+        raise InputError(f"{where}: the gold answer must be a string or a list of strings")
     graded = gold is not None or bool(record.get("unanswerable"))
     fields = {
-        "id": record.get("id") or record.get("question_id") or fallback_id,
+        # no id: one made from the question's text, so two files answering the same questions line up (--compare)
+        "id": record.get("id") or record.get("question_id") or "q-" + hashlib.sha1(question.encode()).hexdigest()[:12],
         "question": question,
         "answers": gold,
         "unanswerable": record.get("unanswerable"),
@@ -139,7 +142,7 @@ def load_answers(path: Path, questions: list[EvalQuestion] | None = None) -> lis
                 raw = json.loads(line)
             except json.JSONDecodeError as err:
                 raise InputError(f"{where}: invalid JSON ({err.msg}); fix or remove that line") from None
-            fields, rec = read_record(raw, where, f"line-{lineno}")
+            fields, rec = read_record(raw, where)
             if questions is not None:
                 given = fields["id"] if isinstance(raw, dict) and (raw.get("id") or raw.get("question_id")) else None
                 q = by_id.get(str(given)) if given is not None else None
