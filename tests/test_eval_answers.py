@@ -259,3 +259,17 @@ def test_misuse_is_refused_in_one_line(tmp_path, pipeline_run, news_jsonl):
     assert (pipeline / "results.jsonl").read_bytes() == before  # a pipeline run is never overwritten
     one_line_error(run("--answers", tmp_path / "missing.jsonl"), r"missing\.jsonl: no such answers file")
     one_line_error(run(), r"give a question set \(QUESTIONS\.jsonl\), or --answers FILE")
+
+
+def test_judge_figures_do_not_depend_on_where_eval_runs(tmp_path, monkeypatch):
+    """A wheel has no shared data sets beside it: the headline judge figures are the same without them."""
+    f = write_jsonl(tmp_path / "a.jsonl", [{"question": "Which family donated the atlas?", "answer": "Quenby."}])
+    ok("--answers", f, "--out", tmp_path / "here")
+    monkeypatch.setenv("ASSISTANT_DATASETS_DIR", str(tmp_path / "no-datasets"))
+    ok("--answers", f, "--out", tmp_path / "wheel-like")
+    here, wheel = summary(tmp_path / "here"), summary(tmp_path / "wheel-like")
+    for key in ("judge_accuracy", "judge_precision", "judge_recall", "judge_n", "judge_confusion"):
+        assert here[key] == wheel[key], key
+    assert "judge_rgb" not in wheel
+    report = (tmp_path / "wheel-like" / "report.md").read_text(encoding="utf-8")
+    assert "pairs made from" not in report and "hand-labelled pairs shipped with the package" in report
