@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from collections.abc import Callable, Iterator
 
 from .backends import Backends
-from .errors import AssistantError, EmptyIndexError, NotFoundError
+from .errors import AssistantError, EmptyIndexError, InputError, NotFoundError
 from .index.retrieve import Budget, Filters
 from .index.writer import IndexWriter, IngestReport  # IngestReport: what ingest and add_documents return
 from .settings import Settings, check_setting_names, load_settings
@@ -116,6 +116,14 @@ class Assistant:
     ) -> IngestReport:
         """Chunk, embed and store documents (``IndexWriter.add_documents``); unchanged ones are left alone, then
         (``refresh``) the BM25 index is rebuilt. ``progress(done, total)`` counts documents."""
+        strange = next((d for d in docs if not isinstance(d, Document)), None)
+        if strange is not None:
+            hint = (
+                "llama-index Documents go in with assistant.llama_index.ingest_documents(assistant, docs)"
+                if type(strange).__module__.startswith("llama_index")
+                else "build them with assistant.Document(...), or ingest files"
+            )
+            raise InputError(f"add_documents takes assistant Documents, not {type(strange).__name__}: {hint}")
         return self.writer().add_documents(docs, progress, batch_chunks, refresh)
 
     def sources(self) -> list[dict]:

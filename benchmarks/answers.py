@@ -117,6 +117,28 @@ def baseline_engine(index_dir: Path, settings):
     return CitationQueryEngine.from_args(index, similarity_top_k=3, citation_chunk_size=512)
 
 
+def citation_engine(documents, settings=None):
+    """The same baseline for ``assistant eval SET --query-engine benchmarks/answers.py:citation_engine``:
+    ``CitationQueryEngine.from_args(index, similarity_top_k=3, citation_chunk_size=512)`` with its default prompts
+    over a ``VectorStoreIndex`` of the documents eval gives it (in memory), this project's MiniLM as its embedding
+    model and this project's generator (the local GGUF by default, its chat template) as its LLM: no extra needed."""
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.query_engine import CitationQueryEngine
+
+    from assistant.backends import Backends
+    from assistant.llama_index import AssistantEmbedding, AssistantLLM
+    from assistant.settings import load_settings
+
+    settings = settings or load_settings()
+    backends = _BACKENDS.setdefault("shared", Backends(settings))  # one model load for every engine of a run
+    index = VectorStoreIndex.from_documents(documents, embed_model=AssistantEmbedding(backends.embedder))
+    llm = AssistantLLM(backends.generator, context_window=settings.n_ctx, num_output=settings.max_tokens)
+    return CitationQueryEngine.from_args(index, llm=llm, similarity_top_k=3, citation_chunk_size=512)
+
+
+_BACKENDS: dict = {}
+
+
 def baseline_answer(engine, q: dict) -> dict:
     t = time.perf_counter()
     response = engine.query(q["question"])

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from assistant.settings import datasets_dir
 from assistant.interfaces.cli import app
+from assistant.eval.compare import set_name
 from assistant.eval.metrics import squash
 
 from conftest import ROOT, SEEDS, write_jsonl
@@ -135,10 +136,19 @@ def test_eval_writes_summary_results_report_and_chart(tmp_path, data_dir):
     assert sum(confusion.values()) == s["judge_n"]
     assert s["judge_accuracy"] == pytest.approx((confusion["tp"] + confusion["tn"]) / s["judge_n"])
     hand_pairs = len((ROOT / "evals" / "claims.jsonl").read_text(encoding="utf-8").splitlines())
-    # the hand-labelled pairs, plus RGB-derived ones when the shared data set is there
-    assert s["judge"] == "heuristic" and (
-        s["judge_n"] > hand_pairs if RGB_DEV.is_file() else s["judge_n"] == hand_pairs
-    )
+    # the headline judge figures are on the hand-labelled pairs the package ships (the same from a wheel); the
+    # RGB-derived ones are measured apart, only where the shared data set is
+    assert s["judge"] == "heuristic" and s["judge_n"] == hand_pairs and s["judge_pairs_file"] == "evals/claims.jsonl"
+    if RGB_DEV.is_file():
+        rgb = s["judge_rgb"]
+        assert rgb["file"] == str(RGB_DEV) and rgb["judge_n"] > 0
+        assert rgb["judge_accuracy"] == pytest.approx(
+            (rgb["judge_confusion"]["tp"] + rgb["judge_confusion"]["tn"]) / rgb["judge_n"]
+        )
+    else:
+        assert "judge_rgb" not in s
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert f"on the {hand_pairs} hand-labelled pairs shipped with the package" in report
     assert set(s["by_type"]) == {"single"} and s["by_type"]["single"]["n"] == 8
     st = s["settings"]
     assert st["mode"] == "corpus" and st["k"] == 4 and st["limit"] == 8 and st["llm"] == "extractive"
@@ -254,36 +264,117 @@ def test_other_settings_in_the_same_folder_are_refused(tmp_path):
 # ------------------------------------------------------------------------------------------- --compare
 
 
-def test_compare_shows_deltas(tmp_path, mixed):
+def shared_mean(rows: list[dict], key: str, ids: set[str]) -> float:
+    return mean_of(rows, key, lambda r: r["id"] in ids and not r["gold"]["unanswerable"])
+
+
+def test_compare_names_the_run_and_compares_over_the_questions_both_answered(tmp_path, mixed):
     base, new = tmp_path / "base", tmp_path / "new"
     ok(mixed, "--corpus", SEEDS, "--out", base, "--limit", 3)
     result = ok(mixed, "--corpus", SEEDS, "--out", new, "--compare", base, "--k", 2)
     before, after = summary(base), summary(new)
     assert after["n"] == 4 and before["n"] == 3
-    for key in ("answer_accuracy", "rejection_rate", "citation_recall", "hits@4", "judge_accuracy"):
-        line = next(x for x in result.stdout.splitlines() if x.strip().startswith(f"{key}:"))
-        assert line.endswith(f"({after[key] - before[key]:+.3f})"), line
+    shared = {r["id"] for r in results(base)}
+    # the sets differ: previous figures and deltas are over the 3 questions both runs answered, and it is said
+    block = after["compare"]
+    assert block["run"] == str(base) and block["questions"] == "shared" and block["n_shared"] == 3
+    assert block["differs"] == {"k": [4, 2]}
+    delta = shared_mean(results(new), "correct", shared) - shared_mean(results(base), "correct", shared)
+    assert block["deltas"]["answer_accuracy"] == pytest.approx(delta)
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("answer_accuracy:"))
+    assert line.endswith(f"({delta:+.3f})"), line
+    name = set_name(str(mixed))
+    assert f"compared with {base}: {name} (corpus, model `extractive`, 3 questions)" in result.stderr
+    assert "warning: the question sets differ (4 here, 3 there, 3 in both)" in result.stderr
 
     report = (new / "report.md").read_text(encoding="utf-8")
+    named = f"Compared with `{base}`: {name} (corpus, model `extractive`, 3 questions). It differs in k (`4` there, "
+    assert named in report
+    assert "> **Note:** the question sets differ (4 here, 3 there, 3 in both)" in report
     assert "| metric | value | previous | delta | definition | over |" in report
     row = next(x for x in report.splitlines() if x.startswith("| answer_accuracy |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[:4] == [
         "answer_accuracy",
         f"{after['answer_accuracy']:.3f}",
-        f"{before['answer_accuracy']:.3f}",
-        f"{after['answer_accuracy'] - before['answer_accuracy']:+.3f}",
+        f"{shared_mean(results(base), 'correct', shared):.3f}",
+        f"{delta:+.3f}",
     ]
     assert (new / "report.png").read_bytes().startswith(PNG_MAGIC)
 
-    # a summary.json file works too; a folder without one is a one-line error
+    # the same set: the deltas are the summaries' differences, and nothing is said about the questions
+    again = ok(mixed, "--corpus", SEEDS, "--out", tmp_path / "again", "--compare", new)
+    block = summary(tmp_path / "again")["compare"]
+    assert block["questions"] == "same" and block["warnings"] == []
+    now = summary(tmp_path / "again")
+    assert block["deltas"]["citation_recall"] == pytest.approx(now["citation_recall"] - after["citation_recall"])
+    assert "warning" not in again.stderr
+
+
+def test_compare_lists_the_questions_whose_verdict_flipped(tmp_path, mixed):
+    new = tmp_path / "new"
+    ok(mixed, "--corpus", SEEDS, "--out", new)
+    rows = results(new)
+    # an earlier run that got the first answerable question the other way round, and answered the first
+    # unanswerable one
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "summary.json").write_text((new / "summary.json").read_text())
+    first = next(r for r in rows if "correct" in r["metrics"])
+    refused = next(r for r in rows if r["gold"]["unanswerable"])
+    changed = []
+    for r in rows:
+        r = json.loads(json.dumps(r))
+        if r["id"] == first["id"]:
+            r["metrics"]["correct"] = not r["metrics"]["correct"]
+        if r["id"] == refused["id"]:
+            r["metrics"]["refused"] = not r["metrics"]["refused"]
+        changed.append(r)
+    write_jsonl(earlier / "results.jsonl", changed)
+    result = ok(mixed, "--corpus", SEEDS, "--out", new, "--compare", earlier)  # resumes: nothing is answered again
+    word = {True: "right", False: "wrong"}
+    flips = summary(new)["compare"]["flipped"]
+    assert [(f["id"], f["what"]) for f in flips] == sorted(
+        [(first["id"], "correct"), (refused["id"], "refused")], key=lambda x: [r["id"] for r in rows].index(x[0])
+    )
+    now = first["metrics"]["correct"]
+    flip = next(f for f in flips if f["what"] == "correct")
+    assert (flip["before"], flip["after"]) == (word[not now], word[now])
+    assert f"flipped {word[not now]} → {word[now]}: 1 ({first['id']})" in result.stderr
+    report = (new / "report.md").read_text(encoding="utf-8")
+    assert f"## Flipped since `{earlier}` (2)" in report
+    assert f"- **{first['id']}** {word[not now]} → {word[now]}: {first['question']}" in report
+
+
+def test_compare_with_no_question_in_common_is_refused_before_anything_runs(tmp_path, mixed):
+    base = tmp_path / "base"
+    ok(mixed, "--corpus", SEEDS, "--out", base, "--limit", 1)
+    other = write_jsonl(
+        tmp_path / "other.jsonl",
+        [{"id": "hand-1", "question": "Which crane did the harbour master of Tilbury buy?", "answers": ["a red one"]}],
+    )
+    out = tmp_path / "other-run"
+    one_line_error(
+        run(other, "--corpus", SEEDS, "--out", out, "--compare", base),
+        rf"--compare: {re.escape(str(base))} \({re.escape(set_name(str(mixed)))} \(corpus, model `extractive`, "
+        r"1 questions\)\) answered none of these 1 questions; compare runs of the same question set",
+    )
+    assert not (out / "results.jsonl").exists()
+
+
+def test_compare_with_a_bare_summary_compares_whole_runs_and_says_so(tmp_path, mixed):
+    new = tmp_path / "new"
+    ok(mixed, "--corpus", SEEDS, "--out", new)
     planted = tmp_path / "planted.json"
-    planted.write_text(json.dumps({"answer_accuracy": 0.25}))
-    result = ok(mixed, "--corpus", SEEDS, "--out", new, "--compare", planted, "--k", 2)
+    planted.write_text(json.dumps({"n": 9, "answer_accuracy": 0.25}))
+    result = ok(mixed, "--corpus", SEEDS, "--out", new, "--compare", planted)
+    after = summary(new)
     line = next(x for x in result.stdout.splitlines() if x.strip().startswith("answer_accuracy:"))
     assert line.endswith(f"({after['answer_accuracy'] - 0.25:+.3f})")
+    assert f"warning: {planted} has no results.jsonl, so its questions cannot be matched" in result.stderr
+    assert "(9 questions there, 4 here)" in result.stderr
     one_line_error(
-        run(mixed, "--corpus", SEEDS, "--out", new, "--compare", tmp_path / "nowhere", "--k", 2),
+        run(mixed, "--corpus", SEEDS, "--out", new, "--compare", tmp_path / "nowhere"),
         r"--compare: no summary\.json",
     )
 

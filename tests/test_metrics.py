@@ -30,6 +30,29 @@ def test_normalize_lowercases_drops_punctuation_and_accents():
     assert M.normalize("U.S.-supplied") == ["u", "s", "supplied"]
 
 
+@pytest.mark.parametrize(
+    "answer, gold",
+    [
+        ("Maria Okafor\u2019s team won the tender [1].", "Okafor"),  # right single quote
+        ("It was Okafor\u02bcs plan.", "Okafor"),  # modifier letter apostrophe
+        ("The harbour\u2019s new crane, said Dr. Ilse Brandt\u2032s office", "Ilse Brandt"),  # prime
+        ("Ilse Brandt's office confirmed it.", "Ilse Brandt\u2019s office"),  # curly gold, ASCII answer
+        ("\u201cLindqvist\u201d, the harbour master, agreed.", "Lindqvist"),  # curly double quotes
+        ("The works ran 1998\u20142004.", "2004"),  # em dash between years
+        ("Her over\u00adtime claim failed.", "overtime"),  # a soft hyphen is invisible, not a break
+        ("the price rose to \u20ac12\u202f500", "12,500"),  # euro sign; narrow no-break space as a thousands group
+    ],
+)
+def test_normalize_treats_unicode_punctuation_like_its_ascii_kin(answer, gold):
+    assert M.answer_correct(answer, [gold])
+
+
+def test_normalize_splits_a_curly_possessive_like_a_straight_one():
+    assert M.normalize("Okafor\u2019s") == M.normalize("Okafor's") == ["okafor", "s"]
+    assert M.normalize("Brandt\u2026 Okafor") == ["brandt", "okafor"]  # an ellipsis parts words
+    assert not M.answer_correct("Okaforson\u2019s team", ["Okafor"])  # still whole words only
+
+
 @pytest.mark.parametrize("text", ["10,000", "10000", "10 000"])
 def test_normalize_joins_thousands_groups(text):
     assert M.normalize(f"over {text} troops") == ["over", "10000", "troops"]
@@ -170,6 +193,20 @@ def test_citation_scores_over_several_sentences():
     assert out["citation_recall"] == pytest.approx(3 / 5)
     assert out["citation_precision"] == pytest.approx(4 / 6)
     assert M.citation_scores([], PASSAGES, word_judge) == {}
+
+
+@pytest.mark.parametrize(
+    "relevant, expected",
+    [
+        ([True, False, False], 1.0),
+        ([False, True], 1 / 2),
+        ([True, False, True], (1 / 1 + 2 / 3) / 2),  # RAGAS: precision@k at each relevant rank, averaged
+        ([False, False], 0.0),
+        ([], 0.0),
+    ],
+)
+def test_context_precision_by_hand(relevant, expected):
+    assert M.context_precision(relevant) == pytest.approx(expected)
 
 
 def test_faithfulness_is_the_share_of_supported_claims():

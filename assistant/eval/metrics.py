@@ -4,7 +4,9 @@ Each row of ``METRICS`` names a metric, defines it, says over which questions it
 and whether higher or lower is better; aggregation, the ``--fail-under``/``--fail-over`` gates, report.md and
 report.png all read it, so a metric is added in one place. Each definition comes from a published anchor:
 
-- answer accuracy: a gold answer occurs in the answer (RGB, Chen et al. 2024), normalised; token F1 (SQuAD).
+- answer accuracy: a gold answer occurs in the answer (RGB, Chen et al. 2024), normalised; token F1 (SQuAD); both in
+  ``matching``.
+- answer relevancy, context precision / recall: RAGAS's, computed offline (``scoring``).
 - citation recall / precision: ALCE (Gao et al., 2023), with a pluggable support judge.
 - faithfulness: share of answer claims supported by the retrieved context (RAGAS, Es et al., 2023).
 - hits@k, map@10, mrr@10: MultiHop-RAG (Tang & Yang, 2024): a retrieved chunk is relevant when it contains a gold
@@ -15,92 +17,20 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from collections.abc import Callable
 
+from .matching import (  # noqa: F401  (the answer-matching names are part of this module's interface)
+    answer_correct,
+    answer_verdict,
+    contains,
+    gold_verdict,
+    is_verdict,
+    normalize,
+    token_f1,
+)
+
 Judge = Callable[[str, list[str]], bool]  # (claim, passages) → supported?
-
-
-def normalize(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    # 10,000 / 10 000 / 1,000,000 → one number; a longer group is not a thousands group ("in 2021 100 people")
-    text = re.sub(r"\b\d{1,3}(?:[,\s]\d{3})+\b", lambda m: re.sub(r"[,\s]", "", m.group()), text)
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    return text.split()
-
-
-def contains(answer: str, gold: str) -> bool:
-    """The gold string's normalised tokens occur, in order and contiguous, in the answer's ('no' is not in 'not')."""
-    g, a = normalize(gold), normalize(answer)
-    if not g:
-        return False
-    return any(a[i : i + len(g)] == g for i in range(len(a) - len(g) + 1))
-
-
-# a gold that is a verdict is judged by the answer's verdict, never by the word occurring somewhere in it ("Yes. ...
-# no sign of it" does not answer "no"): gold word → (its family, its value); the family's words in an answer → value
-VERDICT_GOLDS = {
-    **{w: ("yes/no", "yes") for w in ("yes", "true", "agree", "agrees", "correct")},
-    **{w: ("yes/no", "no") for w in ("no", "false", "disagree", "disagrees", "incorrect")},
-    "consistent": ("consistent", "consistent"),
-    "inconsistent": ("consistent", "inconsistent"),
-}
-VERDICT_WORDS = {
-    "yes/no": {"yes": "yes", "no": "no", "true": "yes", "false": "no"},
-    "consistent": {"consistent": "consistent", "inconsistent": "inconsistent"},
-}
-
-
-def gold_verdict(gold: str) -> tuple[str, str] | None:
-    """(family, value) when the gold answer is a verdict ("No", "True", "agree", "Consistent"), else None."""
-    tokens = normalize(gold)
-    return VERDICT_GOLDS.get(tokens[0]) if len(tokens) == 1 else None
-
-
-def answer_verdict(answer: str, family: str) -> str | None:
-    """The answer's verdict: its first word of the family ("Yes. ... no sign of it" → "yes"); "not true" is "no"."""
-    words = VERDICT_WORDS[family]
-    tokens = normalize(answer)
-    for i, token in enumerate(tokens):
-        if token in words:
-            value = words[token]
-            if token in ("true", "false") and i and tokens[i - 1] == "not":
-                value = "no" if value == "yes" else "yes"
-            return value
-    return None
-
-
-def answer_correct(answer: str, golds: list[str]) -> bool:
-    """A gold answer occurs in the answer (``contains``); a verdict gold (yes/no, true/false, agree/disagree,
-    consistent/inconsistent) is matched by the answer's first word of that kind, so a "Yes." answer is wrong for gold
-    "no" whatever follows it."""
-    for gold in golds:
-        verdict = gold_verdict(gold)
-        if verdict is not None:
-            if answer_verdict(answer, verdict[0]) == verdict[1]:
-                return True
-        elif contains(answer, gold):
-            return True
-    return False
-
-
-def is_verdict(golds: list[str]) -> bool:
-    """Are all the gold answers verdicts (no passage can hold one: it is decided, not quoted)?"""
-    return bool(golds) and all(gold_verdict(g) is not None for g in golds)
-
-
-def token_f1(answer: str, golds: list[str]) -> float:
-    best = 0.0
-    a = normalize(answer)
-    for gold in golds:
-        g = normalize(gold)
-        common = sum((Counter(a) & Counter(g)).values())
-        if common:
-            p, r = common / len(a), common / len(g)
-            best = max(best, 2 * p * r / (p + r))
-    return best
 
 
 def citation_scores(sentences: list[tuple[str, list[int]]], passages: dict[int, str], judge: Judge) -> dict:
@@ -133,6 +63,17 @@ def faithfulness(claims: list[str], context: list[str], judge: Judge) -> float |
     if not claims:
         return None
     return sum(judge(c, context) for c in claims) / len(claims)
+
+
+def context_precision(relevant: list[bool]) -> float:
+    """RAGAS context precision for one question: the passages in retrieval order, each relevant or not; the mean
+    of precision@k over the ranks k that hold a relevant passage (0 when none does)."""
+    hits, total = 0, 0.0
+    for k, rel in enumerate(relevant, 1):
+        if rel:
+            hits += 1
+            total += hits / k
+    return total / hits if hits else 0.0
 
 
 def squash(text: str) -> str:
@@ -203,11 +144,12 @@ def flags_conflict(answer: str) -> bool:
 
 
 def answerable(row: dict) -> bool:
-    return not row["gold"]["unanswerable"]
+    """A question with a gold answer (an answers file without gold leaves it unknown: None, neither kind)."""
+    return row["gold"]["unanswerable"] is False
 
 
 def unanswerable(row: dict) -> bool:
-    return bool(row["gold"]["unanswerable"])
+    return row["gold"]["unanswerable"] is True
 
 
 def everyone(row: dict) -> bool:
@@ -297,6 +239,28 @@ METRICS: tuple[Metric, ...] = (
         "answered questions",
         "faithfulness",
         by_type=True,
+    ),
+    Metric(
+        "answer_relevancy",
+        "cosine similarity of the answer (citations removed) and the question in the embedder's space (RAGAS's "
+        "answer relevancy, offline: no questions generated back from the answer)",
+        "answered questions",
+        "answer_relevancy",
+    ),
+    Metric(
+        "context_precision",
+        "RAGAS context precision: the given passages in retrieval order, mean precision@k at each relevant one; a "
+        "passage is relevant when the judge finds it supports a reference claim (a gold evidence fact, else the "
+        "question with its gold answer)",
+        "answerable questions with passages and a non-yes/no gold answer or evidence",
+        "context_precision",
+    ),
+    Metric(
+        "context_recall",
+        "RAGAS context recall: reference claims (gold evidence facts, else the question with its gold answer) the "
+        "given passages support together, by the judge",
+        "answerable questions with passages and a non-yes/no gold answer or evidence",
+        "context_recall",
     ),
     Metric(
         "hits@4",
@@ -419,7 +383,9 @@ def aggregate(rows: list[dict]) -> dict:
     """Counts, then every metric of the table that at least one row could give (a metric with no population is
     left out, not reported as 0)."""
     out: dict = {"n": len(rows), "n_answerable": sum(map(answerable, rows))}
-    out["n_unanswerable"] = out["n"] - out["n_answerable"]
+    out["n_unanswerable"] = sum(map(unanswerable, rows))
+    if out["n"] > out["n_answerable"] + out["n_unanswerable"]:
+        out["n_ungraded"] = out["n"] - out["n_answerable"] - out["n_unanswerable"]  # an answers file without gold
     for m in METRICS:
         if m.key is None:
             continue

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .compare import flipped_lines, set_name
+from .compare import report_lines as compare_lines
 from .folds import report_lines as fold_lines
 from .metrics import BY_NAME, METRICS, format_value
 
 fmt = format_value  # the name the CLI uses
-
-
-def set_name(questions: str) -> str:
-    """'…/rgb_en_fact/questions.dev.jsonl' → 'rgb_en_fact/questions.dev': the folder tells benchmarks apart."""
-    path = Path(questions)
-    return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
 
 
 def label(name: str) -> str:
@@ -25,9 +21,9 @@ def failures(rows: list[dict], most: int = 8) -> list[tuple[str, dict]]:
     out = []
     for r in rows:
         m, g = r["metrics"], r["gold"]
-        if g["unanswerable"] and not m["refused"]:
+        if g["unanswerable"] is True and not m["refused"]:
             out.append(("answered an unanswerable question", r))
-        elif not g["unanswerable"] and m["refused"]:
+        elif g["unanswerable"] is False and m["refused"]:
             out.append(("refused an answerable question", r))
         elif m.get("correct") is False:
             out.append(("wrong answer", r))
@@ -38,38 +34,59 @@ def failures(rows: list[dict], most: int = 8) -> list[tuple[str, dict]]:
 
 def header(summary: dict) -> str:
     s = summary["settings"]
-    text = (
-        f"{summary['n']} questions ({summary['n_answerable']} answerable, {summary['n_unanswerable']} "
-        f"unanswerable); mode `{s['mode']}`; model `{s['model']}`; k={s['k']}"
-    )
+    text = f"{summary['n']} questions ({summary['n_answerable']} answerable, {summary['n_unanswerable']} unanswerable"
+    if summary.get("n_ungraded"):
+        text += f", {summary['n_ungraded']} without a gold answer"
+    if s.get("answers"):  # an answers file, or another system's run
+        text += f"); answers by `{s['system']}` from `{s['answers']}`"
+        if s.get("engine"):
+            text += f" (query engine `{s['engine']}`, corpus {', '.join(f'`{c}`' for c in s.get('corpus') or [])})"
+    else:
+        text += f"); mode `{s['mode']}`; model `{s['model']}`; k={s['k']}"
     if s.get("context_tokens"):
         text += f" (up to {s['k_max']} within {s['context_tokens']} word pieces)"
     text += f"; judge `{summary['judge']}`"
     if "judge_accuracy" in summary:
-        text += (
-            f" (accuracy {summary['judge_accuracy']:.3f}, precision {summary['judge_precision']:.3f}, "
-            f"recall {summary['judge_recall']:.3f} on {summary['judge_n']} labelled pairs)"
-        )
+        text += f" ({judge_figures(summary)} on the {summary['judge_n']} hand-labelled pairs shipped with the package"
+        if summary.get("judge_rgb"):
+            rgb = summary["judge_rgb"]
+            text += f"; {judge_figures(rgb)} on {rgb['judge_n']} pairs made from {set_name(rgb['file'])}, not shipped"
+        text += ")"
+    beside = summary.get("heuristic_judge")
+    if beside:
+        text += f"; the heuristic judge beside it: {judge_figures(beside)} on the shipped pairs"
+        if beside.get("rgb"):
+            text += f", {judge_figures(beside['rgb'])} on the RGB-made ones"
     return text + "."
 
 
-def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | None = None) -> None:
+def judge_figures(m: dict) -> str:
+    return f"accuracy {m['judge_accuracy']:.3f}, precision {m['judge_precision']:.3f}, recall {m['judge_recall']:.3f}"
+
+
+def write_report(out: Path, summary: dict, rows: list[dict]) -> None:
+    """report.md and report.png; with --compare (``summary["compare"]``) the earlier run is named, the previous
+    figures and deltas are those over the questions both runs answered, and the flipped questions are listed."""
+    block = summary.get("compare")
+    previous = block["previous"] if block else None
     shown = [m for m in METRICS if m.name in summary]
     lines = [
         f"# Eval: {set_name(summary['settings']['questions'])}",
         "",
         header(summary),
         "",
-        "| metric | value | " + ("previous | delta | " if previous else "") + "definition | over |",
-        "|---|---|" + ("---|---|" if previous else "") + "---|---|",
+        *compare_lines(block),
+        "| metric | value | " + ("previous | delta | " if block else "") + "definition | over |",
+        "|---|---|" + ("---|---|" if block else "") + "---|---|",
     ]
     for m in shown:
         row = f"| {label(m.name)} | {fmt(summary[m.name])} | "
-        if previous:
-            prev = previous.get(m.name)
-            delta = summary[m.name] - prev if isinstance(prev, (int, float)) and summary[m.name] is not None else None
-            row += f"{fmt(prev)} | {'' if delta is None else f'{delta:+.3f}'} | "
+        if block:
+            delta = block["deltas"].get(m.name)
+            row += f"{fmt(block['previous'].get(m.name))} | {'' if delta is None else f'{delta:+.3f}'} | "
         lines.append(row + f"{m.definition} | {m.population} |")
+    lines += left_out_lines(summary)
+    lines += flipped_lines(block)
     lines += fold_lines(summary)
     if summary.get("by_type"):
         cols = [m.name for m in METRICS if m.by_type and any(m.name in v for v in summary["by_type"].values())]
@@ -101,10 +118,19 @@ def write_report(out: Path, summary: dict, rows: list[dict], previous: dict | No
                     f"  - does not answer ({verdict['check']}: {verdict['reason']}), {acted}: {verdict['first_answer']}"
                 )
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    chart(out / "report.png", summary, previous)
+    chart(out / "report.png", summary, previous, block["deltas"] if block else None)
 
 
-def chart(path: Path, summary: dict, previous: dict | None) -> None:
+def left_out_lines(summary: dict) -> list[str]:
+    """The metrics a run could not give, and why (``summary["left_out"]``: an answers file lacking a field)."""
+    left = summary.get("left_out") or {}
+    if not left:
+        return []
+    lines = ["", "Left out:", ""]
+    return lines + [f"- {name}: {why}" for name, why in left.items()]
+
+
+def chart(path: Path, summary: dict, previous: dict | None, deltas: dict | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -140,10 +166,10 @@ def chart(path: Path, summary: dict, previous: dict | None) -> None:
     )
     if previous:
         # a delta is coloured by whether it is an improvement: up for higher-is-better, down for lower-is-better
-        deltas = [summary[k] - (previous.get(k) or 0) for k in keys]
-        good = [(d >= 0) == (BY_NAME[k].better == "higher") for k, d in zip(keys, deltas)]
+        changes = [(deltas or {}).get(k, 0.0) for k in keys]
+        good = [(d >= 0) == (BY_NAME[k].better == "higher") for k, d in zip(keys, changes)]
         dx = axes[0][1]
-        dx.barh(list(y), deltas, color=["#2a8a2a" if g else "#b03030" for g in good])
+        dx.barh(list(y), changes, color=["#2a8a2a" if g else "#b03030" for g in good])
         dx.axvline(0, color="black", linewidth=0.8)
         dx.set_yticks(list(y), labels)
         dx.invert_yaxis()

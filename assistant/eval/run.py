@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from ..errors import AssistantError
 from ..types import Document
 from . import metrics as M
+from .compare import Earlier, check_overlap, compare, load_earlier
+from .scoring import Reply, score
 from .sets import EvalQuestion, load_questions
 
 MODES = ("corpus", "noise", "rejection", "counterfactual")
@@ -30,7 +32,7 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class EvalConfig:
-    questions: Path
+    questions: Path | None  # the question set (optional with ``answers``: the file's own gold is read)
     out: Path
     corpus: list[Path] = field(default_factory=list)
     mode: str | None = None
@@ -44,6 +46,8 @@ class EvalConfig:
     folds: Path | None = None  # a fold file: every metric in fold (seen) and out of fold (held out)
     seen: list[int] | None = None  # the seen folds [the fold file's own]
     only_folds: list[int] | None = None  # run only the questions of these folds
+    answers: Path | None = None  # score this file's answers (made by any system) instead of running the pipeline
+    engine: str | None = None  # module:factory of a llama-index query engine to run instead of the pipeline
 
 
 @dataclass
@@ -65,6 +69,8 @@ def default_paths() -> tuple[Path, Path]:
 
 
 def select_questions(cfg: EvalConfig) -> list[EvalQuestion]:
+    if cfg.questions is None:
+        raise AssistantError("give a question set (.jsonl), or --answers FILE to score answers already made")
     return narrow(load_questions(cfg.questions), cfg)
 
 
@@ -118,6 +124,7 @@ def as_posed(questions: list[EvalQuestion], mode: str) -> list[EvalQuestion]:
 
 
 def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
+    assert cfg.questions is not None
     return {
         "questions": str(cfg.questions.resolve()),
         "corpus": [str(p.resolve()) for p in cfg.corpus],
@@ -168,35 +175,42 @@ def corpus_index(assistant, paths: list[Path]):
     return assistant.derive(data_dir=root, chroma_url="", collection="corpus")
 
 
-def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
+def passage_documents(q: EvalQuestion, mode: str) -> list[Document]:
+    """A question's own passages (RGB) as this mode poses them, as Documents."""
+    from ..ingest.documents import content_hash
+    from ..text.dates import split_date_stamp
+
     texts = {
         "noise": q.positive + q.negative,
         "rejection": q.negative,
         "counterfactual": q.counterfactual + q.negative,
     }[mode]
-    if not texts:
+    name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
+    docs = []
+    for i, t in enumerate(dict.fromkeys(texts)):
+        published, body = split_date_stamp(t)  # as ingest reads a snippet: its date stamp is its date
+        docs.append(
+            Document(
+                doc_id=f"{name}-{i}",
+                title="",  # a snippet has no title (the question as every passage's title told the model
+                # that each one, distractors included, was about it)
+                text=body or t,
+                path="",
+                content_hash=content_hash(t),
+                source="snippet",
+                published_at=published if body else "",
+            )
+        )
+    return docs
+
+
+def question_index(assistant, root: Path, q: EvalQuestion, mode: str):
+    docs = passage_documents(q, mode)
+    if not docs:
         return None
     name = "q-" + hashlib.sha1(q.id.encode()).hexdigest()[:16]
     index = assistant.derive(data_dir=root, chroma_url="", collection=name)
     if index.store.count() == 0:
-        from ..ingest.documents import content_hash
-        from ..text.dates import split_date_stamp
-
-        docs = []
-        for i, t in enumerate(dict.fromkeys(texts)):
-            published, body = split_date_stamp(t)  # as ingest reads a snippet: its date stamp is its date
-            docs.append(
-                Document(
-                    doc_id=f"{name}-{i}",
-                    title="",  # a snippet has no title (the question as every passage's title told the model
-                    # that each one, distractors included, was about it)
-                    text=body or t,
-                    path="",
-                    content_hash=content_hash(t),
-                    source="snippet",
-                    published_at=published if body else "",
-                )
-            )
         index.add_documents(docs)
     return index
 
@@ -244,45 +258,6 @@ class ResultsLog:
 # ---- the loop
 
 
-def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
-    from ..text import cited_numbers, split_sentences, strip_citations
-
-    m: dict = {"refused": answer.refused, "latency_ms": answer.timings_ms["total"]}
-    if q.answers:
-        m["correct"] = (not answer.refused) and M.answer_correct(answer.answer, q.answers)
-        m["token_f1"] = 0.0 if answer.refused else M.token_f1(answer.answer, q.answers)
-        # a verdict (yes/no) is in no passage: correct and citing evidence at all
-        m["correct_and_cited"] = m["correct"] and (
-            bool(answer.citations)
-            if M.is_verdict(q.answers)
-            else any(M.answer_correct(c.text, q.answers) for c in answer.citations)
-        )
-    if q.withheld and mode == "rejection":
-        # RGB's negatives are meant not to hold the answer, but some do: a correct answer citing one that states it
-        # is what the tool should say; it is counted apart, and rejection_rate stays RGB's own figure
-        m["answered_from_negatives"] = (
-            (not answer.refused)
-            and M.answer_correct(answer.answer, q.withheld)
-            and any(M.answer_correct(c.text, q.withheld) for c in answer.citations)
-        )
-        m["refused_or_answered_from_negatives"] = answer.refused or m["answered_from_negatives"]
-    if q.fake_answers and mode == "counterfactual":
-        m["fake_answer"] = (not answer.refused) and M.answer_correct(answer.answer, q.fake_answers)
-        m["conflict_flagged"] = M.flags_conflict(answer.answer)
-    if not answer.refused:
-        passages = {p.n: p.text for p in answer.passages}
-        sentences = [(strip_citations(s), cited_numbers(s)) for s in split_sentences(answer.answer)]
-
-        def supports(claim: str, texts: list[str]) -> bool:
-            return judge.supports(claim, texts, q.question)
-
-        m.update(M.citation_scores([s for s in sentences if s[0]], passages, supports))
-        m["faithfulness"] = M.faithfulness(judge.claims(q.question, answer.answer), list(passages.values()), supports)
-    if q.evidence and not q.unanswerable:
-        m.update(M.retrieval_scores([p.text for p in ranked], q.evidence))
-    return m
-
-
 def answer_questions(assistant, questions: list[EvalQuestion], mode: str, cfg: EvalConfig, judge) -> Iterator[dict]:
     """Each question through the pipeline once: retrieve the top 10 (for the retrieval metrics), answer from the
     prefix the passage budget takes, score."""
@@ -303,7 +278,7 @@ def answer_questions(assistant, questions: list[EvalQuestion], mode: str, cfg: E
             "type": q.type,
             "gold": q.gold(),
             "response": answer.to_json(),
-            "metrics": score(q, answer, ranked, judge, mode),
+            "metrics": score(q, Reply.of_answer(answer, ranked), judge, mode, assistant.embedder.embed),
         }
 
 
@@ -319,42 +294,50 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def judge_calibration(judge, cfg: EvalConfig, assistant) -> dict:
-    """The judge measured on labelled pairs (and, for an LLM judge, the heuristic one beside it)."""
+    """The judge measured on labelled pairs (and, for an LLM judge, the heuristic one beside it). The headline
+    figures are on the pairs that ship with the package (evals/claims.jsonl), so they are the same from a wheel and
+    a checkout; the RGB-derived pairs (the shared dev set, not shipped: its licence is non-commercial) are measured
+    apart, as ``judge_rgb``, only where that file is found."""
     from .judges import calibrate, calibration_pairs, make_judge
 
     claims_file, rgb_file = default_paths()
-    pairs = calibration_pairs(claims_file, rgb_file)
     cap = cfg.judge_pairs or (60 if cfg.judge == "llm" else None)
-    if cap and cap < len(pairs):
-        pairs = [pairs[i * len(pairs) // cap] for i in range(cap)]
-    out: dict = {"judge": cfg.judge, "calibration_pairs": len(pairs)}
-    out.update(calibrate(judge, pairs, assistant.settings.cache_dir))
-    if cfg.judge != "heuristic":
-        heuristic = calibrate(make_judge("heuristic", assistant), pairs, assistant.settings.cache_dir)
-        out["heuristic_judge"] = {k: v for k, v in heuristic.items() if k != "judge_accuracy_by_origin"}
+    cache = assistant.settings.cache_dir
+    heuristic = make_judge("heuristic", assistant) if cfg.judge != "heuristic" else None
+
+    def capped(pairs: list[dict]) -> list[dict]:
+        return [pairs[i * len(pairs) // cap] for i in range(cap)] if cap and cap < len(pairs) else pairs
+
+    pairs = capped(calibration_pairs(claims_file, None))
+    out: dict = {"judge": cfg.judge, "calibration_pairs": len(pairs), "judge_pairs_file": "evals/claims.jsonl"}
+    out.update(calibrate(judge, pairs, cache))
+    if heuristic is not None:
+        beside = calibrate(heuristic, pairs, cache)
+        out["heuristic_judge"] = {k: v for k, v in beside.items() if k != "judge_accuracy_by_origin"}
+    rgb = capped(calibration_pairs(None, rgb_file)) if rgb_file.is_file() else []
+    if rgb:
+        measured = calibrate(judge, rgb, cache)
+        out["judge_rgb"] = {k: v for k, v in measured.items() if k != "judge_accuracy_by_origin"}
+        out["judge_rgb"]["file"] = str(rgb_file)
+        if heuristic is not None:
+            beside = calibrate(heuristic, rgb, cache)
+            out["heuristic_judge"]["rgb"] = {k: v for k, v in beside.items() if k != "judge_accuracy_by_origin"}
     return out
-
-
-def load_previous(compare: Path | None) -> dict | None:
-    if not compare:
-        return None
-    prev_file = compare / "summary.json" if compare.is_dir() else compare
-    if not prev_file.is_file():
-        raise AssistantError(f"--compare: no summary.json in {compare}")
-    return json.loads(prev_file.read_text())
 
 
 def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
     from .judges import make_judge
-    from .report import write_report
     from .rewrites import is_followup_set
 
-    if is_followup_set(cfg.questions):
+    if cfg.answers is not None:
+        raise AssistantError("an answers file is scored by eval.answers.run_answers, not run_eval")
+    if cfg.questions is not None and is_followup_set(cfg.questions):
         return run_rewrites(assistant, cfg, progress)
     questions = select_questions(cfg)
     mode = resolve_mode(cfg, questions)
     check_gate_names(cfg)
-    previous = load_previous(cfg.compare)
+    earlier = load_earlier(cfg.compare)
+    check_overlap(earlier, [(q.id, q.question) for q in questions])
     posed = as_posed(questions, mode)
     fingerprint = run_fingerprint(cfg, mode, assistant.settings)
     log = ResultsLog(cfg.out, fingerprint)
@@ -380,9 +363,19 @@ def run_eval(assistant, cfg: EvalConfig, progress: Progress | None = None) -> Ev
         "limit": cfg.limit,
         "calibration_pairs": pairs,
     }
-    add_folds(summary, rows, cfg, previous)
+    return finish(summary, rows, cfg, earlier)
+
+
+def finish(summary: dict, rows: list[dict], cfg: EvalConfig, earlier: Earlier | None) -> EvalResult:
+    """The comparison, the folds, summary.json, the report and the gates: the end of every kind of run."""
+    from .report import write_report
+
+    if earlier is not None:
+        summary["compare"] = compare(earlier, summary, rows)
+    add_folds(summary, rows, cfg, earlier.summary if earlier else None)
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
-    write_report(cfg.out, summary, rows, previous)
+    write_report(cfg.out, summary, rows)
+    previous = summary["compare"]["previous"] if earlier is not None else None
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))
 
 
@@ -407,8 +400,10 @@ def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -
     from .rewrites import load_followups, rewrite_rows, write_rewrite_report
 
     check_gate_names(cfg)
+    assert cfg.questions is not None
     followups = narrow(load_followups(cfg.questions), cfg)
-    previous = load_previous(cfg.compare)
+    earlier = load_earlier(cfg.compare)
+    check_overlap(earlier, [(f.id, f.followup) for f in followups])
     s = assistant.settings
     fingerprint = {"questions": str(cfg.questions.resolve()), "mode": "rewrite", "llm": s.llm}
     log = ResultsLog(cfg.out, fingerprint)
@@ -419,7 +414,10 @@ def run_rewrites(assistant, cfg: EvalConfig, progress: Progress | None = None) -
     rows = [log.done[f.id] for f in followups if f.id in log.done]
     summary = summarize(rows)
     summary["settings"] = fingerprint | {"limit": cfg.limit}
-    add_folds(summary, rows, cfg, previous)
+    if earlier is not None:
+        summary["compare"] = compare(earlier, summary, rows)
+    add_folds(summary, rows, cfg, earlier.summary if earlier else None)
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=1))
     write_rewrite_report(cfg.out, summary, rows)
+    previous = summary["compare"]["previous"] if earlier is not None else None
     return EvalResult(summary, rows, previous, M.gate_failures(summary, cfg.fail_under, cfg.fail_over))

@@ -31,11 +31,12 @@ class EvalQuestion:
     # rejection mode: the answers of the question whose answer-bearing passages were left out (a "negative" that
     # states one anyway makes an answer, not a refusal, the right output)
     withheld: list[str] = field(default_factory=list)
+    graded: bool = True  # False: an answers file gave no gold answer, so neither answerable nor not is known
 
     def gold(self) -> dict:
         return {
             "answers": self.answers,
-            "unanswerable": self.unanswerable,
+            "unanswerable": self.unanswerable if self.graded else None,
             "type": self.type,
             "evidence": self.evidence,
             "fake_answers": self.fake_answers,

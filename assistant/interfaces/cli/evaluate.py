@@ -48,10 +48,33 @@ class JudgeName(str, Enum):
         "assistant eval evals/seed.jsonl --corpus seeds/ --fail-under answer_accuracy=0.7 "
         "--fail-over false_refusal_rate=0.05",
         "assistant eval evals/seed.jsonl --corpus seeds/ --folds evals/folds/seed.json --compare runs/before",
+        "assistant eval --answers ragas.jsonl --out runs/theirs",
+        "assistant eval evals/seed.jsonl --answers theirs.jsonl --compare runs/seed",
+        "assistant eval evals/seed.jsonl --corpus seeds/ --query-engine my_rag.py:make_engine --compare runs/seed",
     ),
 )
 def eval_(
-    questions: Annotated[Path, typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}.")],
+    questions: Annotated[
+        Optional[Path],
+        typer.Argument(help="Question file (.jsonl): {id, question, answers, ...}; optional with --answers."),
+    ] = None,
+    answers: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--answers",
+            help="Score these answers, made by any system, instead of running the pipeline: .jsonl, one "
+            "{user_input, response, retrieved_contexts, reference} (RAGAS) or {id, question, answer, contexts, gold} "
+            "a line; the gold comes from QUESTIONS when given.",
+        ),
+    ] = None,
+    query_engine: Annotated[
+        Optional[str],
+        typer.Option(
+            "--query-engine",
+            help="Run a llama-index query engine instead of this pipeline: module:factory or file.py:factory; "
+            "factory(documents) gets the corpus as llama-index Documents and returns the engine.",
+        ),
+    ] = None,
     corpus: Annotated[
         Optional[list[Path]],
         typer.Option("--corpus", help="Files/dirs to index once for all questions (anything `ingest` accepts)."),
@@ -112,12 +135,28 @@ def eval_(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ...eval import EvalConfig, run_eval
+    from ...eval.answers import run_answers
+    from ...eval.engines import run_engine
+    from ...eval.compare import console_lines as compare_lines
     from ...eval.folds import console_lines, parse_fold_list
     from ...eval.metrics import METRICS, format_value
 
+    from ...errors import AssistantError
+
     mode_name = mode.value if mode else None
     judge_name = judge.value
-    out = out or Path("runs") / f"{questions.stem}-{mode_name or ('corpus' if corpus else 'noise')}"
+    if questions is None and answers is None:
+        raise AssistantError("give a question set (QUESTIONS.jsonl), or --answers FILE to score answers already made")
+    if answers is not None and query_engine is not None:
+        raise AssistantError("--answers scores answers already made; --query-engine makes them: give one")
+    if answers is not None:
+        out = out or Path("runs") / f"{answers.stem}-answers"
+    elif query_engine is not None:
+        assert questions is not None
+        out = out or Path("runs") / f"{questions.stem}-{query_engine.rpartition(':')[2]}"
+    else:
+        assert questions is not None
+        out = out or Path("runs") / f"{questions.stem}-{mode_name or ('corpus' if corpus else 'noise')}"
     cfg = EvalConfig(
         questions=questions,
         out=out,
@@ -133,6 +172,8 @@ def eval_(
         folds=folds,
         seen=parse_fold_list(seen, "--seen"),
         only_folds=parse_fold_list(only_folds, "--only-folds"),
+        answers=answers,
+        engine=query_engine,
     )
     a = make_assistant(data_dir, llm, model, k)
     with Progress(
@@ -145,20 +186,25 @@ def eval_(
         disable=as_json,
     ) as bar:
         task = bar.add_task("eval", total=None)
-        result = run_eval(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    summary, previous = result.summary, result.previous
+        runner = run_answers if answers is not None else run_engine if query_engine is not None else run_eval
+        result = runner(a, cfg, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    summary = result.summary
+    block = summary.get("compare")
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         typer.echo(f"{summary['n']} questions → {out}/report.md")
+        deltas = block["deltas"] if block else {}
         for m in METRICS:
             if m.name in summary:
-                delta = ""
-                if previous and isinstance(previous.get(m.name), (int, float)):
-                    delta = f"  ({summary[m.name] - previous[m.name]:+.3f})"
+                delta = f"  ({deltas[m.name]:+.3f})" if m.name in deltas else ""
                 typer.echo(f"{m.name:>20}: {format_value(summary[m.name])}{delta}")
+        for name, why in (summary.get("left_out") or {}).items():
+            typer.echo(f"{name:>20}: – ({why})")
         for line in console_lines(summary):
             typer.echo(line)
+    for line in compare_lines(block):
+        echo_err(line)
     for line in result.failed_gates:
         echo_err(f"gate failed: {line}")
     if result.failed_gates:
