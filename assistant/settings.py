@@ -117,9 +117,6 @@ class Settings(BaseSettings):
     # an answer that does not answer what was asked (answer/checks/: a distance for "how many", another year, the
     # loser for "who won") is answered again from the passages that could answer, else refused
     check_answers: bool = True
-    # the model-based check among them (checks/support.py: the answer read against its evidence by a backend that
-    # can score, ~2 short prompt evaluations); false keeps only the rule checks
-    check_with_model: bool = True
 
     def __init__(self, **values: Any) -> None:
         # a keyword that is no setting is refused, not ignored (the file and ASSISTANT_* variables stay lenient:

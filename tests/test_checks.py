@@ -1,6 +1,6 @@
 """Does the answer answer the question (answer/checks/)? The registry's own hand-written examples drive one
-parametrised test (the model-based check's run in the llm tier, with the real local model); then what a question is
-read as, and the pipeline acting on a failed check (answer again from the passages that could answer, else refuse).
+parametrised test; then what a question is read as, and the pipeline acting on a failed check (answer again from the
+passages that could answer, else refuse).
 Every question and passage here is made up for the test."""
 
 from __future__ import annotations
@@ -21,26 +21,25 @@ def passages(*texts: str, published: tuple[str, ...] = ()) -> list[Passage]:
     ]
 
 
-def verdict(question: str, answer: str, cited: list[int], ps: list[Passage], scorer=None):
+def verdict(question: str, answer: str, cited: list[int], ps: list[Passage]):
     sentence = SentenceCheck(answer, strip_citations(answer), cited, True)
-    return check_answer(parse_question(question), [sentence], ps, {p.n: p.text for p in ps}, scorer)
+    return check_answer(parse_question(question), [sentence], ps, {p.n: p.text for p in ps})
 
 
-def run_example(check, ex: Example, scorer=None) -> str | None:
+def run_example(check, ex: Example) -> str | None:
     """The check alone on its example: the reason it failed, or None."""
     from assistant.answer.checks.evidence import Given
 
     ps = passages(ex.passage, published=(ex.published,) if ex.published else ())
-    given = Given(parse_question(ex.question), strip_citations(ex.answer), ps, {1: ex.passage}, [], scorer)
+    given = Given(parse_question(ex.question), strip_citations(ex.answer), ps, {1: ex.passage}, [])
     return check.run(given)
 
 
-RULE_EXAMPLES = [(c, ex) for c in CHECKS if not c.needs_model for ex in c.examples]
-MODEL_EXAMPLES = [(c, ex) for c in CHECKS if c.needs_model for ex in c.examples]
+RULE_EXAMPLES = [(c, ex) for c in CHECKS for ex in c.examples]
 
 
 def test_every_check_is_registered_with_when_it_applies_and_examples_that_pass_and_fail():
-    assert [c.name for c in CHECKS] == ["kind", "year", "evidence"]
+    assert [c.name for c in CHECKS] == ["kind", "year"]
     for check in CHECKS:
         assert check.applies and check.retry
         assert {ex.passes for ex in check.examples} == {True, False}, check.name
@@ -52,54 +51,6 @@ def test_every_check_is_registered_with_when_it_applies_and_examples_that_pass_a
 def test_a_rule_check_passes_and_fails_its_examples(check, example):
     reason = run_example(check, example)
     assert (reason is None) == example.passes, reason
-
-
-@pytest.mark.llm
-@pytest.mark.parametrize(
-    "check, example", MODEL_EXAMPLES, ids=[f"{c.name}-{i}" for i, (c, _) in enumerate(MODEL_EXAMPLES)]
-)
-def test_the_model_check_passes_and_fails_its_examples_with_the_local_model(check, example, tmp_path):
-    from assistant import Assistant
-    from assistant.answer.checks.support import Scorer
-
-    a = Assistant(data_dir=tmp_path, llm="local")
-    reason = run_example(check, example, Scorer(a.generator, a.settings.prompts_dir))
-    assert (reason is None) == example.passes, reason
-
-
-class Fixed:
-    """A scorer that gives every answer the same support for "right" and for "wrong", and records what it read."""
-
-    def __init__(self, right: float, wrong: float):
-        from assistant.answer.checks.support import Reading
-
-        self.decision = Reading(right, wrong)
-        self.read: list = []
-
-    def __call__(self, question, answer, lines):
-        self.read.append((question, answer, lines))
-        return self.decision
-
-
-def test_the_model_check_reads_the_answer_against_the_sentences_it_cites():
-    ps = passages(
-        "Team Selkie won the 2019 Harbor Regatta, ahead of Team Osprey. The café sold out of scones.",
-        "Team Osprey won the 2020 Harbor Regatta.",
-    )
-    q = "Who won the 2019 Harbor Regatta?"
-    doubting = Fixed(right=1.0, wrong=4.0)
-    failed = verdict(q, "Team Osprey won the 2019 Harbor Regatta [1].", [1], ps, doubting)
-    assert failed.check == "evidence" and "support for right +1.00, for wrong +4.00" in failed.reason
-    question, answer, lines = doubting.read[0]
-    assert answer == "Team Osprey won the 2019 Harbor Regatta." and [n for n, _ in lines] == [1]
-    assert any("Team Selkie won the 2019 Harbor Regatta" in s for _, s in lines)
-    assert not any("scones" in s for _, s in lines)  # the sentences that bear on the question and the answer
-    assert verdict(q, "Team Selkie won the 2019 Harbor Regatta [1].", [1], ps, Fixed(4.0, 1.0)).check == ""
-    # without a scorer (a backend that cannot score) only the rules run
-    assert verdict(q, "Team Osprey won the 2019 Harbor Regatta [1].", [1], ps).check == ""
-    # a question that asks for no kind of value is not checked
-    open_q = Fixed(right=-3.0, wrong=3.0)
-    assert verdict("Why did the regatta start late?", "Fog [1].", [1], ps, open_q).check == "" and not open_q.read
 
 
 @pytest.mark.parametrize(
@@ -179,31 +130,6 @@ def test_an_answer_no_passage_can_mend_is_withheld_and_kept(make_assistant):
     # turned off, the same answer stands
     plain = make_assistant(generator=FirstPassageGenerator(), check_answers=False)
     assert not plain.answer("How many ferries cross the strait each day?", ps).refused
-
-
-class ScoringFirstPassage(FirstPassageGenerator):
-    """A backend that can score: the proposed answer is "right" when its passage says "won" right after the name
-    in the answer (the test's stand-in for the model's reading)."""
-
-    def score(self, prompt, options):
-        text = prompt.messages[-1]["content"]
-        answer = text.split("Proposed answer: ")[1].split("\n")[0]
-        name = " ".join(answer.split()[:2])
-        shown = f"{name} won" in text.split("Question:")[0]
-        says_right = "is right?" in text
-        return {"Yes": 2.0 if shown == says_right else -2.0, "No": 0.0}
-
-
-def test_an_answer_the_model_check_doubts_is_answered_again_without_the_cited_passage(make_assistant):
-    gen = ScoringFirstPassage()
-    a = make_assistant(generator=gen)
-    ps = passages(
-        "Team Osprey, beaten by Team Selkie, finished second in the 2019 Harbor Regatta.",
-        "Team Selkie won the 2019 Harbor Regatta by four minutes.",
-    )
-    answer = a.answer("Who won the 2019 Harbor Regatta?", ps)
-    assert answer.answer_check.check == "evidence" and answer.answer_check.retried_with == [2]
-    assert not answer.refused and answer.answer.startswith("Team Selkie won") and [c.n for c in answer.citations] == [2]
 
 
 def test_passages_that_give_another_figure_for_the_asked_thing_are_flagged(make_assistant):

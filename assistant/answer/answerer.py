@@ -87,9 +87,8 @@ class CheckAnswer:
         generate: Callable[[Prompt], str],
         verify: Verify,
         reprompt: Callable[[Query, list], Prompt],
-        scorer: Callable | None = None,
     ):
-        self.generate, self.verify, self.reprompt, self.scorer = generate, verify, reprompt, scorer
+        self.generate, self.verify, self.reprompt = generate, verify, reprompt
 
     def __call__(self, d: Draft) -> None:
         from .checks import OTHER_ONE, check_answer, could_answer
@@ -99,8 +98,7 @@ class CheckAnswer:
         if v is None or not d.passages or v.refused:
             return
         asked = d.query.asked
-        scorer = self.scorer if self.scorer is not None and getattr(self.scorer, "usable", True) else None
-        verdict = check_answer(asked, v.sentences, d.passages, d.prompt.seen, scorer)
+        verdict = check_answer(asked, v.sentences, d.passages, d.prompt.seen)
         d.check = verdict
         if not verdict.check:
             return
@@ -114,7 +112,7 @@ class CheckAnswer:
             verdict.retried_with = [p.n for p in candidates]
             again = self.reprompt(d.query, candidates)
             second = self.verify.check(self.generate(again).strip(), again, d.query.standalone)
-            if second.refused or not check_answer(asked, second.sentences, candidates, again.seen, scorer).check:
+            if second.refused or not check_answer(asked, second.sentences, candidates, again.seen).check:
                 d.verification = second
                 return
         d.verification = Verification(
@@ -163,31 +161,12 @@ def default_steps(settings: Settings, backends) -> list[Step]:
         def reprompt(query: Query, passages: list[Passage]) -> Prompt:
             return prompt_for(settings, query, passages)
 
-        scorer = LazyScorer(backends, settings) if settings.check_with_model else None
-
         steps += [
-            CheckAnswer(generate, verify, reprompt, scorer),
+            CheckAnswer(generate, verify, reprompt),
             NoteConflict(),
             CompleteDate(),
         ]
     return steps
-
-
-class LazyScorer:
-    """The general check's scorer (``checks/support.py``) over the backends' generator, built on first use; None
-    when that backend cannot score."""
-
-    def __init__(self, backends, settings: Settings):
-        self.backends, self.settings = backends, settings
-
-    def __call__(self, question: str, answer: str, lines: list):
-        from .checks.support import Scorer
-
-        return Scorer(self.backends.generator, self.settings.prompts_dir)(question, answer, lines)
-
-    @property
-    def usable(self) -> bool:
-        return callable(getattr(self.backends.generator, "score", None))
 
 
 def prompt_for(settings: Settings, query: Query, passages: list[Passage]) -> Prompt:

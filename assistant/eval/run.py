@@ -139,7 +139,6 @@ def run_fingerprint(cfg: EvalConfig, mode: str, settings) -> dict:
         "judge": cfg.judge,
         "refuse_unsupported": settings.refuse_unsupported,
         "check_answers": settings.check_answers,
-        "check_with_model": settings.check_with_model,
     }
 
 

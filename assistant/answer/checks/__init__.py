@@ -1,7 +1,7 @@
 """Does the answer answer the question? Checked after the citations, on the verified answer.
 
 A sentence can be stated by its passage and still not answer what was asked: a distance given for "how many
-ferries", a result from another year for "who won in 2019", the runner-up's name for "who won". The verifier passes
+ferries", a result from another year for "who won in 2019". The verifier passes
 those (every name and number is in the cited passage); these checks catch them. ``Asked`` is what the question asks
 for, parsed once; ``registry.CHECKS`` lists the checks, each with when it applies, what is done when it fails and its
 hand-written examples:
@@ -11,8 +11,6 @@ hand-written examples:
   question does not already give.
 - ``year``: each year the question states is a claim of the cited passages (in their text, not only as "since
   2021", or the year they were published).
-- ``evidence``: the model reads the answer against the sentences it cites and says whether they show it answers the
-  question (``support.py``: calibrated by comparing the support for "right" and for "wrong").
 
 ``precise_dates`` completes a "when" answer's date from its evidence sentence ("November 15" → "November 15, 2020");
 ``conflict_notes`` says when another passage gives another figure for the asked thing.

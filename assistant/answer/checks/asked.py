@@ -30,7 +30,7 @@ COUNT_WORD = (
 QUANTITY = re.compile(r"(?<![\w.])(?:\d[\d,]*(?:\.\d+)?|(?:" + COUNT_WORD + r")\b)", re.I)
 # a number followed by one of these measures something other than a count of things
 MEASURES = frozenset(
-    "mile kilomet km meter metr feet foot inch yard percent per cent dollar euro pound yen yuan rupe ton tonn kg "
+    "mile kilomet kilometr km meter metr feet foot inch yard percent per cent dollar euro pound yen yuan rupe ton tonn kg "
     "kilogram gram litr liter gallon hour minut second day week month year decad centuri acr hectar degre mph kph "
     "mw gw kw kwh watt volt byte gb mb tb".split()
 )
@@ -84,7 +84,8 @@ def parse_question(question: str) -> Asked:
         kind = "year"
     elif re.match(r"^\W*when\b", low) or DATE_ASKED.search(low):
         kind = "date"
-    elif MONEY_VERBS.search(low) or MONEY_NOUNS.search(low):
+    elif (MONEY_VERBS.search(low) or MONEY_NOUNS.search(low)) and not re.search(r"\bby how much\b", low):
+        # "by how much did they raise capacity" asks for a change of any measure, not an amount of money
         kind = "money"
     elif m := re.search(r"\bhow many\s+(.*)", low):
         words = re.findall(r"[a-z][\w'-]*", m.group(1))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 from functools import cached_property
 from ...text import entities_in, entity_occurs, split_sentences, stemmer
 from ...types import Passage
@@ -80,7 +79,6 @@ class Given:
     cited: list[Passage]
     seen: dict[int, str]  # passage n → its text as the model saw it
     evidence: list[tuple[int, str]] = field(default_factory=list)  # (passage n, its sentence that supports a claim)
-    scorer: Any = None  # reads the answer against its evidence (``support.Scorer``); None: the backend cannot score
 
     @cached_property
     def sentences(self) -> list[str]:

@@ -1,12 +1,12 @@
 """The registry of answer checks, run in order on a verified answer; the first failure is the verdict.
 
 Each check has its name, when it applies, what is done when it fails, and hand-written examples that pass and fail:
-those examples drive its test (tests/test_checks.py; the model-based check's in the llm tier). Two rules hold the
-answer to what the question's words state (the kind of value, the years), and one model-based check reads the
-answer against its evidence for everything that takes reading (the asked relation, the asked body, the one of a
-series, the loser named for "who won", a date first planned). The tailored rules that stood in for that reading
-(winner, runner-up, named body, role, subject, superseded date) were removed: on questions their authors had not seen
-they rejected right answers about as often as they caught wrong ones (evals/README.md, "Answer checks").
+those examples drive its test (tests/test_checks.py). Two general rules remain, holding the answer to what the
+question's words state: the kind of value and the years. The six rules written for particular dev questions (winner,
+runner-up, named body, role, one of a series, a date first planned) were removed: on questions their authors had not
+seen they refused right answers about as often as they caught wrong ones. A model-based reading of the answer against
+its evidence was tried in their place and not kept: with the local 1.5B model it ranked right above wrong answers no
+better than a coin would (figures in evals/README.md, "Answer checks").
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from ...types import AnswerCheck, Passage, SentenceCheck
 from .asked import Asked
 from .evidence import Given, gives_kind, year_holds
 from .rules import kind_check, year_check
-from .support import evidence_check
 
 # what is done when a check fails: answer again from the passages that could answer, or also without the passages
 # the failed answer cited (they spoke of another year, another body, another event)
@@ -41,15 +40,14 @@ class Example:
 
 @dataclass(frozen=True)
 class Check:
-    """One answer check: its name, when it applies (in words), what it does, what is done when it fails, its
-    examples, and whether it needs a backend that can score (the local model)."""
+    """One answer check: its name, when it applies (in words), what it does, what is done when it fails, and its
+    examples."""
 
     name: str
     run: Callable[[Given], str | None]  # the reason it failed, or None
     applies: str
     retry: str = RETRY_OTHERS
     examples: tuple[Example, ...] = ()
-    needs_model: bool = False
 
 
 CHECKS: tuple[Check, ...] = (
@@ -74,6 +72,12 @@ CHECKS: tuple[Check, ...] = (
                 "How much did the new pier cost?",
                 "The new pier, 300 meters long, cost the town $12 million.",
                 "The new pier cost the town $12 million [1].",
+                True,
+            ),
+            Example(  # a change of any measure: no amount of money is asked for
+                "By how much did the port raise its capacity?",
+                "The port raised its capacity by 20 percent this year.",
+                "The port raised its capacity by 20 percent [1].",
                 True,
             ),
             Example(
@@ -135,39 +139,6 @@ CHECKS: tuple[Check, ...] = (
             ),
         ),
     ),
-    Check(
-        "evidence",
-        evidence_check,
-        "the question asks for a kind of value or states a year, and the backend can score (the local model)",
-        RETRY_WITHOUT_CITED,
-        examples=(
-            Example(
-                "Who won the 2019 Harbor Regatta?",
-                "Team Selkie won the 2019 Harbor Regatta, four minutes ahead of Team Osprey.",
-                "Team Selkie won the 2019 Harbor Regatta [1].",
-                True,
-            ),
-            Example(
-                "Who won the 2019 Harbor Regatta?",
-                "Team Selkie won the 2019 Harbor Regatta, four minutes ahead of Team Osprey.",
-                "Team Osprey won the 2019 Harbor Regatta [1].",
-                False,
-            ),
-            Example(
-                "Who leads the Northfield Foundation?",
-                "Greta Lind leads the Northfield Foundation, while her brother Karl Lind runs Northfield Motors.",
-                "Greta Lind leads the Northfield Foundation [1].",
-                True,
-            ),
-            Example(
-                "Who leads the Northfield Foundation?",
-                "Greta Lind leads the Northfield Foundation, while her brother Karl Lind runs Northfield Motors.",
-                "Karl Lind leads the Northfield Foundation [1].",
-                False,
-            ),
-        ),
-        needs_model=True,
-    ),
 )
 
 OTHER_ONE = frozenset(c.name for c in CHECKS if c.retry == RETRY_WITHOUT_CITED)
@@ -178,17 +149,15 @@ def check_answer(
     sentences: list[SentenceCheck],
     passages: list[Passage],
     seen: dict[int, str],
-    scorer: Callable | None = None,
 ) -> AnswerCheck:
-    """Run the checks on the answer's supported sentences; the first failure is the verdict. ``scorer``
-    (``support.Scorer``) reads the answer against its evidence, when the backend can score."""
+    """Run the checks on the answer's supported sentences; the first failure is the verdict."""
     supported = [s for s in sentences if s.supported and not YES_NO.fullmatch(s.claim) and s.check != "conflict"]
     if not asked.checks_anything or not supported:
         return AnswerCheck()
     by_n = {p.n: p for p in passages}
     cited = [by_n[n] for n in dict.fromkeys(n for s in supported for n in s.cited) if n in by_n]
     evidence = list(dict.fromkeys((n, t) for s in supported for n, t in s.evidence.items()))
-    given = Given(asked, " ".join(s.claim for s in supported), cited, seen, evidence, scorer)
+    given = Given(asked, " ".join(s.claim for s in supported), cited, seen, evidence)
     for check in CHECKS:
         reason = check.run(given)
         if reason:
