@@ -30,9 +30,9 @@ COUNT_WORD = (
 QUANTITY = re.compile(r"(?<![\w.])(?:\d[\d,]*(?:\.\d+)?|(?:" + COUNT_WORD + r")\b)", re.I)
 # a number followed by one of these measures something other than a count of things
 MEASURES = frozenset(
-    "mile kilomet kilometr km meter metr feet foot inch yard percent per cent dollar euro pound yen yuan rupe ton tonn kg "
-    "kilogram gram litr liter gallon hour minut second day week month year decad centuri acr hectar degre mph kph "
-    "mw gw kw kwh watt volt byte gb mb tb".split()
+    "mile kilomet kilometr km meter metr feet foot inch yard percent per cent dollar euro pound yen yuan rupe ton "
+    "tonn kg kilogram gram litr liter gallon hour minut second day week month year decad centuri acr hectar degre "
+    "mph kph mw gw kw kwh watt volt byte gb mb tb".split()
 )
 MONEY_VERBS = re.compile(
     r"\bhow much\b.*\b(?:cost|costs|price|prices|priced|pay|paid|pays|spend|spent|worth|charge|charged|earn|earned|"
