@@ -269,7 +269,10 @@ def score(q: EvalQuestion, answer, ranked: list, judge, mode: str) -> dict:
         m["fake_answer"] = (not answer.refused) and M.answer_correct(answer.answer, q.fake_answers)
         m["conflict_flagged"] = M.flags_conflict(answer.answer)
     if not answer.refused:
-        passages = {p.n: p.text for p in answer.passages}
+        from ..answer.dated import dateline
+
+        # each passage with where and when it was published, as the model reads it: a dated answer's date is checkable
+        passages = {p.n: f"{dateline(p)}\n{p.text}".lstrip() for p in answer.passages}
         sentences = [(strip_citations(s), cited_numbers(s)) for s in split_sentences(answer.answer)]
 
         def supports(claim: str, texts: list[str]) -> bool:
