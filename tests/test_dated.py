@@ -249,3 +249,15 @@ def test_amounts_of_money_are_figures_too(make_assistant):
     ]
     answer = a.answer("How much has the Brill concert film sold in tickets?", ps)
     assert "$250 million" in answer.sentences[0].text and "gave $100 million [1]" in answer.answer
+
+
+def test_a_figure_of_another_thing_is_no_conflict(make_assistant):
+    a = make_assistant(generator=FirstPassageGenerator())
+    ps = [
+        dated(1, "Quenby Freight raised $60 million this month, the report said.", "2023-11-30", "Wire"),
+        dated(2, "The company reported $1.45 billion in revenue for the month, a report said.", "2023-12-02", "Wire"),
+        dated(3, "Quenby Freight raised $40 million this month, a report said.", "2023-11-02", "Herald"),
+    ]
+    answer = a.answer("How much did Quenby Freight raise this month, per the latest report?", ps)
+    assert "$1.45 billion" not in answer.answer and "$60 million" in answer.sentences[0].text
+    assert "An older passage, of 2 November 2023, gives $40 million instead [3]." in answer.answer

@@ -40,7 +40,8 @@ def conflict_notes(
 ) -> list[SentenceCheck]:
     """When a passage the answer does not cite gives another figure of the same measure for the same thing (the
     answer says 190 miles [1]; passage [2] says the ATACMS range is 900 miles), a sentence saying so, citing it:
-    the reader sees the passages disagree instead of one figure picked silently.
+    the reader sees the passages disagree instead of one figure picked silently. The other sentence must share two
+    content words with the question and name a name the question names (ATACMS), if it names any.
 
     With the passages' publication days (``dates``: n → published_at), the figures are dated: when the other passage
     is newer than every passage the sentence cites, the answer gives the newer figure (the sentence is rewritten to
@@ -48,13 +49,14 @@ def conflict_notes(
     day ("An older passage, of 5 November 2023, gave 190 miles [1]."); when it is older, the note says so ("An
     older passage, of 5 November 2023, gives 900 miles instead [2]."). A question that names a time ("in October",
     "first") keeps the figure it was given. Without dates, or on the same day, the passages simply conflict."""
-    from ...text import content_terms
+    from ...text import content_terms, entities_in, entity_occurs
     from ...text.dates import DATE
     from ...types import day_in_words, published_day
 
     days = {n: published_day(v) for n, v in (dates or {}).items()}
     swap_allowed = not (NAMES_A_TIME.search(question) or DATE.search(question))
     asked_terms = content_terms(question)
+    names = entities_in(question)  # the thing asked about: a figure of another thing is no conflict
     notes: list[SentenceCheck] = []
     flagged: set[tuple[int, str]] = set()
     for s in sentences:
@@ -68,6 +70,8 @@ def conflict_notes(
                 for sentence in split_sentences(text):
                     shared = asked_terms & content_terms(sentence)
                     if len(shared) < min(2, len(asked_terms)):
+                        continue
+                    if names and not any(entity_occurs(e, sentence.lower()) for e in names):
                         continue
                     other = next((m for m in measures(sentence) if m[1] == unit and m[0] != number), None)
                     if not other or (n, other[0]) in flagged:
