@@ -261,3 +261,15 @@ def test_a_figure_of_another_thing_is_no_conflict(make_assistant):
     answer = a.answer("How much did Quenby Freight raise this month, per the latest report?", ps)
     assert "$1.45 billion" not in answer.answer and "$60 million" in answer.sentences[0].text
     assert "An older passage, of 2 November 2023, gives $40 million instead [3]." in answer.answer
+
+
+def test_the_eval_judge_reads_the_date_beside_the_passage(make_assistant):
+    from assistant.answer.dated import dateline
+
+    a = make_assistant()
+    p = dated(1, "The Pellam tunnel toll rose to nine crowns.", "2024-11-18T10:00:00Z", "Reuters | World")
+    assert dateline(p) == "Published 18 November 2024, per Reuters."
+    note = "As of 18 November 2024, per Reuters"
+    assert a.verifier.supports(note, [f"{dateline(p)}\n{p.text}"]).supported
+    assert not a.verifier.supports(note, [p.text]).supported
+    assert not a.verifier.supports("As of 19 November 2024, per Reuters", [f"{dateline(p)}\n{p.text}"]).supported

@@ -39,13 +39,13 @@ def short_source(source: str) -> str:
 
 
 def dateline(passage: Passage) -> str:
-    """Where and when a passage was published, in the words a dated answer uses ("Published 18 November 2023 by
+    """Where and when a passage was published, in the words a dated answer uses ("Published 18 November 2023, per
     Reuters."); "" without a date. The eval's judge reads it beside the passage, as the model reads its header."""
     day = day_in_words(passage.metadata.get("published_at", ""))
     if not day:
         return ""
     source = short_source(str(passage.metadata.get("source") or ""))
-    return f"Published {day}" + (f" by {source}." if source else ".")
+    return f"Published {day}" + (f", per {source}." if source else ".")
 
 
 MAX_DATES = 4  # a note naming more (source, day) pairs than this names the newest ones
