@@ -273,3 +273,12 @@ def test_the_eval_judge_reads_the_date_beside_the_passage(make_assistant):
     assert a.verifier.supports(note, [f"{dateline(p)}\n{p.text}"]).supported
     assert not a.verifier.supports(note, [p.text]).supported
     assert not a.verifier.supports("As of 19 November 2024, per Reuters", [f"{dateline(p)}\n{p.text}"]).supported
+
+
+def test_the_http_api_citations_carry_the_day(make_assistant):
+    from assistant.interfaces.server.chat import extras
+
+    a = make_assistant(generator=FirstPassageGenerator())
+    ps = [dated(1, "The Pellam tunnel toll rose to nine crowns on Monday.", "2024-11-18", "Reuters")]
+    body = extras(a.answer("How much is the Pellam tunnel toll?", ps))
+    assert [(c["published_at"], c["as_of"]) for c in body["citations"]] == [("2024-11-18", "18 November 2024")]
