@@ -54,6 +54,8 @@ def test_questions_about_the_newest_state_of_things_are_recent(question):
         "When did the Orrin canal close to barges?",
         "What did the now-defunct Pellam ferry company charge?",
         "Do you know who founded the Wexcombe rowing club?",
+        'Did the Pellam Post review of "The Latest Tide" praise its ending?',
+        "Was the Orrin canal still closed on 4 September 2023?",
     ],
 )
 def test_other_questions_are_not(question):

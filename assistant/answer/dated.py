@@ -26,10 +26,20 @@ RECENT = re.compile(
 NOT_RECENT = re.compile(r"\bnow-\w+", re.I)
 
 
+QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]|(?<!\w)[‘'][^‘’']*[’'](?!\w)")
+
+
 def asks_recent(question: str) -> bool:
     """Does the question ask for the newest state of things ("Who is currently ...", "Is X still ...", "the latest
-    figure")? Read once per question (``Query.recent``)."""
-    return bool(RECENT.search(NOT_RECENT.sub(" ", question)))
+    figure")? Not when the word is inside a quotation (a title: "Chris Hammer's latest book"), nor when the question
+    names a day ("the article published on October 1st": it asks about then). Read once per question
+    (``Query.recent``)."""
+    from ..text.dates import DATE
+
+    text = QUOTED.sub(" ", NOT_RECENT.sub(" ", question))
+    if any(m["iso"] or m["md_d"] or m["dm_d"] for m in DATE.finditer(question)):
+        return False
+    return bool(RECENT.search(text))
 
 
 def short_source(source: str) -> str:
