@@ -284,3 +284,34 @@ def test_the_http_api_citations_carry_the_day(make_assistant):
     ps = [dated(1, "The Pellam tunnel toll rose to nine crowns on Monday.", "2024-11-18", "Reuters")]
     body = extras(a.answer("How much is the Pellam tunnel toll?", ps))
     assert [(c["published_at"], c["as_of"]) for c in body["citations"]] == [("2024-11-18", "18 November 2024")]
+
+
+def test_a_streamed_answer_ends_with_only_the_date_the_steps_added():
+    from assistant.interfaces.terminal import checked_ending
+    from assistant.types import Answer
+
+    said = "The Pellam tunnel toll rose to nine crowns [1]."
+    note = "As of 18 November 2024, per Reuters [1]."
+    final = Answer("q", f"{said} {note}", False, [], [], [], "m", {})
+    assert checked_ending(said + "\n", final) == note
+    # an answer the checks rewrote is shown whole
+    assert checked_ending("The toll is ten crowns [1].", final).splitlines()[1] == f"Checked answer: {final.answer}"
+
+
+def test_the_chat_stream_ends_with_the_date_once_and_its_citations_carry_it(make_assistant, news_jsonl):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from assistant.interfaces.server import ServerConfig, create_app
+
+    a = make_assistant()
+    assert a.ingest([news_jsonl]).errors == []
+    question = "How many steel cables did engineers replace on the Kelvingrove harbour bridge?"
+    with TestClient(create_app(a, ServerConfig())) as client:
+        body = {"messages": [{"role": "user", "content": question}], "stream": True}
+        with client.stream("POST", "/v1/chat/completions", json=body) as r:
+            data = [line[len("data: ") :] for line in r.iter_lines() if line.startswith("data: ")]
+    chunks = [json.loads(d) for d in data[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text.count("As of 2 March 2024, per Coastal Times") == 1 and "Checked answer" not in text
+    assert [c["as_of"] for c in chunks[-1]["citations"]] == ["2 March 2024"]

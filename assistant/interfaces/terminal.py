@@ -117,8 +117,11 @@ def citation_changes(raw: str, answer: Answer) -> list[str]:
 def checked_ending(raw: str, answer: Answer) -> str:
     """After a streamed answer: the verified answer when the check changed it, with what changed; "" when the stream
     was the checked answer already."""
-    if " ".join(raw.split()) == " ".join(answer.answer.split()):
+    said, checked = " ".join(raw.split()), " ".join(answer.answer.split())
+    if said == checked:
         return ""
+    if said and checked.startswith(said + " "):  # the stream stands; the steps only added sentences (its date)
+        return checked[len(said) :].strip()
     lines = ["", f"Checked answer: {answer.answer}"]
     lines += [f"  {line}" for line in citation_changes(raw, answer)]
     return "\n".join(lines)

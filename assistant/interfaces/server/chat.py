@@ -131,6 +131,8 @@ async def stream_chat(service, question: str, body: ChatRequest, history: list[t
                 said = "".join(streamed).strip()
                 if final.refused and final.unsupported:
                     tail = f"\n\n{final.answer}"
+                elif " ".join(final.answer.split()).startswith(" ".join(said.split()) + " ") and said:
+                    tail = " " + " ".join(final.answer.split())[len(" ".join(said.split())) :].strip()  # its date
                 elif final.answer.strip() != said:
                     tail = f"\n\nChecked answer (citations verified): {final.answer}"
                 tail += sources_block(final)
