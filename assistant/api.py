@@ -160,8 +160,11 @@ class Assistant:
         """How many passages go in the prompt (see ``Budget``): at least k from the settings, or exactly ``k``."""
         return Budget.of(self.settings, k)
 
-    def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        """The top ``k`` passages (default: the settings' k), numbered from 1."""
+    def retrieve(
+        self, question: str, k: int | None = None, filters: Filters | None = None, recent: bool = False
+    ) -> list[Passage]:
+        """The top ``k`` passages (default: the settings' k), numbered from 1; ``recent``: the question asks for the
+        newest state of things (``Query.recent``), and newer passages rank first among the relevant ones."""
         if not question.strip():
             raise AssistantError("the question is empty; ask something")
         check_question_length(question, self.settings.max_question_chars)
@@ -173,7 +176,7 @@ class Assistant:
             from .index.retrieve import resolve_filters
 
             filters = resolve_filters(self.store, filters)  # the source matched case-insensitively
-        return self.retriever.retrieve(question, k or self.settings.k, filters)
+        return self.retriever.retrieve(question, k or self.settings.k, filters, recent)
 
     def check_filters(self, filters: Filters | None) -> None:
         """Raise NoMatchError ("the filters (...) matched 0 of N chunks; M of D documents have no date; ...") when the
@@ -303,7 +306,7 @@ class Assistant:
         as a sub-query filtered to that source (and date, when that finds anything), and the rankings merged
         (``index/fusion.py``) so each named source contributes; explicit filters mean one plain retrieval."""
         query = self.read(question)
-        main = self.retrieve(query.standalone, n, filters)
+        main = self.retrieve(query.standalone, n, filters, recent=query.recent)
         if (filters is not None and filters.active()) or query.plan is None or not query.plan.across():
             return main
         from .index.fusion import per_source

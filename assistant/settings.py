@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     # an answer that does not answer what was asked (answer/checks/: a distance for "how many", another year, the
     # loser for "who won") is answered again from the passages that could answer, else refused
     check_answers: bool = True
+    # an answer says when its evidence was published, per source ("As of 18 November 2023, per Reuters [2].")
+    date_answers: bool = True
+    # a question about the newest state of things ("latest", "currently", "still") ranks newer passages higher among
+    # the relevant ones: a fused score is scaled by 1 + recency_weight × its recency (1 newest day .. 0 oldest; 0 = off)
+    recency_weight: float = 1.0
 
     def __init__(self, **values: Any) -> None:
         # a keyword that is no setting is refused, not ignored (the file and ASSISTANT_* variables stay lenient:

@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
+
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+def published_day(published_at: str) -> date | None:
+    """The day a stored ``published_at`` names ("2023-11-18T10:00:00+00:00" → 2023-11-18); None when there is none."""
+    try:
+        return date.fromisoformat(str(published_at or "").strip()[:10])
+    except ValueError:
+        return None
+
+
+def day_in_words(published_at: str) -> str:
+    """ "2023-11-18..." → "18 November 2023", the day as a dated answer says it (no locale, no 11/12 ambiguity); ""
+    when there is no date."""
+    d = published_day(published_at)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}" if d else ""
 
 
 @dataclass
@@ -99,6 +117,7 @@ class Citation:
     published_at: str
     url: str
     text: str
+    as_of: str = ""  # the day it was published, as the answer says it ("18 November 2023"); "" when undated
 
     @classmethod
     def from_passage(cls, p: Passage) -> Citation:
@@ -111,6 +130,7 @@ class Citation:
             published_at=m.get("published_at", ""),
             url=m.get("url", ""),
             text=p.text,
+            as_of=day_in_words(m.get("published_at", "")),
         )
 
 
@@ -179,6 +199,12 @@ class Answer:
     # tokens of the prompt and of the generated text, as OpenAI's usage, and how they were counted (answer/usage.py)
     usage: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def as_of(self) -> str:
+        """The newest day its cited evidence was published (YYYY-MM-DD); "" when none of it is dated."""
+        days = [d for d in (published_day(c.published_at) for c in self.citations) if d is not None]
+        return max(days).isoformat() if days else ""
+
     def to_json(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if self.plan is not None:
@@ -192,6 +218,7 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "passages": [p.to_json() for p in self.passages],
             "unsupported": list(self.unsupported),
+            "as_of": self.as_of,
             "model": self.model,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "sentences": [c.to_json() for c in self.sentences],

@@ -22,7 +22,7 @@ RANGE_Q = "What is the range of ATACMS?"
 
 CITATION_SCHEMA = {
     "type": "object",
-    "required": ["n", "doc_id", "title", "source", "published_at", "url", "text"],
+    "required": ["n", "doc_id", "title", "source", "published_at", "url", "text", "as_of"],
     "additionalProperties": False,
     "properties": {
         "n": {"type": "integer", "minimum": 1},
@@ -32,6 +32,7 @@ CITATION_SCHEMA = {
         "published_at": {"type": "string"},
         "url": {"type": "string"},
         "text": {"type": "string", "minLength": 1},
+        "as_of": {"type": "string"},  # the day in words ("18 November 2023"), "" when undated
     },
 }
 PASSAGE_SCHEMA = {
@@ -55,7 +56,7 @@ SENTENCE_SCHEMA = {
         "cited": {"type": "array", "items": {"type": "integer", "minimum": 1}},
         "supported": {"type": "boolean"},
         "reason": {"type": "string"},
-        "check": {"enum": ["", "citation", "numbers", "quote", "unit", "entity", "similarity", "conflict"]},
+        "check": {"enum": ["", "citation", "numbers", "quote", "unit", "entity", "similarity", "conflict", "dated"]},
         "repaired_from": {"anyOf": [{"type": "null"}, {"type": "array", "items": {"type": "integer"}}]},
         "evidence": {
             "type": "array",
@@ -84,6 +85,7 @@ ANSWER_SCHEMA = {
         "dropped",
         "answer_check",
         "usage",
+        "as_of",
     ],
     "additionalProperties": False,
     "properties": {
@@ -93,6 +95,7 @@ ANSWER_SCHEMA = {
         "citations": {"type": "array", "items": CITATION_SCHEMA},
         "passages": {"type": "array", "items": PASSAGE_SCHEMA},
         "unsupported": {"type": "array", "items": {"type": "string"}},
+        "as_of": {"anyOf": [{"const": ""}, {"type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}]},
         "model": {"type": "string", "minLength": 1},
         "timings_ms": {
             "type": "object",

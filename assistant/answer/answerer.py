@@ -8,6 +8,7 @@ postprocessors), each reading and writing one ``Draft``: a step is added, remove
     CheckAnswer  does the verified answer answer the question (checks/); when not, answer again or refuse
     NoteConflict another passage gives another figure for it: say so (checks/conflicts.py)
     CompleteDate a "when" answer as precise as its evidence (checks/precision.py)
+    DateEvidence when the evidence was published, per source: "As of 18 November 2023, per Reuters [2]." (dated.py)
 
 ``default_steps`` builds the list from the settings; ``Answerer(backends, settings, steps)`` runs it.
 """
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..types import Answer, AnswerCheck, Citation, Passage
 from .prompt import REDACTED, Prompt, build_prompt
+from .dated import DateEvidence
 from .query import Query, check_question_length
 
 if TYPE_CHECKING:
@@ -121,20 +123,19 @@ class CheckAnswer:
 
 
 class NoteConflict:
-    """An answer that passed the checks, when another passage gives another figure for it: say so."""
+    """An answer that passed the checks, when another passage gives another figure for it: say so; when that passage
+    is newer, give its figure and note the older one with its date."""
 
     name = "note conflicts"
 
     def __call__(self, d: Draft) -> None:
-        from .checks import conflict_notes
+        from .checks import note_conflicts
 
         v = d.verification
         if v is None or v.refused or not d.passages or d.check.check:
             return
-        notes = conflict_notes(d.query.standalone, v.sentences, d.prompt.seen)
-        if notes:
-            v.sentences.extend(notes)
-            v.answer = " ".join([v.answer] + [n.text for n in notes])
+        dates = {p.n: p.metadata.get("published_at", "") for p in d.passages}
+        note_conflicts(v, d.query.standalone, d.prompt.seen, dates)
 
 
 class CompleteDate:
@@ -166,6 +167,7 @@ def default_steps(settings: Settings, backends) -> list[Step]:
             NoteConflict(),
             CompleteDate(),
         ]
+    steps += [DateEvidence()] if settings.date_answers else []
     return steps
 
 

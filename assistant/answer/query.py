@@ -59,6 +59,14 @@ class Query:
 
         return parse_question(self.standalone)
 
+    @cached_property
+    def recent(self) -> bool:
+        """Does it ask for the newest state of things ("latest", "currently", "still")? Retrieval then prefers newer
+        passages among the relevant ones (``dated.py``)."""
+        from .dated import asks_recent
+
+        return asks_recent(self.standalone)
+
     @property
     def decides(self) -> bool:
         """Is it decided rather than generated (``decide.py``): any yes/no question, or a choice across named

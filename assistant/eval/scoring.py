@@ -30,12 +30,15 @@ class Reply:
     @classmethod
     def of_answer(cls, answer, ranked: list) -> Reply:
         """This pipeline's Answer (its passages in the order of the ranking ``ranked``)."""
+        from ..answer.dated import dateline
+
         rank = {p.chunk_id: i for i, p in enumerate(ranked)}
         given = sorted(answer.passages, key=lambda p: rank.get(p.chunk_id, len(rank) + p.n))
         return cls(
             text=answer.answer,
             refused=answer.refused,
-            contexts=[(p.n, p.text) for p in given],
+            # each passage with where and when it was published, as the model read it: a dated answer's date checks
+            contexts=[(p.n, f"{dateline(p)}\n{p.text}".lstrip()) for p in given],
             ranked=[p.text for p in ranked],
             latency_ms=answer.timings_ms["total"],
         )

@@ -21,6 +21,7 @@ __all__ = [  # the filters and BM25 live in filters.py and bm25.py; imported fro
     "Retriever",
     "bm25_tokenizer",
     "day_int",
+    "recency_rerank",
     "resolve_filters",
     "stored_sources",
 ]
@@ -114,6 +115,29 @@ class Budget:
         return [replace(p, n=i + 1) for i, p in enumerate(merged.values())]
 
 
+def recency_rerank(ranked: list[tuple[Hit, float]], weight: float) -> list[tuple[Hit, float]]:
+    """For a question about the newest state of things ("the latest", "currently", "still"): newer passages first
+    among the relevant ones, not a date filter. Each candidate's fused score is scaled by 1 + ``weight`` × its
+    recency, from 1 (the newest day among the candidates) down to 0 (the oldest), by the rank of its day: a passage
+    both retrievers rank high keeps its place over a newer one neither does, and of two about as relevant the newer
+    one wins. Passages of one day share a rank; an undated passage counts as the oldest. Each dated hit's metadata
+    records its ``recency`` rank (1 = the newest day)."""
+    from ..types import published_day
+
+    days = {h.chunk_id: published_day(str(h.metadata.get("published_at") or "")) for h, _ in ranked}
+    newest_first = sorted({d for d in days.values() if d is not None}, reverse=True)
+    order = {d: i for i, d in enumerate(newest_first)}
+    span = max(len(newest_first) - 1, 1)
+    out = []
+    for hit, score in ranked:
+        day = days[hit.chunk_id]
+        if day is not None and weight > 0:
+            score *= 1 + weight * (1 - order[day] / span)
+            hit = hit._replace(metadata={**hit.metadata, "recency": order[day] + 1})
+        out.append((hit, score))
+    return sorted(out, key=lambda pair: (-pair[1], pair[0].chunk_id))
+
+
 # from this many chunks on, filtered retrieval filters the unfiltered neighbours and masks the BM25 index of all chunks
 # (see Retriever.dense / sparse); below it, Chroma's filtered query and a BM25 index per filter (exact, and fast there)
 LARGE_STORE = 5000
@@ -190,13 +214,17 @@ class Retriever:
         key = sparse_key(col) if col is not None else None
         return ChromaHybrid(col, key, self.settings.rrf_k) if key else None
 
-    def ranked(self, query: str, k: int, where: dict | None) -> list[tuple[Hit, float]]:
+    def ranked(self, query: str, k: int, where: dict | None, recent: bool = False) -> list[tuple[Hit, float]]:
         """The top k chunks as (hit, fused score) pairs, best first; a hit's metadata carries ``similarity`` and
-        ``bm25`` where our fusion knows them."""
+        ``bm25`` where our fusion knows them. ``recent``: a question about the newest state of things, whose
+        candidates are re-ranked with their dates (``recency_rerank``) before the cut to k."""
         n = max(self.settings.candidates, k)
         vector = self.embedder.embed([query])[0]
+        weight = float(getattr(self.settings, "recency_weight", 0.0)) if recent else 0.0
         chroma = self.hybrid()
         if chroma is not None:
+            if weight > 0:
+                return recency_rerank(chroma.rank(query, vector, n, n, where), weight)[:k]
             return chroma.rank(query, vector, n, k, where)
         dense = self.dense(vector, n, where)
         sparse = self.sparse(query, n, where)
@@ -206,11 +234,15 @@ class Retriever:
                 entry = fused.setdefault(hit.chunk_id, {"hit": hit, "meta": dict(hit.metadata), "score": 0.0})
                 entry["score"] += 1.0 / (self.settings.rrf_k + rank + 1)
                 entry["meta"][key] = round(1.0 - hit.value, 6) if key == "similarity" else round(hit.value, 4)
-        ranked = sorted(fused.items(), key=lambda item: (-item[1]["score"], item[0]))[:k]
-        return [(e["hit"]._replace(metadata=e["meta"]), e["score"]) for _, e in ranked]
+        ranked = sorted(fused.items(), key=lambda item: (-item[1]["score"], item[0]))
+        pairs = [(e["hit"]._replace(metadata=e["meta"]), e["score"]) for _, e in ranked]
+        if weight > 0:
+            pairs = recency_rerank(pairs, weight)
+        return pairs[:k]
 
-    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
-        """The top k chunks by reciprocal rank fusion of the dense and BM25 rankings, numbered from 1."""
+    def retrieve(self, query: str, k: int, filters: Filters | None = None, recent: bool = False) -> list[Passage]:
+        """The top k chunks by reciprocal rank fusion of the dense and BM25 rankings, numbered from 1; ``recent``:
+        newer first among the relevant (``recency_rerank``)."""
         where = (filters or Filters()).where()
         return [
             Passage(
@@ -221,5 +253,5 @@ class Retriever:
                 score=score,
                 metadata=hit.metadata,
             )
-            for i, (hit, score) in enumerate(self.ranked(query, k, where))
+            for i, (hit, score) in enumerate(self.ranked(query, k, where, recent))
         ]

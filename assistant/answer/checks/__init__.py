@@ -22,7 +22,7 @@ none can, or the second answer fails too, it refuses and keeps the withheld answ
 from __future__ import annotations
 
 from .asked import Asked, parse_question
-from .conflicts import conflict_notes
+from .conflicts import conflict_notes, note_conflicts
 from .precision import complete_dates, precise_dates
 from .registry import CHECKS, OTHER_ONE, Check, Example, check_answer, could_answer
 
@@ -36,6 +36,7 @@ __all__ = [
     "complete_dates",
     "conflict_notes",
     "could_answer",
+    "note_conflicts",
     "parse_question",
     "precise_dates",
 ]
