@@ -272,10 +272,10 @@ def test_folds_are_deterministic_and_the_cap_splits_an_over_connected_topic(tmp_
 @pytest.mark.parametrize(
     ("text", "names"),
     [
-        ("when was The Legend of Zelda: Breath of the Wild released?", {"legend of zelda", "breath of the wild"}),
-        ("When was Pixel 6 announced?", {"pixel"}),
-        ("Who is the CEO of Lego in 2021?", {"lego"}),
-        ("Who won the men's singles U.S. Open in 2020?", {"u.s. open"}),
+        ("when did The Tale of Harbor Lights: Song of the Tide come out?", {"tale of harbor lights", "song of the tide"}),
+        ("When was Larkspur 6 unveiled?", {"larkspur"}),
+        ("Who chaired Northfield in 2021?", {"northfield"}),
+        ("Who took the women's doubles N.E. Cup in 2020?", {"n.e. cup"}),
         ("Did 'The Verge' report on Black Friday deals?", {"black friday"}),
         ("What happened in October 2023?", set()),
     ],
