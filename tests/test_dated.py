@@ -286,16 +286,17 @@ def test_the_http_api_citations_carry_the_day(make_assistant):
     assert [(c["published_at"], c["as_of"]) for c in body["citations"]] == [("2024-11-18", "18 November 2024")]
 
 
-def test_a_streamed_answer_ends_with_only_the_date_the_steps_added():
-    from assistant.interfaces.terminal import checked_ending
+def test_a_streamed_answer_ends_with_its_date_once_and_is_the_answer(make_assistant):
     from assistant.types import Answer
 
-    said = "The Pellam tunnel toll rose to nine crowns [1]."
-    note = "As of 18 November 2024, per Reuters [1]."
-    final = Answer("q", f"{said} {note}", False, [], [], [], "m", {})
-    assert checked_ending(said + "\n", final) == note
-    # an answer the checks rewrote is shown whole
-    assert checked_ending("The toll is ten crowns [1].", final).splitlines()[1] == f"Checked answer: {final.answer}"
+    a = make_assistant(generator=FirstPassageGenerator())
+    ps = [dated(1, "The Pellam tunnel toll rose to nine crowns on Monday.", "2024-11-18", "Reuters")]
+    pieces = list(a.answer_stream("Why did the Pellam tunnel toll rise?", ps))
+    final = pieces[-1]
+    assert isinstance(final, Answer)
+    shown = "".join(p for p in pieces if isinstance(p, str))
+    assert " ".join(shown.split()) == " ".join(final.answer.split())  # the stream is the answer, nothing twice
+    assert shown.count("As of 18 November 2024, per Reuters") == 1 and shown.rstrip().endswith("[1].")
 
 
 def test_the_chat_stream_ends_with_the_date_once_and_its_citations_carry_it(make_assistant, news_jsonl):
@@ -307,7 +308,7 @@ def test_the_chat_stream_ends_with_the_date_once_and_its_citations_carry_it(make
     a = make_assistant()
     assert a.ingest([news_jsonl]).errors == []
     question = "How many steel cables did engineers replace on the Kelvingrove harbour bridge?"
-    with TestClient(create_app(a, ServerConfig())) as client:
+    with TestClient(create_app(a, ServerConfig()), base_url="http://127.0.0.1:8000") as client:
         body = {"messages": [{"role": "user", "content": question}], "stream": True}
         with client.stream("POST", "/v1/chat/completions", json=body) as r:
             data = [line[len("data: ") :] for line in r.iter_lines() if line.startswith("data: ")]
