@@ -272,7 +272,7 @@ def test_folds_are_deterministic_and_the_cap_splits_an_over_connected_topic(tmp_
 @pytest.mark.parametrize(
     ("text", "names"),
     [
-        ("when did The Tale of Harbor Lights: Song of the Tide come out?", {"tale of harbor lights", "song of the tide"}),
+        ("when did The Tale of Harbor Lights: Song of the Tide open?", {"tale of harbor lights", "song of the tide"}),
         ("When was Larkspur 6 unveiled?", {"larkspur"}),
         ("Who chaired Northfield in 2021?", {"northfield"}),
         ("Who took the women's doubles N.E. Cup in 2020?", {"n.e. cup"}),
