@@ -158,3 +158,59 @@ def test_how_a_single_article_question_was_decided_is_in_its_json(news):
     assert "plan" not in out and out["method"].startswith(
         "decided from the evidence, the model's log-odds of Yes +4.00"
     )
+
+
+def test_a_yes_no_question_naming_what_no_passage_names_is_refused_not_answered_no(news):
+    gen = Scored(support=-3.0)
+    answer = news(gen).ask("Did the Harbour Gazette also report that Apple found no valid alternative to Google?")
+    assert answer.refused and "Harbour, Gazette" in answer.method and gen.scored == []
+    # a name the passages hold, or the question's first word, is no reason to refuse
+    assert not news(Scored(support=-3.0)).ask("According to The Verge, did Eddy Cue speak to the court?").refused
+
+
+def test_consistent_or_inconsistent_is_decided_as_a_yes_no_about_consistent(news):
+    q = (
+        "After The Verge reported on Apple's search deal and TechCrunch on the class action suit, is their "
+        "portrayal of Google consistent or inconsistent?"
+    )
+    gen = Scripted("Yes")
+    answer = news(gen).ask(q)
+    assert answer.answer.startswith("Consistent: The Verge reports: ") and "TechCrunch reports: " in answer.answer
+    asked = gen.prompts[0].messages[-1]["content"]
+    assert "Google consistent?" in asked and "Reply with one word: Yes or No" in asked
+    assert news(Scripted("No")).ask(q).answer.startswith("Inconsistent: ")
+
+
+def test_a_choice_between_named_sources_answers_with_the_one_name_and_its_evidence(news):
+    q = (
+        "Of The Verge piece on Apple's defense and the TechCrunch story on the lawsuit, which "
+        "news source reported on a class action suit?"
+    )
+    answer = news(Scripted("TechCrunch")).ask(q)
+    assert answer.answer.startswith("TechCrunch reports: ") and "The Verge" not in answer.answer
+    assert [c.source for c in answer.citations] == ["TechCrunch"]
+
+
+def test_a_model_naming_no_option_gets_the_usual_prompt(news):
+    gen = Scripted("Perhaps")
+    answer = news(gen).ask(YES_NO_Q)
+    assert len(gen.prompts) == 2 and not answer.answer.startswith(("Yes", "No"))
+    assert "usual" in answer.method
+
+
+def test_a_question_about_what_an_unindexed_source_reported_is_refused(news):
+    gen = Scripted("Yes")
+    answer = news(gen).ask(
+        "Considering an article from The Verge and a Bloomberg report on Apple, which executive testified?"
+    )
+    assert answer.refused and answer.answer == "Insufficient information."
+    assert gen.prompts == [] and "Bloomberg" in answer.method
+    assert answer.to_json()["plan"]["unknown_sources"] == ["Bloomberg"]
+
+
+def test_explain_shows_the_sub_questions_what_each_brought_and_how_the_answer_was_made(news):
+    from assistant.interfaces.present import explain_text
+
+    text = explain_text(news(Scripted("Yes")).ask(YES_NO_Q))
+    assert "Sub-questions" in text and "The Verge:" in text and "brought [" in text
+    assert "narrow question" in text
