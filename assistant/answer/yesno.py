@@ -21,6 +21,7 @@ A backend that cannot score (an OpenAI-compatible endpoint) gets the narrow ques
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def evidence(question: str, passages: list[Passage], seen: dict[int, str], k: in
     return [(n, s) for _, _, _, n, s in sorted(best, key=lambda t: (t[1], t[2]))]
 
 
-def unnamed(question: str, passages: list[Passage], seen: dict[int, str], sources: list[str] = ()) -> list[str]:
+def unnamed(question: str, passages: list[Passage], seen: dict[int, str], sources: Sequence[str] = ()) -> list[str]:
     """The names the question gives (capitalised words after its first) that no passage's text, title or source holds:
     a yes/no question about something the passages never name is not settled by them ("Has the United Kingdom also
     allowed ...?" over an article that never names it is refused, not answered "No")."""
