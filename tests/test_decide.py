@@ -160,14 +160,6 @@ def test_how_a_single_article_question_was_decided_is_in_its_json(news):
     )
 
 
-def test_a_yes_no_question_naming_what_no_passage_names_is_refused_not_answered_no(news):
-    gen = Scored(support=-3.0)
-    answer = news(gen).ask("Did the Harbour Gazette also report that Apple found no valid alternative to Google?")
-    assert answer.refused and "Harbour, Gazette" in answer.method and gen.scored == []
-    # a name the passages hold, or the question's first word, is no reason to refuse
-    assert not news(Scored(support=-3.0)).ask("According to The Verge, did Eddy Cue speak to the court?").refused
-
-
 def test_consistent_or_inconsistent_is_decided_as_a_yes_no_about_consistent(news):
     q = (
         "After The Verge reported on Apple's search deal and TechCrunch on the class action suit, is their "

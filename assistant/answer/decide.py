@@ -94,13 +94,9 @@ def decided(
     no option (then it is answered as usual)."""
     yes_no = plan.kind == "yes/no" or bool(plan.decision.question)
     if yes_no and can_score(generator):
-        from .yesno import best_first, decide_yes_no, evidence, unnamed
+        from .yesno import best_first, decide_yes_no, evidence
 
         asked = plan.decision.question or question
-        missing = unnamed(asked, passages, prompt.seen, [a for sq in plan.subqueries for a in [sq.source, *sq.sources]])
-        if missing:
-            names = ", ".join(missing)
-            return prompt.refusal, f"refused: the question names {names}, which no passage names: they do not settle it"
         lines = evidence(asked, passages, prompt.seen, k=max(4, 2 * len(plan.subqueries)))
         d = decide_yes_no(generator, prompts_dir, asked, lines)
         if not d.verdict:

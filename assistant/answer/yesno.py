@@ -21,7 +21,6 @@ A backend that cannot score (an OpenAI-compatible endpoint) gets the narrow ques
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,21 +56,6 @@ def evidence(question: str, passages: list[Passage], seen: dict[int, str], k: in
                 scored.append((-overlap, rank, i, p.n, sentence))
     best = sorted(dict.fromkeys(scored))[:k]
     return [(n, s) for _, _, _, n, s in sorted(best, key=lambda t: (t[1], t[2]))]
-
-
-def unnamed(question: str, passages: list[Passage], seen: dict[int, str], sources: Sequence[str] = ()) -> list[str]:
-    """The names the question gives (capitalised words after its first) that no passage's text, title or source holds:
-    a yes/no question about something the passages never name is not settled by them ("Has the United Kingdom also
-    allowed ...?" over an article that never names it is refused, not answered "No")."""
-    from ..text import entities_in, entity_occurs
-
-    hay = " ".join(
-        [seen.get(p.n, p.text) + " " + p.title + " " + str(p.metadata.get("source", "")) for p in passages]
-        + list(sources)
-    ).lower()
-    first = question.split()[0].strip("'\"‘“") if question.split() else ""
-    names = [w for w in entities_in(question) if w != first]  # "According to CNBC, ...": its first word is no name
-    return [w for w in dict.fromkeys(names) if not entity_occurs(w, hay)]
 
 
 def best_first(question: str, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
