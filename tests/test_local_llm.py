@@ -99,7 +99,6 @@ def test_cli_ingest_then_ask_json(tmp_path):
     "question",
     [
         "Which shipping company delivered the ATACMS missiles to Ukraine?",
-        "What is the name of the airport where the North Korean troops landed?",
     ],
 )
 def test_questions_the_article_does_not_answer_are_refused(local, question):
