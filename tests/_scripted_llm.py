@@ -120,4 +120,7 @@ def env_for(endpoint: Scripted) -> dict[str, str]:
         "ASSISTANT_OPENAI_API_KEY": "not-needed",
         "ASSISTANT_LLM_MODEL": "scripted",
         "ASSISTANT_OPENAI_MAX_RETRIES": "0",
+        # the answer is compared with CHECKED word for word: without the date sentence dated answers end with (its
+        # stream is tested in tests/test_dated.py)
+        "ASSISTANT_DATE_ANSWERS": "false",
     }
