@@ -11,6 +11,9 @@ hand-written examples:
   question does not already give.
 - ``year``: each year the question states is a claim of the cited passages (in their text, not only as "since
   2021", or the year they were published).
+- ``superseded``, ``subject``, ``winner``, ``runner-up``, ``named``: not the date first planned, not another one of a
+  series, not the loser for "who won", a name given as losing for "who was the runner-up", not a longer name holding
+  the asked one (``registry.py`` says why they stay).
 
 ``precise_dates`` completes a "when" answer's date from its evidence sentence ("November 15" → "November 15, 2020");
 ``conflict_notes`` says when another passage gives another figure for the asked thing.

@@ -35,6 +35,17 @@ def names_beyond(text: str, question: str) -> list[str]:
     return [e for e in entities_in(text) if not entity_occurs(e, lower_q) and not NOT_NAMES.match(e)]
 
 
+def lead_name(text: str, question: str) -> list[str]:
+    """The words of the first name in the text the question does not give: "Emmanuel Macron won ..." →
+    ["Emmanuel", "Macron"]."""
+    names = names_beyond(text, question)
+    if not names:
+        return []
+    start = text.find(names[0]) + len(names[0])
+    more = re.match(r"(?:\s+[A-Z][\w’'.-]*)*", text[start:])
+    return [names[0]] + [w.strip(".'’-") for w in (more.group().split() if more else [])]
+
+
 def gives_kind(text: str, asked: Asked) -> bool:
     if asked.kind == "date":
         return bool(DATE.search(text))
@@ -84,3 +95,12 @@ class Given:
     def sentences(self) -> list[str]:
         """The cited passages' sentences, as the model saw them (split once, for every check that reads them)."""
         return [s for p in self.cited for s in split_sentences(self.seen.get(p.n, p.text))]
+
+
+# "a Colombian has won": a capitalised word after "a"/"an", then a verb or the end of a clause, says what kind of
+# person, not who ("an Apple spokesperson said" is left alone: a noun follows)
+
+
+def plain(text: str) -> str:
+    """Lower case, abbreviation dots out ("U.S." → "us"), dashes as spaces."""
+    return re.sub(r"[-–—]", " ", re.sub(r"(?<=\b\w)\.(?=\w\b|\s|$)", "", text)).lower()

@@ -1,12 +1,12 @@
 """The registry of answer checks, run in order on a verified answer; the first failure is the verdict.
 
 Each check has its name, when it applies, what is done when it fails, and hand-written examples that pass and fail:
-those examples drive its test (tests/test_checks.py). Two general rules remain, holding the answer to what the
-question's words state: the kind of value and the years. The six rules written for particular dev questions (winner,
-runner-up, named body, role, one of a series, a date first planned) were removed: on questions their authors had not
-seen they refused right answers about as often as they caught wrong ones. A model-based reading of the answer against
-its evidence was tried in their place and not kept: with the local 1.5B model it ranked right above wrong answers no
-better than a coin would (figures in evals/README.md, "Answer checks").
+those examples drive its test (tests/test_checks.py). The rules written from particular dev questions (superseded,
+subject, winner, runner-up, named, role) were removed this round and measured: without them RGB noise lost one
+question in fold (0.826 → 0.783) and one held out (0.865 → 0.838), and RGB rejection in fold fell 0.478 → 0.20, so
+they were put back, each now with hand-written examples. A model-based reading of the answer against its evidence,
+tried to replace them, ranked right above wrong answers little better than chance with the local 1.5B model (AUC
+0.62 on the seen RGB noise folds) and was not kept (figures in evals/README.md, "Answer checks").
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from ...text import YES_NO
 from ...types import AnswerCheck, Passage, SentenceCheck
 from .asked import Asked
 from .evidence import Given, gives_kind, year_holds
-from .rules import kind_check, year_check
+from .names import WIN_WORD, named_check, role_check, runner_up_check, winner_check
+from .rules import kind_check, subject_check, superseded_check, year_check
 
 # what is done when a check fails: answer again from the passages that could answer, or also without the passages
 # the failed answer cited (they spoke of another year, another body, another event)
@@ -139,6 +140,106 @@ CHECKS: tuple[Check, ...] = (
             ),
         ),
     ),
+    Check(
+        "superseded",
+        superseded_check,
+        "the question asks when (a date or a year)",
+        RETRY_WITHOUT_CITED,
+        examples=(
+            Example(
+                "When did the Cobalt Line open?",
+                "The Cobalt Line opened on June 9, 2021, after a long delay.",
+                "The Cobalt Line opened on June 9, 2021 [1].",
+                True,
+            ),
+            Example(
+                "When did the Cobalt Line open?",
+                "The Cobalt Line was originally scheduled to open on May 4, 2021.",
+                "The Cobalt Line opened on May 4, 2021 [1].",
+                False,
+            ),
+        ),
+    ),
+    Check(
+        "subject",
+        subject_check,
+        "the question names one of a series (season 4)",
+        RETRY_WITHOUT_CITED,
+        examples=(
+            Example(
+                "When does season 4 of Harbor Lights premiere?",
+                "Season 4 of Harbor Lights premieres on March 3, 2022.",
+                "It premieres on March 3, 2022 [1].",
+                True,
+            ),
+            Example(
+                "When does season 4 of Harbor Lights premiere?",
+                "Season 5 of Harbor Lights premieres on March 3, 2023.",
+                "It premieres on March 3, 2023 [1].",
+                False,
+            ),
+        ),
+    ),
+    Check(
+        "winner",
+        winner_check,
+        "the question asks who won",
+        examples=(
+            Example(
+                "Who won the 2019 Harbor Regatta?",
+                "Team Selkie won the 2019 Harbor Regatta, beating Team Osprey by four minutes.",
+                "Team Selkie won the 2019 Harbor Regatta [1].",
+                True,
+            ),
+            Example(
+                "Who won the 2019 Harbor Regatta?",
+                "Team Osprey lost to Team Selkie in the 2019 Harbor Regatta.",
+                "Team Osprey [1].",
+                False,
+            ),
+        ),
+    ),
+    Check(
+        "runner-up",
+        runner_up_check,
+        "the question asks who lost or came second",
+        examples=(
+            Example(
+                "Who was the runner-up in the 2019 Harbor Regatta?",
+                "Team Osprey finished second in the 2019 Harbor Regatta, behind Team Selkie.",
+                "Team Osprey [1].",
+                True,
+            ),
+            Example(
+                "Who was the runner-up in the 2019 Harbor Regatta?",
+                "Team Selkie beat Team Osprey to win the 2019 Harbor Regatta.",
+                "Team Selkie [1].",
+                False,
+            ),
+        ),
+    ),
+    Check(
+        "named",
+        named_check,
+        "the question gives a name and asks for a value",
+        RETRY_WITHOUT_CITED,
+        examples=(
+            Example(
+                "Who is the chief executive of Northfield?",
+                "Greta Lind is the chief executive of Northfield.",
+                "Greta Lind [1].",
+                True,
+            ),
+            Example(
+                "Who is the chief executive of Northfield?",
+                "Greta Lind is the chief executive of the Northfield Foundation.",
+                "Greta Lind [1].",
+                False,
+            ),
+        ),
+    ),
+    # the same failing: the sentence speaks of another body
+    Check("named", role_check, "the question asks who holds a role in a named body", RETRY_WITHOUT_CITED),
 )
 
 OTHER_ONE = frozenset(c.name for c in CHECKS if c.retry == RETRY_WITHOUT_CITED)
@@ -175,6 +276,8 @@ def could_answer(asked: Asked, passages: list[Passage], seen: dict[int, str]) ->
         if asked.kind and not gives_kind(text, asked):
             continue
         if not all(year_holds(y, text, published) for y in asked.years):
+            continue
+        if asked.winner and not WIN_WORD.search(text):
             continue
         out.append(p)
     return out
