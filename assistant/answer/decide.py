@@ -14,9 +14,10 @@ The composed answer goes through the citation verifier like any other. A model t
 prompt instead.
 
 A yes/no question (about one article or several) is decided by ``yesno.py`` when the backend can score: the
-model's support for each polarity, read from its log-probabilities, compared; no question is flipped and no verdict
-inverted. A choice between a word and its negation ("consistent or inconsistent?") is the yes/no question about the
-word (``Plan.decision``). A backend that cannot score gets the narrow question and its reply is read.
+model's log-odds of "Yes" over its evidence sentences, past a threshold that takes out its bias toward "Yes"; no
+question is flipped and no verdict inverted. A choice between a word and its negation ("consistent or
+inconsistent?") is the yes/no question about the word (``Plan.decision``). A backend that cannot score gets the
+narrow question and its reply is read.
 """
 
 from __future__ import annotations

@@ -64,21 +64,10 @@ def best_first(question: str, lines: list[tuple[int, str]]) -> list[tuple[int, s
     return sorted(lines, key=lambda line: -len(terms & content_terms(line[1])))
 
 
-def polarity_prompt(
-    prompts_dir: Path,
-    question: str,
-    lines: list[tuple[int, str]],
-    polarity: str,
-    template: str = "decide_yes_no.md",
-    **fields: str,
-) -> Prompt:
-    """The evidence and the question (``template``, with ``polarity`` and any other ``fields`` it names: the answer
-    check asks whether the evidence shows a proposed answer is "right" or "wrong"), after the deciding system
-    prompt."""
+def yes_no_prompt(prompts_dir: Path, question: str, lines: list[tuple[int, str]]) -> Prompt:
+    """The evidence lines and the question (``prompts/decide_yes_no.md``), after the deciding system prompt."""
     body = "\n".join(f"[{n}] {s}" for n, s in lines) or "(none)"
-    user = load_template(prompts_dir, template).format(
-        evidence=body, question=question.strip(), polarity=polarity, **fields
-    )
+    user = load_template(prompts_dir, "decide_yes_no.md").format(evidence=body, question=question.strip())
     system = load_template(prompts_dir, "decide_system.md").strip()
     return Prompt(  # no question to cut at: nothing is prepared (stored) for a prefix no later prompt shares
         messages=[{"role": "system", "content": system}, {"role": "user", "content": user.strip()}],
@@ -97,5 +86,5 @@ def decide_yes_no(generator, prompts_dir: Path, question: str, lines: list[tuple
     """The verdict the evidence shows (``generator`` must have ``score``); "" when no sentence bears on it."""
     if not lines:
         return Decision("", 0.0)
-    s = support(generator, polarity_prompt(prompts_dir, question, lines, ""))
+    s = support(generator, yes_no_prompt(prompts_dir, question, lines))
     return Decision("Yes" if s > YES_THRESHOLD else "No", s)
